@@ -1,0 +1,52 @@
+import {
+	NodeConnectionTypes,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+import { parseEmbyWebhook } from '../shared/backends/emby/webhook';
+import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
+import {
+	allowWithoutUserOption,
+	progressEventsOption,
+	manualWebhookMethods,
+	optionsProperty,
+	tokenProperty,
+	webhookDescription,
+} from '../shared/webhook/properties';
+
+const spec: TriggerSpec = { backend: 'emby', payloadField: 'data', parse: parseEmbyWebhook };
+
+export class EmbyTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Emby Trigger',
+		name: 'embyTrigger',
+		icon: { light: 'file:../../icons/emby.svg', dark: 'file:../../icons/emby.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: 'Webhook',
+		description: 'Starts the workflow with one normalized watch-state event per Emby webhook',
+		defaults: { name: 'Emby Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		webhooks: [webhookDescription('emby')],
+		properties: [
+			{
+				displayName:
+					'In Emby: Settings > Webhooks > Add Webhook, paste the Production URL below with ?apikey=<your token>, choose application/json as request content type where offered, and tick the Playback, Mark Played and Mark Unplayed events.',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			tokenProperty,
+			optionsProperty([allowWithoutUserOption, progressEventsOption]),
+		],
+	};
+
+	webhookMethods = manualWebhookMethods;
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await handleWebhook(this, spec);
+	}
+}

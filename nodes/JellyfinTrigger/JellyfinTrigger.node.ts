@@ -1,0 +1,52 @@
+import {
+	NodeConnectionTypes,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+import { parseJellyfinWebhook } from '../shared/backends/jellyfin/webhook';
+import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
+import {
+	allowWithoutUserOption,
+	progressEventsOption,
+	manualWebhookMethods,
+	optionsProperty,
+	tokenProperty,
+	webhookDescription,
+} from '../shared/webhook/properties';
+
+const spec: TriggerSpec = { backend: 'jellyfin', parse: parseJellyfinWebhook };
+
+export class JellyfinTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Jellyfin Trigger',
+		name: 'jellyfinTrigger',
+		icon: { light: 'file:../../icons/jellyfin.svg', dark: 'file:../../icons/jellyfin.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: 'Webhook',
+		description: 'Starts the workflow with one normalized watch-state event per Jellyfin webhook',
+		defaults: { name: 'Jellyfin Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		webhooks: [webhookDescription('jellyfin')],
+		properties: [
+			{
+				displayName:
+					'In Jellyfin: Dashboard > Plugins > Webhook > Add Generic Destination, paste the Production URL below with ?apikey=<your token>, tick Send All Properties and the Playback Start, Playback Stop and User Data Saved notifications, and the Movies and Episodes item types.',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			tokenProperty,
+			optionsProperty([allowWithoutUserOption, progressEventsOption]),
+		],
+	};
+
+	webhookMethods = manualWebhookMethods;
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await handleWebhook(this, spec);
+	}
+}

@@ -1,0 +1,113 @@
+/**
+ * The item contract shared by every node of the package (see ARCHITECTURE.md).
+ * Triggers emit WatchEvents, action nodes read and emit WatchItems, the planner consumes both.
+ */
+
+export type Backend = 'plex' | 'jellyfin' | 'emby' | 'tautulli' | 'trakt';
+
+export type MediaType = 'movie' | 'episode';
+
+/** External ids as strings. For episodes these are episode-level ids. */
+export interface Guids {
+	imdb?: string;
+	tmdb?: string;
+	tvdb?: string;
+	tvmaze?: string;
+	tvrage?: string;
+	anidb?: string;
+}
+
+export const GUID_KEYS: ReadonlyArray<keyof Guids> = ['imdb', 'tmdb', 'tvdb', 'tvmaze', 'tvrage', 'anidb'];
+
+export interface ShowRef {
+	id?: string;
+	title: string;
+	year?: number;
+	guids: Guids;
+}
+
+export interface LibraryRef {
+	id?: string;
+	title?: string;
+	type?: string;
+}
+
+export interface WatchItem {
+	backend: Backend;
+	backendName?: string;
+	serverId?: string;
+	serverName?: string;
+	userId?: string;
+	userName?: string;
+	type: MediaType;
+	/** The backend's own item id. */
+	id: string;
+	title: string;
+	year?: number;
+	show?: ShowRef;
+	season?: number;
+	episode?: number;
+	/** Backend id of the season (Plex parentRatingKey, Jellyfin/Emby SeasonId). */
+	seasonId?: string;
+	seasonTitle?: string;
+	library?: LibraryRef;
+	guids: Guids;
+	/** The backend's own guid string when it has one (e.g. `plex://episode/…`). */
+	sourceGuid?: string;
+	/** null = unknown. Unknown is never treated as unplayed. */
+	played: boolean | null;
+	positionMs?: number;
+	durationMs?: number;
+	/** Percent 0..100. */
+	progress?: number;
+	playedAt?: string;
+	/** When the item entered the library (ISO-8601 UTC). */
+	addedAt?: string;
+	/** When the backend last changed the item's metadata (ISO-8601 UTC). */
+	metadataUpdatedAt?: string;
+	/** When this watch state was observed or changed (ISO-8601 UTC). Decides conflicts. */
+	updatedAt: string;
+}
+
+export type WatchEventName =
+	| 'play'
+	| 'pause'
+	| 'resume'
+	| 'progress'
+	| 'stop'
+	| 'scrobble'
+	| 'played'
+	| 'unplayed'
+	| 'added'
+	| 'rate';
+
+export const WATCH_EVENT_NAMES: ReadonlyArray<WatchEventName> = [
+	'play',
+	'pause',
+	'resume',
+	'progress',
+	'stop',
+	'scrobble',
+	'played',
+	'unplayed',
+	'added',
+	'rate',
+];
+
+export interface PlayerRef {
+	title?: string;
+	id?: string;
+	local?: boolean;
+	address?: string;
+}
+
+export interface WatchEvent extends WatchItem {
+	event: WatchEventName;
+	/** The backend's own event name, e.g. `media.scrobble` or `UserDataSaved/TogglePlayed`. */
+	sourceEvent: string;
+	/** True when the event may move the position but must not change `played`. */
+	tainted: boolean;
+	receivedAt: string;
+	player?: PlayerRef;
+	raw?: object;
+}

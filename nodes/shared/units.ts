@@ -1,0 +1,142 @@
+/**
+ * Units and time. Plex speaks milliseconds and unix seconds, Jellyfin / Emby speak .NET ticks and
+ * ISO-8601 with 7 fractional digits, Tautulli sends everything as strings with `YYYY-MM-DD` dates,
+ * Trakt speaks percent. Every reader here is lenient about the carrier (number or numeric string)
+ * and strict about the value: anything it cannot read becomes undefined, never a guess.
+ */
+
+/** .NET TimeSpan ticks: 1 ms = 10 000 ticks. */
+export const TICKS_PER_MS = 10_000;
+
+/** A finite number from a number or a numeric string; undefined otherwise. */
+export function toNumber(value: unknown): number | undefined {
+	if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+	if (typeof value === 'string') {
+		const s = value.trim();
+		if (s === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return undefined;
+		const n = Number(s);
+		return Number.isFinite(n) ? n : undefined;
+	}
+	return undefined;
+}
+
+/** A safe integer from a number or numeric string; undefined for fractions, junk or overflow. */
+export function toInt(value: unknown): number | undefined {
+	const n = toNumber(value);
+	return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A non-negative integer (positions, durations, indexes). */
+export function toCount(value: unknown): number | undefined {
+	const n = toInt(value);
+	return n !== undefined && n >= 0 ? n : undefined;
+}
+
+/** true / false from booleans, `"true"`/`"false"`, `"1"`/`"0"`, 1/0; undefined otherwise. */
+export function toBool(value: unknown): boolean | undefined {
+	if (typeof value === 'boolean') return value;
+	if (value === 1 || value === '1') return true;
+	if (value === 0 || value === '0') return false;
+	if (typeof value === 'string') {
+		const s = value.trim().toLowerCase();
+		if (s === 'true') return true;
+		if (s === 'false') return false;
+	}
+	return undefined;
+}
+
+/** A non-empty trimmed string, or undefined. Numbers are accepted as ids often arrive as numbers. */
+export function toText(value: unknown): string | undefined {
+	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	if (typeof value !== 'string') return undefined;
+	const s = value.trim();
+	return s === '' ? undefined : s;
+}
+
+export function ticksToMs(ticks: unknown): number | undefined {
+	const n = toNumber(ticks);
+	if (n === undefined || n < 0) return undefined;
+	return Math.round(n / TICKS_PER_MS);
+}
+
+export function msToTicks(ms: number): number {
+	return Math.round(ms) * TICKS_PER_MS;
+}
+
+/** Percent 0..100 with two decimals, or undefined when the duration is unknown. */
+export function toPercent(positionMs: number | undefined, durationMs: number | undefined): number | undefined {
+	if (positionMs === undefined || durationMs === undefined || durationMs <= 0) return undefined;
+	const p = (positionMs / durationMs) * 100;
+	return Math.round(Math.min(100, Math.max(0, p)) * 100) / 100;
+}
+
+export function percentToMs(percent: number, durationMs: number): number {
+	return Math.round((Math.min(100, Math.max(0, percent)) / 100) * durationMs);
+}
+
+const ISO =
+	/^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+/** Below this a timestamp is a placeholder (0, .NET DateTime.MinValue), not a real time. */
+const EARLIEST = Date.UTC(1900, 0, 1);
+
+/**
+ * Reads a point in time and returns ISO-8601 UTC with milliseconds.
+ * Accepts unix seconds (number or digits; Plex), ISO-8601 with any number of fractional digits and
+ * an optional offset (Jellyfin / Emby; no offset means UTC), `YYYY-MM-DD` (Tautulli's default date
+ * format; midnight UTC) and `yyyyMMddHHmmss` (Jellyfin / Emby `datePlayed`).
+ */
+export function parseTime(value: unknown): string | undefined {
+	if (value instanceof Date) return finish(value.getTime());
+	if (typeof value === 'number') return value > 0 ? finish(value * 1000) : undefined;
+	if (typeof value !== 'string') return undefined;
+	const s = value.trim();
+	if (s === '') return undefined;
+	if (/^\d{1,11}$/.test(s)) return Number(s) > 0 ? finish(Number(s) * 1000) : undefined;
+	let m = COMPACT.exec(s);
+	if (m) return fromParts(m[1], m[2], m[3], m[4], m[5], m[6], undefined, 'Z');
+	m = DATE_ONLY.exec(s);
+	if (m) return fromParts(m[1], m[2], m[3], '00', '00', '00', undefined, 'Z');
+	m = ISO.exec(s);
+	if (m) return fromParts(m[1], m[2], m[3], m[4], m[5], m[6] ?? '00', m[7], m[8] ?? 'Z');
+	return undefined;
+}
+
+function fromParts(
+	y: string,
+	mo: string,
+	d: string,
+	h: string,
+	mi: string,
+	sec: string,
+	fraction: string | undefined,
+	zone: string,
+): string | undefined {
+	const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number);
+	// Date.UTC maps years 0-99 to 1900-1999, so placeholders like 0001-01-01 are refused first.
+	if (year < 1900 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+		return undefined;
+	}
+	const ms = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
+	let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+	// Reject dates that rolled over (Feb 30 etc.).
+	if (new Date(t).getUTCDate() !== day) return undefined;
+	if (zone.toUpperCase() !== 'Z') {
+		const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+		if (!z) return undefined;
+		const offset = (Number(z[2]) * 60 + Number(z[3])) * 60_000;
+		t -= z[1] === '+' ? offset : -offset;
+	}
+	return finish(t);
+}
+
+function finish(t: number): string | undefined {
+	if (!Number.isFinite(t) || t < EARLIEST || t > 8.64e15) return undefined;
+	return new Date(t).toISOString();
+}
+
+/** `yyyyMMddHHmmss` in UTC, the `datePlayed` form both Jellyfin and Emby accept. */
+export function toCompactUtc(iso: string): string {
+	return iso.replace(/[-:T]/g, '').slice(0, 14);
+}

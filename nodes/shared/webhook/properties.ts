@@ -1,0 +1,126 @@
+/**
+ * Node description parts shared by the four triggers, so every trigger offers the same token,
+ * matching and filter options with the same names.
+ */
+import type { INodeProperties, INodePropertyOptions, IWebhookDescription } from 'n8n-workflow';
+import { WATCH_EVENT_NAMES } from '../model';
+
+export const tokenProperty: INodeProperties = {
+	displayName: 'Secret Token',
+	name: 'token',
+	type: 'string',
+	typeOptions: { password: true },
+	default: '',
+	required: true,
+	description:
+		'Requests must carry this token as ?apikey=… in the URL or in an X-apikey header; anything else gets 401. Use a long random value.',
+};
+
+const EVENT_LABELS: Record<string, string> = {
+	play: 'Play',
+	pause: 'Pause',
+	resume: 'Resume',
+	progress: 'Progress',
+	stop: 'Stop',
+	scrobble: 'Scrobble (Watched by Playback)',
+	played: 'Marked Played',
+	unplayed: 'Marked Unplayed',
+	added: 'Added to Library',
+	rate: 'Rated',
+};
+
+const eventOptions: INodePropertyOptions[] = WATCH_EVENT_NAMES.map((name) => ({
+	name: EVENT_LABELS[name],
+	value: name,
+}));
+
+export const commonOptions: INodeProperties[] = [
+	{
+		displayName: 'Events',
+		name: 'events',
+		type: 'multiOptions',
+		options: eventOptions,
+		default: [],
+		description: 'Only these normalized events start the workflow. None selected means all.',
+	},
+	{
+		displayName: 'Include Raw Payload',
+		name: 'includeRaw',
+		type: 'boolean',
+		default: false,
+		description: "Whether to add the server's original payload to the item as `raw`",
+	},
+	{
+		displayName: 'Only Servers',
+		name: 'servers',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 0123456789abcdef0123456789abcdef01234567',
+		description: 'Comma-separated server IDs. Events from other servers are answered 200 and ignored.',
+	},
+	{
+		displayName: 'Only Users',
+		name: 'users',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 1, alice',
+		description: 'Comma-separated user IDs or names. Events of other users are answered 200 and ignored.',
+	},
+];
+
+export const progressEventsOption: INodeProperties = {
+	displayName: 'Progress Events',
+	name: 'progressEvents',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to keep periodic progress reports (sent about every 10 seconds while playing). Off, they are answered 200 and ignored.',
+};
+
+export const allowWithoutUserOption: INodeProperties = {
+	displayName: 'Accept Events Without User',
+	name: 'allowWithoutUser',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to keep events that name no user, such as items added to a library. Off, they are answered 200 and ignored.',
+};
+
+export function optionsProperty(extra: INodeProperties[]): INodeProperties {
+	const options = [...commonOptions, ...extra].sort((a, b) => a.displayName.localeCompare(b.displayName));
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options,
+	};
+}
+
+/** One POST webhook per trigger; the production URL is `<n8n>/webhook/<webhookId>/<path>`. */
+export function webhookDescription(path: string, httpMethod = 'POST'): IWebhookDescription {
+	return {
+		name: 'default',
+		httpMethod,
+		responseMode: 'onReceived',
+		// Without an explicit responseData n8n 2.x answers the literal text "firstEntryJson".
+		responseData: '',
+		path,
+	};
+}
+
+/** Webhooks are configured by hand in each server's UI, so there is nothing to register. */
+export const manualWebhookMethods = {
+	default: {
+		async checkExists(): Promise<boolean> {
+			return true;
+		},
+		async create(): Promise<boolean> {
+			return true;
+		},
+		async delete(): Promise<boolean> {
+			return true;
+		},
+	},
+};

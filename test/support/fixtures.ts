@@ -2,7 +2,7 @@
  * Access to the shared sample payloads in ../shared/fixtures. They are never copied into this
  * repository; tests that need them are skipped (and say so) when the folder is not there.
  */
-import { existsSync, readFileSync, resolve } from './io';
+import { existsSync, readFileSync, resolve } from '../../dev/lib/builtins';
 
 export const FIXTURES_DIR = resolve('..', 'shared', 'fixtures');
 export const fixturesPresent = existsSync(FIXTURES_DIR);

@@ -7,7 +7,7 @@
 import formidable from 'formidable';
 import FormData from 'form-data';
 import type { INodeType, IWebhookFunctions, INodeExecutionData, IDataObject } from 'n8n-workflow';
-import { parseQueryString, readFileSync, Readable } from './io';
+import { parseQueryString, readFileSync, Readable } from '../../dev/lib/builtins';
 
 export interface RawRequest {
 	headers?: Record<string, string>;

@@ -1,0 +1,161 @@
+/**
+ * The media a set of emulated servers share: movies and shows with episodes, with realistic
+ * external ids (some missing, as on real servers), generated deterministically from a seed so
+ * tests and benchmarks can rebuild the same library at any size.
+ */
+import type { Guids } from '../../nodes/shared/model';
+
+export interface SeedMovie {
+	kind: 'movie';
+	/** Position in the library; the emulators derive their own ids from it. */
+	n: number;
+	title: string;
+	year: number;
+	guids: Guids;
+	durationMs: number;
+	/** ms since epoch */
+	addedAt: number;
+}
+
+export interface SeedShow {
+	n: number;
+	title: string;
+	year: number;
+	guids: Guids;
+}
+
+export interface SeedEpisode {
+	kind: 'episode';
+	n: number;
+	show: SeedShow;
+	season: number;
+	episode: number;
+	title: string;
+	guids: Guids;
+	durationMs: number;
+	addedAt: number;
+}
+
+export type SeedItem = SeedMovie | SeedEpisode;
+
+export interface SeedLibrary {
+	movies: SeedMovie[];
+	shows: SeedShow[];
+	episodes: SeedEpisode[];
+}
+
+export interface SeedOptions {
+	movies: number;
+	shows: number;
+	seasonsPerShow?: number;
+	episodesPerSeason?: number;
+	seed?: number;
+}
+
+/** Small deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+const BASE_ADDED = Date.UTC(2024, 0, 1);
+
+/**
+ * Ids follow simple, recognizable patterns so a failing test can be read: movie n has imdb
+ * tt1<n padded to 6>, tmdb 100000+n; episode ids live in other ranges. One item in 13 lacks its
+ * imdb id, one in 29 has no ids at all (only title/year), like unmatched items on real servers.
+ */
+export function seedLibrary(options: SeedOptions): SeedLibrary {
+	const random = prng(options.seed ?? 1);
+	const seasons = options.seasonsPerShow ?? 2;
+	const perSeason = options.episodesPerSeason ?? 10;
+	const movies: SeedMovie[] = [];
+	for (let n = 1; n <= options.movies; n++) {
+		const noIds = n % 29 === 0;
+		const guids: Guids = noIds ? {} : { tmdb: String(100000 + n), tvdb: n % 5 === 0 ? String(700000 + n) : undefined };
+		if (!noIds && n % 13 !== 0) guids.imdb = `tt1${String(n).padStart(6, '0')}`;
+		if (guids.tvdb === undefined) delete guids.tvdb;
+		movies.push({
+			kind: 'movie',
+			n,
+			title: `Movie ${n}`,
+			year: 1970 + (n % 55),
+			guids: ordered(guids),
+			durationMs: (80 + Math.floor(random() * 80)) * 60_000,
+			addedAt: BASE_ADDED + n * 60_000,
+		});
+	}
+	const shows: SeedShow[] = [];
+	const episodes: SeedEpisode[] = [];
+	let episodeN = 0;
+	for (let s = 1; s <= options.shows; s++) {
+		const show: SeedShow = {
+			n: s,
+			title: `Show ${s}`,
+			year: 1990 + (s % 35),
+			guids: s % 29 === 0 ? {} : ordered({ imdb: `tt2${String(s).padStart(6, '0')}`, tmdb: String(200000 + s), tvdb: String(300000 + s) }),
+		};
+		shows.push(show);
+		for (let season = 1; season <= seasons; season++) {
+			for (let e = 1; e <= perSeason; e++) {
+				episodeN++;
+				// Episode-level ids: tvdb always (unless the show is unmatched), imdb on most.
+				const guids: Guids =
+					s % 29 === 0 || episodeN % 31 === 0
+						? {}
+						: ordered({ imdb: episodeN % 7 === 0 ? undefined : `tt3${String(episodeN).padStart(6, '0')}`, tvdb: String(4000000 + episodeN) });
+				episodes.push({
+					kind: 'episode',
+					n: episodeN,
+					show,
+					season,
+					episode: e,
+					title: `Episode ${e}`,
+					guids,
+					durationMs: (20 + Math.floor(random() * 40)) * 60_000,
+					addedAt: BASE_ADDED + episodeN * 30_000,
+				});
+			}
+		}
+	}
+	return { movies, shows, episodes };
+}
+
+function ordered(guids: Guids): Guids {
+	const out: Guids = {};
+	for (const key of ['imdb', 'tmdb', 'tvdb'] as const) if (guids[key] !== undefined) out[key] = guids[key];
+	return out;
+}
+
+export function allItems(library: SeedLibrary): SeedItem[] {
+	return [...library.movies, ...library.episodes];
+}
+
+/** One user's state of one item on one server. */
+export interface ItemState {
+	played: boolean;
+	playCount: number;
+	/** ms since epoch */
+	lastPlayedAt?: number;
+	positionMs: number;
+	/** ms since epoch of the last change */
+	updatedAt: number;
+}
+
+export function emptyState(): ItemState {
+	return { played: false, playCount: 0, positionMs: 0, updatedAt: 0 };
+}
+
+export interface EmulatedUser {
+	id: string;
+	name: string;
+	/** A token that acts as this user. */
+	token: string;
+	admin?: boolean;
+}

@@ -1,0 +1,30 @@
+/**
+ * Node built-ins for tests and dev tools (emulators, runners, benchmarks) only. The community-node
+ * lint keeps runtime code to n8n-workflow, lodash, luxon and crypto; test/ and dev/ never ship
+ * (package.json `files` is dist/), so this is the one place where they reach the file system,
+ * sockets, child processes and the process object.
+ */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports */
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import nodeProcess from 'node:process';
+import * as querystring from 'node:querystring';
+import * as stream from 'node:stream';
+import * as timers from 'node:timers/promises';
+import * as url from 'node:url';
+
+export { childProcess, fs, http, net, os, path };
+export const { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } = fs;
+export const { tmpdir } = os;
+export const { join, resolve } = path;
+export const { Readable } = stream;
+export const parseQueryString = querystring.parse;
+export const { URL } = url;
+/** A promise that resolves after `ms` unless `signal` aborts it first (then it rejects). */
+export const delay = (ms: number, signal?: AbortSignal): Promise<void> => timers.setTimeout(ms, undefined, { signal });
+/** The process object, for CLIs (argv, env, signals). */
+export const proc = nodeProcess;

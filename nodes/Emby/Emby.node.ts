@@ -1,0 +1,41 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { mediaNodeProperties } from '../shared/node/description';
+import { CREDENTIAL, executeMediaNode, loadUsers } from '../shared/node/execute';
+
+export class Emby implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Emby',
+		name: 'emby',
+		icon: { light: 'file:../../icons/emby.svg', dark: 'file:../../icons/emby.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Read and change watch state (played, unplayed, resume position) on Emby',
+		defaults: { name: 'Emby' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL.emby, required: true }],
+		properties: mediaNodeProperties('emby'),
+	};
+
+	methods = {
+		loadOptions: {
+			async getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadUsers(this, 'emby');
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await executeMediaNode(this, 'emby');
+	}
+}

@@ -1,0 +1,41 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { mediaNodeProperties } from '../shared/node/description';
+import { CREDENTIAL, executeMediaNode, loadUsers } from '../shared/node/execute';
+
+export class Jellyfin implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Jellyfin',
+		name: 'jellyfin',
+		icon: { light: 'file:../../icons/jellyfin.svg', dark: 'file:../../icons/jellyfin.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Read and change watch state (played, unplayed, resume position) on Jellyfin',
+		defaults: { name: 'Jellyfin' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL.jellyfin, required: true }],
+		properties: mediaNodeProperties('jellyfin'),
+	};
+
+	methods = {
+		loadOptions: {
+			async getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadUsers(this, 'jellyfin');
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await executeMediaNode(this, 'jellyfin');
+	}
+}

@@ -1,0 +1,41 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { mediaNodeProperties } from '../shared/node/description';
+import { CREDENTIAL, executeMediaNode, loadUsers } from '../shared/node/execute';
+
+export class Plex implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Plex',
+		name: 'plex',
+		icon: { light: 'file:../../icons/plex.svg', dark: 'file:../../icons/plex.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Read and change watch state (played, unplayed, resume position) on Plex',
+		defaults: { name: 'Plex' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL.plex, required: true }],
+		properties: mediaNodeProperties('plex'),
+	};
+
+	methods = {
+		loadOptions: {
+			async getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadUsers(this, 'plex');
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await executeMediaNode(this, 'plex');
+	}
+}

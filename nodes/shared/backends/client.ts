@@ -1,0 +1,91 @@
+/**
+ * What every media-server client offers the action nodes. Plex, Jellyfin and Emby implement it;
+ * the nodes and the Apply logic only talk to this interface.
+ */
+import type { Backend, Guids, MediaType, WatchItem } from '../model';
+import { BackendError, type RetryPolicy, type Send } from '../http';
+
+export interface LibraryInfo {
+	id: string;
+	title: string;
+	/** movie | show, or the server's own word for anything else. */
+	type: string;
+	backend: Backend;
+}
+
+export interface UserInfo {
+	id: string;
+	name: string;
+	isAdmin?: boolean;
+	backend: Backend;
+}
+
+/** What to look for: ids of the item itself, or for episodes the show's ids plus numbers. */
+export interface FindQuery {
+	type: MediaType;
+	guids: Guids;
+	show?: { guids: Guids };
+	season?: number;
+	episode?: number;
+}
+
+export interface WatchStateQuery {
+	/** Library ids or titles; empty = every movie and show library. */
+	libraries?: string[];
+	only?: 'all' | 'played' | 'inProgress';
+	/** ISO time; items whose state did not change since are left out. */
+	changedSince?: string;
+}
+
+export interface ClientOptions {
+	send: Send;
+	retry: RetryPolicy;
+	/** Items per listing request. */
+	pageSize: number;
+	/** Listing requests in flight at once. */
+	concurrency: number;
+	/** Jellyfin / Emby: the user whose state is read and written. */
+	userId?: string;
+	/** Plex: X-Plex-Client-Identifier sent with timeline reports. */
+	clientIdentifier?: string;
+}
+
+export interface MediaClient {
+	readonly backend: 'plex' | 'jellyfin' | 'emby';
+	getItem(id: string): Promise<WatchItem>;
+	/** Every item here that shares an external id with the query (copies in several libraries). */
+	findItems(query: FindQuery): Promise<WatchItem[]>;
+	markPlayed(item: WatchItem, playedAt?: string): Promise<void>;
+	markUnplayed(item: WatchItem): Promise<void>;
+	setPosition(item: WatchItem, positionMs: number): Promise<void>;
+	listLibraries(): Promise<LibraryInfo[]>;
+	listUsers(): Promise<UserInfo[]>;
+	listWatchState(query: WatchStateQuery): Promise<WatchItem[]>;
+}
+
+/** Applies the played / in-progress / changed-since filters to listed items. */
+export function keepForQuery(item: WatchItem, query: WatchStateQuery): boolean {
+	if (query.only === 'played' && item.played !== true) return false;
+	if (query.only === 'inProgress' && !(item.played !== true && (item.positionMs ?? 0) > 0)) return false;
+	if (query.changedSince && !(item.updatedAt >= query.changedSince)) return false;
+	return true;
+}
+
+function selects(library: LibraryInfo, wanted: string): boolean {
+	return wanted === library.id || wanted.toLowerCase() === library.title.toLowerCase();
+}
+
+/**
+ * The movie and show libraries a query selects by id or title (case-insensitive); no selection
+ * means all of them. A selected name that matches no library is an error, not an empty result.
+ */
+export function selectLibraries(libraries: LibraryInfo[], selection: string[] | undefined): LibraryInfo[] {
+	const video = libraries.filter((l) => l.type === 'movie' || l.type === 'show');
+	if (!selection || selection.length === 0) return video;
+	const unknown = selection.filter((s) => !libraries.some((l) => selects(l, s)));
+	if (unknown.length > 0) {
+		const known = libraries.map((l) => `${l.title} (${l.id})`).join(', ');
+		throw new BackendError(`no library ${unknown.map((u) => `"${u}"`).join(', ')} on this server; libraries: ${known}`);
+	}
+	return video.filter((l) => selection.some((s) => selects(l, s)));
+}

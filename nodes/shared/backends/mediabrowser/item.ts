@@ -1,0 +1,59 @@
+/**
+ * Jellyfin / Emby BaseItemDto -> WatchItem. Both servers use the same DTO; Emby may leave out
+ * UserData of items a user never touched, which then means "not played" only when the listing
+ * asked for user data (an untouched item is unplayed), never when the field is just absent from
+ * an object we cannot vouch for.
+ */
+import { guidsFromProviderIds, isPlainObject } from '../../guids';
+import type { Guids, WatchItem } from '../../model';
+import { parseTime, ticksToMs, toBool, toCount, toPercent, toText } from '../../units';
+import { compact } from '../../webhook/fields';
+
+export interface MediaBrowserItemContext {
+	backend: 'jellyfin' | 'emby';
+	userId?: string;
+	/** Series id -> series ids. */
+	seriesGuids?: Map<string, Guids>;
+	/** The request asked for user data, so a missing UserData means an untouched item. */
+	userDataRequested: boolean;
+	fallbackTime: string;
+}
+
+export function mediaBrowserItemToWatchItem(dto: unknown, ctx: MediaBrowserItemContext): WatchItem | undefined {
+	if (!isPlainObject(dto)) return undefined;
+	const type = dto.Type === 'Movie' ? 'movie' : dto.Type === 'Episode' ? 'episode' : undefined;
+	const id = toText(dto.Id);
+	if (!type || !id) return undefined;
+	const data = isPlainObject(dto.UserData) ? dto.UserData : undefined;
+	const playedFlag = data ? toBool(data.Played) : undefined;
+	const played = playedFlag ?? (ctx.userDataRequested && !data ? false : null);
+	const positionMs = data ? (ticksToMs(data.PlaybackPositionTicks) ?? 0) : played === false ? 0 : undefined;
+	const durationMs = ticksToMs(dto.RunTimeTicks) || undefined;
+	const lastPlayed = data ? parseTime(data.LastPlayedDate) : undefined;
+	const created = parseTime(dto.DateCreated);
+	const isEpisode = type === 'episode';
+	const seriesId = toText(dto.SeriesId);
+	return compact({
+		backend: ctx.backend,
+		serverId: toText(dto.ServerId),
+		userId: ctx.userId,
+		type,
+		id,
+		title: toText(dto.Name) ?? '',
+		year: isEpisode ? undefined : toCount(dto.ProductionYear) || undefined,
+		show: isEpisode
+			? compact({ id: seriesId, title: toText(dto.SeriesName) ?? '', guids: (seriesId && ctx.seriesGuids?.get(seriesId)) || {} })
+			: undefined,
+		season: isEpisode ? toCount(dto.ParentIndexNumber) : undefined,
+		episode: isEpisode ? toCount(dto.IndexNumber) : undefined,
+		seasonId: isEpisode ? toText(dto.SeasonId) : undefined,
+		guids: guidsFromProviderIds(dto.ProviderIds),
+		played,
+		positionMs,
+		durationMs,
+		progress: toPercent(positionMs, durationMs),
+		playedAt: played === true ? lastPlayed : undefined,
+		addedAt: created,
+		updatedAt: lastPlayed ?? created ?? ctx.fallbackTime,
+	} as WatchItem);
+}

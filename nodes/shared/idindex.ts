@@ -1,0 +1,83 @@
+/**
+ * An index from external ids to a server's items, built once per execution from a full listing,
+ * so finding N items costs one library read instead of N scans (Plex and Jellyfin have no lookup
+ * by external id). Keys carry the media type: tmdb and tvdb ids are not unique across types.
+ */
+import { GUID_KEYS, type Guids, type WatchItem } from './model';
+import type { FindQuery } from './backends/client';
+
+/** Lookup order: imdb first (unique across types), then the others. */
+const PRIORITY: ReadonlyArray<keyof Guids> = ['imdb', 'tvdb', 'tmdb', 'tvmaze', 'tvrage', 'anidb'];
+
+function itemKey(type: string, provider: string, id: string): string {
+	return `${type}|${provider}|${id}`;
+}
+
+function episodeKey(provider: string, showId: string, season: number, episode: number): string {
+	return `show-episode|${provider}|${showId}|${season}|${episode}`;
+}
+
+export class IdIndex {
+	private readonly keys = new Map<string, WatchItem[]>();
+	size = 0;
+
+	static of(items: Iterable<WatchItem>): IdIndex {
+		const index = new IdIndex();
+		for (const item of items) index.add(item);
+		return index;
+	}
+
+	add(item: WatchItem): void {
+		this.size++;
+		for (const provider of GUID_KEYS) {
+			const id = item.guids[provider];
+			if (id) this.push(itemKey(item.type, provider, id), item);
+		}
+		if (item.type === 'episode' && item.show && item.season !== undefined && item.episode !== undefined) {
+			for (const provider of GUID_KEYS) {
+				const id = item.show.guids[provider];
+				if (id) this.push(episodeKey(provider, id, item.season, item.episode), item);
+			}
+		}
+	}
+
+	private push(key: string, item: WatchItem): void {
+		const list = this.keys.get(key);
+		if (list) list.push(item);
+		else this.keys.set(key, [item]);
+	}
+
+	/** Matches of the first id (in priority order) that matches anything; [] when none. */
+	find(query: FindQuery): WatchItem[] {
+		for (const provider of PRIORITY) {
+			const id = query.guids[provider];
+			const hit = id ? this.keys.get(itemKey(query.type, provider, id)) : undefined;
+			if (hit) return [...hit];
+		}
+		if (query.type === 'episode' && query.show && query.season !== undefined && query.episode !== undefined) {
+			for (const provider of PRIORITY) {
+				const id = query.show.guids[provider];
+				const hit = id ? this.keys.get(episodeKey(provider, id, query.season, query.episode)) : undefined;
+				if (hit) return [...hit];
+			}
+		}
+		return [];
+	}
+}
+
+/** The find query that locates a WatchItem from another server. */
+export function queryFor(item: Pick<WatchItem, 'type' | 'guids' | 'show' | 'season' | 'episode'>): FindQuery {
+	return {
+		type: item.type,
+		guids: item.guids ?? {},
+		show: item.show ? { guids: item.show.guids ?? {} } : undefined,
+		season: item.season,
+		episode: item.episode,
+	};
+}
+
+/** True when the query carries at least one id to search by. */
+export function searchable(query: FindQuery): boolean {
+	const has = (g: Guids | undefined) => !!g && GUID_KEYS.some((k) => !!g[k]);
+	return has(query.guids) || (query.type === 'episode' && has(query.show?.guids) && query.season !== undefined && query.episode !== undefined);
+}

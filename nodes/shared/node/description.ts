@@ -1,0 +1,281 @@
+/**
+ * The parameters of the Plex, Jellyfin and Emby action nodes. One builder so the three nodes offer
+ * the same operations with the same names; backend differences are the `user` and `watched at`
+ * fields (Plex acts as the token's user and records plays at the time of the call).
+ */
+import type { INodeProperties } from 'n8n-workflow';
+
+export type MediaBackend = 'plex' | 'jellyfin' | 'emby';
+
+const show = (resource: string[], operation?: string[]) => ({ show: operation ? { resource, operation } : { resource } });
+
+export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
+	const perUser = backend !== 'plex';
+	const properties: INodeProperties[] = [
+		{
+			displayName: 'Resource',
+			name: 'resource',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{ name: 'Item', value: 'item' },
+				{ name: 'Library', value: 'library' },
+				{ name: 'User', value: 'user' },
+			],
+			default: 'item',
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: show(['item']),
+			options: [
+				{
+					name: 'Apply Watch State',
+					value: 'apply',
+					description: 'Make the matching item here agree with a watch-state item or event from another server',
+					action: 'Apply watch state to an item',
+				},
+				{ name: 'Find by External IDs', value: 'find', description: 'Find items by IMDb / TMDb / TVDB IDs', action: 'Find items by external ids' },
+				{ name: 'Get', value: 'get', description: 'Read one item with its watch state', action: 'Get an item' },
+				{ name: 'Mark Played', value: 'markPlayed', action: 'Mark an item as played' },
+				{ name: 'Mark Unplayed', value: 'markUnplayed', action: 'Mark an item as unplayed' },
+				{ name: 'Set Resume Position', value: 'setPosition', action: 'Set the resume position of an item' },
+			],
+			default: 'apply',
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: show(['library']),
+			options: [
+				{ name: 'Get Many', value: 'getAll', description: 'List the libraries', action: 'Get many libraries' },
+				{
+					name: 'Get Watch State',
+					value: 'getWatchState',
+					description: 'Every movie and episode with its watch state, one item each',
+					action: 'Get the watch state of libraries',
+				},
+			],
+			default: 'getWatchState',
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: show(['user']),
+			options: [{ name: 'Get Many', value: 'getAll', description: 'List the users (IDs for trigger matching and multi-user setups)', action: 'Get many users' }],
+			default: 'getAll',
+		},
+	];
+	if (perUser) {
+		properties.push({
+			displayName: 'User Name or ID',
+			name: 'userId',
+			type: 'options',
+			typeOptions: { loadOptionsMethod: 'getUsers' },
+			displayOptions: show(['item', 'library']),
+			default: '',
+			description:
+				'Whose watch state to read and change (on Jellyfin a user token may leave it empty). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		});
+	}
+	properties.push(
+		{
+			displayName: 'Item ID',
+			name: 'itemId',
+			type: 'string',
+			required: true,
+			default: '',
+			displayOptions: show(['item'], ['get', 'markPlayed', 'markUnplayed', 'setPosition']),
+			description: "The item's ID on the server (Plex ratingKey, Jellyfin or Emby ID)",
+			placeholder: backend === 'plex' ? 'e.g. 40294' : backend === 'jellyfin' ? 'e.g. b1c2d3e4f5a6478899aabbccddeeff00' : 'e.g. 240270',
+		},
+		{
+			displayName: 'Find By',
+			name: 'findBy',
+			type: 'options',
+			displayOptions: show(['item'], ['find']),
+			options: [
+				{ name: 'The Input Item (a WatchItem or WatchEvent)', value: 'input' },
+				{ name: 'IDs Entered Here', value: 'ids' },
+			],
+			default: 'input',
+		},
+		{
+			displayName: 'Media Type',
+			name: 'mediaType',
+			type: 'options',
+			displayOptions: { show: { resource: ['item'], operation: ['find'], findBy: ['ids'] } },
+			options: [
+				{ name: 'Movie', value: 'movie' },
+				{ name: 'Episode', value: 'episode' },
+			],
+			default: 'movie',
+		},
+		{
+			displayName: 'External IDs',
+			name: 'externalIds',
+			type: 'collection',
+			placeholder: 'Add ID',
+			displayOptions: { show: { resource: ['item'], operation: ['find'], findBy: ['ids'] } },
+			default: {},
+			options: [
+				{ displayName: 'Episode Number', name: 'episode', type: 'number', default: 1, description: 'With the show IDs, for episodes' },
+				{ displayName: 'IMDb ID', name: 'imdb', type: 'string', default: '', placeholder: 'tt0468569' },
+				{ displayName: 'Season Number', name: 'season', type: 'number', default: 1, description: 'With the show IDs, for episodes' },
+				{ displayName: 'Show IMDb ID', name: 'showImdb', type: 'string', default: '' },
+				{ displayName: 'Show TMDb ID', name: 'showTmdb', type: 'string', default: '' },
+				{ displayName: 'Show TVDB ID', name: 'showTvdb', type: 'string', default: '' },
+				{ displayName: 'TMDb ID', name: 'tmdb', type: 'string', default: '' },
+				{ displayName: 'TVDB ID', name: 'tvdb', type: 'string', default: '' },
+			],
+		},
+		{
+			displayName: 'Position',
+			name: 'position',
+			type: 'number',
+			required: true,
+			typeOptions: { minValue: 0 },
+			default: 0,
+			displayOptions: show(['item'], ['setPosition']),
+		},
+		{
+			displayName: 'Position Unit',
+			name: 'positionUnit',
+			type: 'options',
+			options: [
+				{ name: 'Milliseconds', value: 'ms' },
+				{ name: 'Seconds', value: 's' },
+				{ name: 'Percent of Duration', value: 'percent' },
+			],
+			default: 'ms',
+			displayOptions: show(['item'], ['setPosition']),
+		},
+	);
+	if (perUser) {
+		properties.push({
+			displayName: 'Watched At',
+			name: 'watchedAt',
+			type: 'dateTime',
+			default: '',
+			displayOptions: show(['item'], ['markPlayed']),
+			description: 'When it was watched; empty keeps the server\'s own date (now for a first play)',
+		});
+	}
+	properties.push(
+		{
+			displayName: 'Apply Options',
+			name: 'applyOptions',
+			type: 'collection',
+			placeholder: 'Add Option',
+			displayOptions: show(['item'], ['apply']),
+			default: {},
+			options: [
+				{
+					displayName: 'Dry Run',
+					name: 'dryRun',
+					type: 'boolean',
+					default: false,
+					description: 'Whether to only report what would be written',
+				},
+				{
+					displayName: 'Propagate Un-Marks',
+					name: 'propagateUnplayed',
+					type: 'boolean',
+					default: false,
+					description: 'Whether an explicit "mark unplayed" on the other server un-marks the item here too',
+				},
+				{
+					displayName: 'Set Positions',
+					name: 'setPositions',
+					type: 'boolean',
+					default: true,
+					description: 'Whether to copy resume positions (60 s or more, below the watched line)',
+				},
+			],
+		},
+		{
+			displayName: 'Filters',
+			name: 'filters',
+			type: 'collection',
+			placeholder: 'Add Filter',
+			displayOptions: show(['library'], ['getWatchState']),
+			default: {},
+			options: [
+				{
+					displayName: 'Changed Since',
+					name: 'changedSince',
+					type: 'dateTime',
+					default: '',
+					description: 'Only items whose watch state changed since then',
+				},
+				{
+					displayName: 'Libraries',
+					name: 'libraries',
+					type: 'string',
+					default: '',
+					placeholder: 'Movies, TV Shows',
+					description: 'Comma-separated library names or IDs; empty reads every movie and show library',
+				},
+				{
+					displayName: 'Only',
+					name: 'only',
+					type: 'options',
+					options: [
+						{ name: 'All Items', value: 'all' },
+						{ name: 'Played', value: 'played' },
+						{ name: 'In Progress', value: 'inProgress' },
+					],
+					default: 'all',
+				},
+			],
+		},
+		{
+			displayName: 'Options',
+			name: 'requestOptions',
+			type: 'collection',
+			placeholder: 'Add Option',
+			default: {},
+			options: [
+				{
+					displayName: 'Concurrent Requests',
+					name: 'concurrency',
+					type: 'number',
+					typeOptions: { minValue: 1, maxValue: 16 },
+					default: 4,
+					description: 'How many listing pages to read at once',
+				},
+				{
+					displayName: 'Page Size',
+					name: 'pageSize',
+					type: 'number',
+					typeOptions: { minValue: 10, maxValue: 2000 },
+					default: 200,
+					description: 'Items per listing request',
+				},
+				{
+					displayName: 'Retries',
+					name: 'retries',
+					type: 'number',
+					typeOptions: { minValue: 0, maxValue: 10 },
+					default: 4,
+					description: 'Further attempts after a 429, a 5xx or a dropped connection, with backoff; Retry-After is honoured',
+				},
+				{
+					displayName: 'Timeout (Seconds)',
+					name: 'timeout',
+					type: 'number',
+					typeOptions: { minValue: 1 },
+					default: 30,
+					description: 'Time allowed for each request',
+				},
+			],
+		},
+	);
+	return properties;
+}

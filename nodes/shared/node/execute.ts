@@ -1,0 +1,213 @@
+/**
+ * execute() of the Plex, Jellyfin and Emby nodes: per input item, run the chosen operation
+ * through a MediaClient; per-item failures honour Continue On Fail; errors reach the user as
+ * NodeApiError with the server's message and never a token.
+ */
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type JsonObject,
+} from 'n8n-workflow';
+import { decideApply, type ApplyOptions, type Source } from '../apply';
+import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
+import { PlexClient } from '../backends/plex/api';
+import type { ClientOptions, FindQuery, MediaClient, WatchStateQuery } from '../backends/client';
+import { isPlainObject, makeGuids } from '../guids';
+import { BackendError } from '../http';
+import { queryFor, searchable } from '../idindex';
+import type { WatchItem } from '../model';
+import { parseTime, percentToMs } from '../units';
+import type { MediaBackend } from './description';
+import { connectionSettings, n8nSend, retryPolicy } from './transport';
+
+export const CREDENTIAL: Record<MediaBackend, string> = { plex: 'plexApi', jellyfin: 'jellyfinApi', emby: 'embyApi' };
+
+interface RequestOptions {
+	pageSize?: number;
+	concurrency?: number;
+	retries?: number;
+	timeout?: number;
+}
+
+export async function createClient(
+	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+	backend: MediaBackend,
+	request: RequestOptions,
+	userId?: string,
+): Promise<MediaClient> {
+	const settings = await connectionSettings(ctx, CREDENTIAL[backend], (request.timeout ?? 30) * 1000);
+	const credentials = backend === 'plex' ? await ctx.getCredentials(CREDENTIAL.plex) : undefined;
+	const options: ClientOptions = {
+		send: n8nSend(ctx, settings),
+		retry: retryPolicy(request.retries ?? 4),
+		pageSize: request.pageSize ?? 200,
+		concurrency: request.concurrency ?? 4,
+		userId: userId || undefined,
+		clientIdentifier: credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined,
+	};
+	if (backend === 'plex') return new PlexClient(options);
+	if (backend === 'jellyfin') return new JellyfinClient(options);
+	return new EmbyClient(options);
+}
+
+/** loadOptions: the server's users, for the User field. */
+export async function loadUsers(ctx: ILoadOptionsFunctions, backend: MediaBackend): Promise<INodePropertyOptions[]> {
+	const client = await createClient(ctx, backend, {});
+	const users = await client.listUsers();
+	return users.map((u) => ({ name: u.isAdmin ? `${u.name} (admin)` : u.name, value: u.id }));
+}
+
+export type ApplyAction = 'marked-played' | 'marked-unplayed' | 'progress' | 'skipped' | 'not-found';
+
+const DONE: Record<string, ApplyAction> = { 'mark-played': 'marked-played', 'mark-unplayed': 'marked-unplayed', 'set-position': 'progress', skip: 'skipped' };
+
+function asWatchItem(json: IDataObject, ctx: IExecuteFunctions, itemIndex: number): Source {
+	if ((json.type !== 'movie' && json.type !== 'episode') || !isPlainObject(json.guids)) {
+		throw new NodeOperationError(ctx.getNode(), 'The input item is not a WatchItem or WatchEvent (it needs `type` and `guids`)', {
+			itemIndex,
+			description: 'Connect a watch-state trigger, or a Get Watch State / Find operation, before this node.',
+		});
+	}
+	return json as unknown as Source;
+}
+
+function findQueryFromParameters(ctx: IExecuteFunctions, i: number): FindQuery {
+	const type = ctx.getNodeParameter('mediaType', i) as 'movie' | 'episode';
+	const ids = ctx.getNodeParameter('externalIds', i, {}) as IDataObject;
+	const query: FindQuery = { type, guids: makeGuids([['imdb', ids.imdb], ['tmdb', ids.tmdb], ['tvdb', ids.tvdb]]) };
+	if (type === 'episode') {
+		query.show = { guids: makeGuids([['imdb', ids.showImdb], ['tmdb', ids.showTmdb], ['tvdb', ids.showTvdb]]) };
+		query.season = typeof ids.season === 'number' ? ids.season : undefined;
+		query.episode = typeof ids.episode === 'number' ? ids.episode : undefined;
+	}
+	return query;
+}
+
+async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: number, source: Source): Promise<IDataObject[]> {
+	const options = ctx.getNodeParameter('applyOptions', i, {}) as IDataObject;
+	const rules: ApplyOptions = { propagateUnplayed: options.propagateUnplayed === true, setPositions: options.setPositions !== false };
+	const dryRun = options.dryRun === true;
+	const sourceRef = { backend: source.backend, id: source.id, title: source.title, event: source.event };
+	const query = queryFor(source);
+	if (!searchable(query)) {
+		return [{ action: 'not-found', reason: 'the source item has no external ids to match by', source: sourceRef, dryRun }];
+	}
+	const matches = await client.findItems(query);
+	if (matches.length === 0) return [{ action: 'not-found', reason: `no ${source.type} with these ids on ${client.backend}`, source: sourceRef, query: query as unknown as IDataObject, dryRun }];
+	const results: IDataObject[] = [];
+	for (const match of matches) {
+		// Decide on fresh state: the match may come from an index read earlier in this run.
+		const target = await client.getItem(match.id);
+		const decision = decideApply(source, target, rules);
+		if (!dryRun) {
+			if (decision.step === 'mark-played') await client.markPlayed(target, decision.playedAt);
+			if (decision.step === 'mark-unplayed') await client.markUnplayed(target);
+			if (decision.step === 'set-position') await client.setPosition(target, decision.positionMs!);
+		}
+		results.push({
+			action: DONE[decision.step],
+			reason: decision.reason,
+			...(decision.positionMs !== undefined ? { positionMs: decision.positionMs } : {}),
+			source: sourceRef,
+			target: target as unknown as IDataObject,
+			dryRun,
+		});
+	}
+	return results;
+}
+
+async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resource: string, operation: string, i: number): Promise<IDataObject[]> {
+	const json = (item: WatchItem | object) => item as unknown as IDataObject;
+	if (resource === 'user' && operation === 'getAll') return (await client.listUsers()).map(json);
+	if (resource === 'library' && operation === 'getAll') return (await client.listLibraries()).map(json);
+	if (resource === 'library' && operation === 'getWatchState') {
+		const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
+		const query: WatchStateQuery = {
+			libraries: String(f.libraries ?? '')
+				.split(',')
+				.map((s) => s.trim())
+				.filter(Boolean),
+			only: (f.only as WatchStateQuery['only']) ?? 'all',
+			changedSince: f.changedSince ? parseTime(String(f.changedSince)) : undefined,
+		};
+		if (f.changedSince && !query.changedSince) throw new NodeOperationError(ctx.getNode(), `Changed Since "${String(f.changedSince)}" is not a date`, { itemIndex: i });
+		return (await client.listWatchState(query)).map(json);
+	}
+	if (resource !== 'item') throw new NodeOperationError(ctx.getNode(), `Unknown operation ${resource}/${operation}`, { itemIndex: i });
+
+	if (operation === 'apply') return await applyWatchState(ctx, client, i, asWatchItem(ctx.getInputData()[i].json, ctx, i));
+	if (operation === 'find') {
+		const findBy = ctx.getNodeParameter('findBy', i) as string;
+		const query = findBy === 'ids' ? findQueryFromParameters(ctx, i) : queryFor(asWatchItem(ctx.getInputData()[i].json, ctx, i));
+		if (!searchable(query)) throw new NodeOperationError(ctx.getNode(), 'No external id to search by', { itemIndex: i });
+		const found = await client.findItems(query);
+		return found.length > 0 ? found.map(json) : [{ found: false, query: query as unknown as IDataObject }];
+	}
+
+	const itemId = String(ctx.getNodeParameter('itemId', i)).trim();
+	if (!itemId) throw new NodeOperationError(ctx.getNode(), 'Item ID is empty', { itemIndex: i });
+	const item = await client.getItem(itemId);
+	if (operation === 'get') return [json(item)];
+	if (operation === 'markPlayed') {
+		const at = client.backend === 'plex' ? undefined : (ctx.getNodeParameter('watchedAt', i, '') as string);
+		const playedAt = at ? parseTime(at) : undefined;
+		if (at && !playedAt) throw new NodeOperationError(ctx.getNode(), `Watched At "${at}" is not a date`, { itemIndex: i });
+		await client.markPlayed(item, playedAt);
+	} else if (operation === 'markUnplayed') {
+		await client.markUnplayed(item);
+	} else if (operation === 'setPosition') {
+		const value = ctx.getNodeParameter('position', i) as number;
+		const unit = ctx.getNodeParameter('positionUnit', i) as string;
+		if (!Number.isFinite(value) || value < 0) throw new NodeOperationError(ctx.getNode(), 'Position must be 0 or more', { itemIndex: i });
+		if (unit === 'percent' && !item.durationMs) throw new NodeOperationError(ctx.getNode(), 'The item has no duration, so a percent cannot be converted', { itemIndex: i });
+		const ms = unit === 'percent' ? percentToMs(value, item.durationMs!) : unit === 's' ? value * 1000 : value;
+		await client.setPosition(item, ms);
+	} else {
+		throw new NodeOperationError(ctx.getNode(), `Unknown operation item/${operation}`, { itemIndex: i });
+	}
+	return [json(await client.getItem(itemId))];
+}
+
+function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+	if (error instanceof BackendError) {
+		return new NodeApiError(ctx.getNode(), { message: error.message, code: error.code ?? null } as JsonObject, {
+			message: error.message,
+			httpCode: error.status ? String(error.status) : undefined,
+			itemIndex,
+		});
+	}
+	return new NodeOperationError(ctx.getNode(), (error as Error).message ?? String(error), { itemIndex });
+}
+
+export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBackend): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const out: INodeExecutionData[] = [];
+	// One client per user for the whole run, so an id index is read once, not once per item.
+	const clients = new Map<string, Promise<MediaClient>>();
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const resource = ctx.getNodeParameter('resource', i) as string;
+			const operation = ctx.getNodeParameter('operation', i) as string;
+			const userId = backend === 'plex' || resource === 'user' ? '' : String(ctx.getNodeParameter('userId', i, '') ?? '');
+			const request = ctx.getNodeParameter('requestOptions', i, {}) as RequestOptions;
+			const key = `${userId}|${JSON.stringify(request)}`;
+			if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, userId));
+			const client = await clients.get(key)!;
+			for (const json of await runOperation(ctx, client, resource, operation, i)) out.push({ json, pairedItem: { item: i } });
+		} catch (error) {
+			const nodeError = toNodeError(ctx, error, i);
+			if (ctx.continueOnFail()) {
+				out.push({ json: { error: nodeError.message }, pairedItem: { item: i } });
+				continue;
+			}
+			throw nodeError;
+		}
+	}
+	return [out];
+}

@@ -1,0 +1,66 @@
+/**
+ * The bridge between the backend clients and n8n: requests go through
+ * `httpRequestWithAuthentication` (so the credential's headers are applied by n8n and never
+ * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
+ */
+import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type ILoadOptionsFunctions } from 'n8n-workflow';
+import { BackendError, redact, type RetryPolicy, type Send } from '../http';
+
+export interface ConnectionSettings {
+	credentialType: string;
+	baseUrl: string;
+	ignoreSslIssues: boolean;
+	timeoutMs: number;
+}
+
+export async function connectionSettings(
+	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+	credentialType: string,
+	timeoutMs: number,
+): Promise<ConnectionSettings> {
+	const credentials = await ctx.getCredentials(credentialType);
+	const baseUrl = String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '');
+	if (!/^https?:\/\/[^/]+/i.test(baseUrl)) {
+		throw new BackendError(`the credential's Server URL "${baseUrl}" is not an http(s) address`);
+	}
+	return { credentialType, baseUrl, ignoreSslIssues: credentials.ignoreSslIssues === true, timeoutMs };
+}
+
+export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings): Send {
+	return async (request) => {
+		const qs: IDataObject = {};
+		for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) qs[k] = v;
+		let failure: { message: string; code?: string } | undefined;
+		try {
+			const response = await ctx.helpers.httpRequestWithAuthentication.call(ctx, settings.credentialType, {
+				method: request.method as IHttpRequestMethods,
+				url: settings.baseUrl + request.path,
+				qs,
+				headers: request.headers,
+				body: request.body as IDataObject | undefined,
+				json: true,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: settings.timeoutMs,
+				skipSslCertificateValidation: settings.ignoreSslIssues,
+			});
+			return { status: Number(response.statusCode), headers: (response.headers ?? {}) as Record<string, unknown>, body: response.body };
+		} catch (error) {
+			// Only the message and code travel on: the error object may hold the request headers.
+			const e = error as { message?: string; code?: string; cause?: { code?: string } };
+			failure = { message: redact(String(e.message ?? 'request failed')), code: e.code ?? e.cause?.code };
+		}
+		throw new BackendError(failure.message, undefined, failure.code);
+	};
+}
+
+export function retryPolicy(retries: number): RetryPolicy {
+	return {
+		retries,
+		baseDelayMs: 500,
+		maxDelayMs: 15_000,
+		maxRetryAfterMs: 120_000,
+		sleep: async (ms) => await sleep(ms),
+		random: Math.random,
+	};
+}

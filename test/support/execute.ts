@@ -1,0 +1,89 @@
+/**
+ * Runs an action node's execute() the way n8n does for these nodes: parameters per item, the
+ * credential's `authenticate` headers applied by the request helper (the node never sees them),
+ * real HTTP to the emulators with a timeout, `returnFullResponse` / `ignoreHttpStatusErrors`.
+ */
+import type {
+	IAuthenticateGeneric,
+	ICredentialType,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
+
+type Params = Record<string, unknown>;
+
+/** Resolves `={{$credentials.x}}` and `=…{{$credentials.x}}…` the way n8n does for simple expressions. */
+function resolve(value: string, credentials: IDataObject): string {
+	if (!value.startsWith('=')) return value;
+	return value.slice(1).replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key] ?? ''));
+}
+
+export function authenticatedRequest(credentialType: ICredentialType, credentials: IDataObject) {
+	const auth = credentialType.authenticate as IAuthenticateGeneric;
+	return async (options: IHttpRequestOptions) => {
+		const url = new URL(options.url);
+		for (const [k, v] of Object.entries(options.qs ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+		const headers: Record<string, string> = {};
+		for (const [k, v] of Object.entries(auth.properties.headers ?? {})) headers[k] = resolve(String(v), credentials);
+		for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = String(v);
+		let body: string | undefined;
+		if (options.body !== undefined) {
+			body = JSON.stringify(options.body);
+			headers['content-type'] = 'application/json';
+		}
+		const response = await fetch(url, {
+			method: options.method ?? 'GET',
+			headers,
+			body,
+			signal: AbortSignal.timeout(options.timeout ?? 30_000),
+		});
+		const text = await response.text();
+		let parsed: unknown = text;
+		if (options.json && text && (response.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
+		if (!options.ignoreHttpStatusErrors && !response.ok) throw new Error(`Request failed with status code ${response.status}`);
+		const responseHeaders: IDataObject = {};
+		response.headers.forEach((v, k) => (responseHeaders[k] = v));
+		return options.returnFullResponse ? { statusCode: response.status, headers: responseHeaders, body: parsed } : parsed;
+	};
+}
+
+export interface ExecuteSetup {
+	credentialType: ICredentialType;
+	credentials: IDataObject;
+	/** Parameters for every item; a function gets the item index. */
+	params: Params | ((itemIndex: number) => Params);
+	input?: IDataObject[];
+	continueOnFail?: boolean;
+}
+
+export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
+	const input = (setup.input ?? [{}]).map((json) => ({ json }));
+	const request = authenticatedRequest(setup.credentialType, setup.credentials);
+	const params = (i: number) => (typeof setup.params === 'function' ? setup.params(i) : setup.params);
+	const ctx = {
+		getInputData: () => input,
+		getNodeParameter: (name: string, i: number, fallback?: unknown) => {
+			const p = params(i);
+			if (name in p) return p[name];
+			if (fallback !== undefined) return fallback;
+			throw new Error(`parameter ${name} not set in the test`);
+		},
+		getCredentials: async (type: string) => {
+			if (type !== setup.credentialType.name) throw new Error(`credential ${type} not configured`);
+			return setup.credentials;
+		},
+		getNode: () => ({ name: 'Node', type: 'test', typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
+		continueOnFail: () => setup.continueOnFail === true,
+		helpers: {
+			httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
+				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
+				return await request(options);
+			},
+		},
+	} as unknown as IExecuteFunctions;
+	const result = (await node.execute!.call(ctx)) as INodeExecutionData[][];
+	return result[0];
+}

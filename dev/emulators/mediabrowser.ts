@@ -26,6 +26,8 @@ export interface MediaBrowserOptions {
 	version?: string;
 	/** Jellyfin: accept X-Emby-Token / api_key (on by default in 10.11, off on later versions). */
 	legacyAuthorization?: boolean;
+	/** Emby: behave like a server that ignores AnyProviderIdEquals (answers with everything). */
+	ignoreProviderFilter?: boolean;
 }
 
 type Flavor = 'jellyfin' | 'emby';
@@ -176,7 +178,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const types = new Set((p('includeItemTypes') ?? 'Movie,Episode,Series').split(','));
 		const parentId = p('parentId');
 		const ids = p('ids') ? new Set(p('ids')!.split(',')) : undefined;
-		const anyProvider = this.flavor === 'emby' && p('AnyProviderIdEquals') ? parseProviderFilter(p('AnyProviderIdEquals')!) : undefined;
+		const anyProvider = this.flavor === 'emby' && !this.options.ignoreProviderFilter && p('AnyProviderIdEquals') ? parseProviderFilter(p('AnyProviderIdEquals')!) : undefined;
 		const isPlayed = p('isPlayed');
 		const filters = new Set((p('filters') ?? '').split(',').filter(Boolean));
 		const minSaved = p('minDateLastSavedForUser') ? Date.parse(p('minDateLastSavedForUser')!) : undefined;

@@ -75,10 +75,10 @@ export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseDelayM
 /** Removes credentials from text that may echo a URL or header (error messages, bodies). */
 export function redact(text: string): string {
 	return text
-		.replace(/([?&](?:x-plex-token|api_?key|apikey|access_token|token)=)[^&\s"']+/gi, '$1***')
-		.replace(/((?:x-plex-token|x-emby-token|x-mediabrowser-token|authorization|trakt-api-key)["']?\s*[:=]\s*["']?)[^"',\s}]+(?:\s+Token="[^"]*")?/gi, '$1***')
 		.replace(/(Token=")[^"]*(")/gi, '$1***$2')
-		.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***');
+		.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
+		.replace(/((?:x-plex-token|x-emby-token|x-mediabrowser-token|trakt-api-key|x-apikey)["']?\s*[:=]\s*["']?)[^"',\s}&]+/gi, '$1***')
+		.replace(/([?&](?:x-plex-token|api_?key|apikey|access_token|refresh_token|token)=)[^&\s"']+/gi, '$1***');
 }
 
 /** Sends with retries. Returns the final response (any status that is not retryable). */

@@ -268,3 +268,41 @@ describe('Plex node under faults', () => {
 		expect((failure as Error).message).toMatch(/^GET \/library\/sections\/2\/all failed: HTTP 502/);
 	});
 });
+
+describe('Plex node: a 20k-item library', () => {
+	const big = seedLibrary({ movies: 10_000, shows: 500, seasonsPerShow: 2, episodesPerSeason: 10 });
+	const server = new PlexEmulator({ library: big, users });
+	beforeAll(async () => {
+		await server.start();
+	});
+	afterAll(async () => {
+		await server.stop();
+	});
+
+	it('is read completely with the expected number of requests', async () => {
+		const out = await runNode(node, {
+			credentialType: new PlexApi(),
+			credentials: { baseUrl: server.url, token: users[0].token, clientIdentifier: 'test', ignoreSslIssues: false },
+			params: { resource: 'library', operation: 'getWatchState', filters: {}, requestOptions: { pageSize: 500, concurrency: 4 } },
+		});
+		expect(out).toHaveLength(20_000);
+		expect(new Set(out.map((i) => i.json.id)).size).toBe(20_000);
+		// identity + sections + 20 movie pages + 1 show page + 20 episode pages
+		expect(server.requests).toBe(1 + 1 + 20 + 1 + 20);
+	});
+
+	it('reads legacy-agent guids from a library that uses them', async () => {
+		const legacy = new PlexEmulator({ library: seedLibrary({ movies: 3, shows: 0 }), users, legacyAgents: true });
+		await legacy.start();
+		try {
+			const out = await runNode(node, {
+				credentialType: new PlexApi(),
+				credentials: { baseUrl: legacy.url, token: users[0].token, clientIdentifier: 'test', ignoreSslIssues: false },
+				params: { resource: 'library', operation: 'getWatchState', filters: {}, requestOptions: {} },
+			});
+			expect(out.map((i) => i.json.guids)).toEqual([{ imdb: 'tt1000001' }, { imdb: 'tt1000002' }, { imdb: 'tt1000003' }]);
+		} finally {
+			await legacy.stop();
+		}
+	});
+});

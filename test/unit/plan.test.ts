@@ -1,0 +1,212 @@
+/**
+ * The sync rules as properties over generated worlds: several servers holding overlapping subsets
+ * of one catalogue, each item in a random state.
+ */
+import fc from 'fast-check';
+import { planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/plan';
+import type { Backend } from '../../nodes/shared/model';
+
+const SERVERS: Backend[] = ['plex', 'jellyfin', 'emby'];
+const T0 = Date.UTC(2025, 0, 1);
+const iso = (t: number) => new Date(t).toISOString();
+const NOW = iso(T0 + 400 * 86_400_000);
+
+const stateArb = fc.record({
+	played: fc.constantFrom<boolean | null>(true, false, null),
+	positionMs: fc.constantFrom(0, 30_000, 600_000, 1_800_000, 5_900_000),
+	day: fc.integer({ min: 0, max: 365 }),
+});
+
+/** A world: for each catalogue title, which servers have it and in what state. */
+const worldArb = fc.array(
+	fc.record({
+		kind: fc.constantFrom<'movie' | 'episode'>('movie', 'episode'),
+		copies: fc.array(fc.tuple(fc.constantFrom(...SERVERS), stateArb), { minLength: 1, maxLength: 4 }),
+		// episodes sometimes only match through the show's ids + numbers
+		byShowOnly: fc.boolean(),
+	}),
+	{ minLength: 1, maxLength: 25 },
+);
+
+function itemsOf(world: Array<{ kind: 'movie' | 'episode'; copies: Array<[Backend, { played: boolean | null; positionMs: number; day: number }]>; byShowOnly: boolean }>): PlanItem[] {
+	const items: PlanItem[] = [];
+	world.forEach((title, t) => {
+		const seen = new Set<string>();
+		for (const [server, state] of title.copies) {
+			if (seen.has(server)) continue;
+			seen.add(server);
+			const at = iso(T0 + state.day * 86_400_000);
+			const base: PlanItem = {
+				backend: server,
+				type: title.kind,
+				id: `${server}-${t}`,
+				title: `Title ${t}`,
+				guids: title.kind === 'movie' ? { imdb: `tt${1000000 + t}` } : title.byShowOnly ? {} : { tvdb: String(5000 + t) },
+				played: state.played,
+				positionMs: state.played === true ? 0 : state.positionMs,
+				durationMs: 6_000_000,
+				playedAt: state.played === true ? at : undefined,
+				updatedAt: at,
+			};
+			if (title.kind === 'episode') Object.assign(base, { show: { title: `Show ${t}`, guids: { tvdb: String(90000 + t) } }, season: 1, episode: 1 });
+			items.push(base);
+		}
+	});
+	return items;
+}
+
+/** What the servers look like after the writes are applied. */
+function applyWrites(items: PlanItem[], writes: PlannedWrite[], at: string): PlanItem[] {
+	return items.map((item) => {
+		const w = writes.find((x) => x.backend === item.backend && x.target.id === item.id);
+		if (!w) return item;
+		if (w.op === 'mark-played') return { ...item, played: true, playedAt: w.playedAt, positionMs: 0, updatedAt: at };
+		if (w.op === 'mark-unplayed') return { ...item, played: false, playedAt: undefined, positionMs: 0, updatedAt: at };
+		return { ...item, positionMs: w.positionMs, updatedAt: at };
+	});
+}
+
+const key = (w: PlannedWrite) => `${w.backend}/${w.target.id}/${w.op}/${w.playedAt ?? ''}/${w.positionMs ?? ''}`;
+
+describe('planSync properties', () => {
+	it('does not depend on the order of its inputs', () => {
+		fc.assert(
+			fc.property(worldArb, fc.boolean(), fc.infiniteStream(fc.nat()), (world, propagate, seeds) => {
+				const items = itemsOf(world);
+				const shuffled = [...items].map((item) => ({ item, k: seeds.next().value })).sort((a, b) => a.k - b.k).map((x) => x.item);
+				const a = planSync(items, undefined, { propagateUnplayed: propagate, now: NOW });
+				const b = planSync(shuffled, undefined, { propagateUnplayed: propagate, now: NOW });
+				expect(b.writes.map(key)).toEqual(a.writes.map(key));
+				expect(b.snapshot).toEqual(a.snapshot);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it('writes nothing on a second run after its writes are applied', () => {
+		fc.assert(
+			fc.property(worldArb, fc.boolean(), (world, propagate) => {
+				const items = itemsOf(world);
+				const first = planSync(items, undefined, { propagateUnplayed: propagate, now: NOW });
+				const later = iso(Date.parse(NOW) + 3_600_000);
+				const after = applyWrites(items, first.writes, NOW);
+				const second = planSync(after, first.snapshot, { propagateUnplayed: propagate, now: later });
+				expect(second.writes).toEqual([]);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it('never turns unknown into unplayed, and never un-marks without an explicit un-mark', () => {
+		fc.assert(
+			fc.property(worldArb, (world) => {
+				const items = itemsOf(world);
+				const plan = planSync(items, undefined, { propagateUnplayed: true, now: NOW });
+				expect(plan.writes.filter((w) => w.op === 'mark-unplayed')).toEqual([]);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it('never lets a tainted played flag mark anything', () => {
+		fc.assert(
+			fc.property(worldArb, (world) => {
+				const items = itemsOf(world).map((i) => (i.played === true ? { ...i, event: 'play' as const, tainted: true } : i));
+				const plan = planSync(items, undefined, { propagateUnplayed: true, now: NOW });
+				expect(plan.writes.filter((w) => w.op === 'mark-played')).toEqual([]);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it('only writes to allowed targets and only from allowed sources', () => {
+		fc.assert(
+			fc.property(worldArb, (world) => {
+				const items = itemsOf(world);
+				const plan = planSync(items, undefined, { propagateUnplayed: true, sources: ['plex'], targets: ['jellyfin'], now: NOW });
+				for (const w of plan.writes) {
+					expect(w.backend).toBe('jellyfin');
+					expect(w.source.backend).toBe('plex');
+				}
+			}),
+			{ numRuns: 200 },
+		);
+	});
+});
+
+describe('planSync rules by example', () => {
+	const movie = (backend: Backend, extra: Partial<PlanItem>): PlanItem => ({
+		backend,
+		type: 'movie',
+		id: `${backend}-1`,
+		title: 'Heat',
+		guids: { imdb: 'tt0113277' },
+		played: false,
+		positionMs: 0,
+		durationMs: 6_000_000,
+		updatedAt: '2025-01-01T00:00:00.000Z',
+		...extra,
+	});
+	const snapshotWith = (played: Record<string, string[]>, takenAt = '2025-06-01T00:00:00.000Z'): Snapshot => ({
+		kind: 'watchstate-snapshot',
+		version: 1,
+		takenAt,
+		backends: Object.fromEntries(Object.entries(played).map(([k, v]) => [k, { count: 1, played: v }])),
+	});
+
+	it('marks played where it is not, with the watched date of the play', () => {
+		const plan = planSync([movie('plex', { played: true, playedAt: '2025-03-01T00:00:00.000Z', updatedAt: '2025-03-01T00:00:00.000Z' }), movie('jellyfin', {})], undefined, { propagateUnplayed: false, now: NOW });
+		expect(plan.writes).toEqual([expect.objectContaining({ backend: 'jellyfin', op: 'mark-played', playedAt: '2025-03-01T00:00:00.000Z', source: { backend: 'plex', id: 'plex-1', title: 'Heat' } })]);
+		expect(plan.snapshot.backends).toEqual({ plex: { count: 1, played: ['plex-1'] }, jellyfin: { count: 1, played: ['jellyfin-1'] } });
+	});
+
+	it('lets a newer explicit un-mark (seen through the snapshot) win, and an older one lose', () => {
+		const items = [movie('plex', { played: false }), movie('jellyfin', { played: true, playedAt: '2025-02-01T00:00:00.000Z' })];
+		const newer = planSync(items, snapshotWith({ plex: ['plex-1'], jellyfin: ['jellyfin-1'] }), { propagateUnplayed: true, now: NOW });
+		expect(newer.writes.map((w) => [w.backend, w.op])).toEqual([['jellyfin', 'mark-unplayed']]);
+		const replayed = [items[0], movie('jellyfin', { played: true, playedAt: '2025-07-01T00:00:00.000Z' })];
+		const older = planSync(replayed, snapshotWith({ plex: ['plex-1'], jellyfin: ['jellyfin-1'] }), { propagateUnplayed: true, now: NOW });
+		expect(older.writes.map((w) => [w.backend, w.op])).toEqual([['plex', 'mark-played']]);
+	});
+
+	it('holds an un-mark it may not propagate instead of re-marking it', () => {
+		const items = [movie('plex', { played: false }), movie('jellyfin', { played: true, playedAt: '2025-02-01T00:00:00.000Z' })];
+		const first = planSync(items, snapshotWith({ plex: ['plex-1'], jellyfin: ['jellyfin-1'] }), { propagateUnplayed: false, now: NOW });
+		expect(first.writes).toEqual([]);
+		const second = planSync(items, first.snapshot, { propagateUnplayed: false, now: NOW });
+		expect(second.writes).toEqual([]);
+	});
+
+	it('copies the newest position but not onto a newer or played target', () => {
+		const plan = planSync(
+			[
+				movie('plex', { positionMs: 1_200_000, updatedAt: '2025-05-01T00:00:00.000Z' }),
+				movie('jellyfin', { positionMs: 0, updatedAt: '2025-04-01T00:00:00.000Z' }),
+				movie('emby', { positionMs: 300_000, updatedAt: '2025-06-01T00:00:00.000Z' }),
+			],
+			undefined,
+			{ propagateUnplayed: false, now: NOW },
+		);
+		expect(plan.writes.map((w) => [w.backend, w.op, w.positionMs])).toEqual([
+			['jellyfin', 'set-position', 300_000],
+			['plex', 'set-position', 300_000],
+		]);
+	});
+
+	it('matches episodes by show ids + numbers when they have no ids of their own', () => {
+		const ep = (backend: Backend, extra: Partial<PlanItem>): PlanItem =>
+			movie(backend, { type: 'episode', guids: {}, show: { title: 'S', guids: { tvdb: '81189' } }, season: 2, episode: 3, ...extra });
+		const plan = planSync([ep('plex', { played: true }), ep('emby', { guids: { tvdb: '349232' } })], undefined, { propagateUnplayed: false, now: NOW });
+		expect(plan.writes.map((w) => [w.backend, w.op])).toEqual([['emby', 'mark-played']]);
+	});
+
+	it('aborts when a listing is missing or shrank by more than the limit', () => {
+		const prev: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: NOW, backends: { plex: { count: 100, played: [] }, emby: { count: 10, played: [] } } };
+		const plexItems = (n: number) => Array.from({ length: n }, (_, i) => movie('plex', { id: `p${i}`, guids: { imdb: `tt${2000000 + i}` } }));
+		expect(() => planSync(plexItems(95), prev, { propagateUnplayed: false, now: NOW })).toThrow(new PlanAbort('emby listed no items (the last run saw 10); its listing probably failed, so nothing is written'));
+		const items = plexItems(85);
+		const withEmby = [...items, ...Array.from({ length: 10 }, (_, i) => movie('emby', { id: `e${i}`, guids: { imdb: `tt${2000000 + i}` } }))];
+		expect(() => planSync(withEmby, prev, { propagateUnplayed: false, now: NOW })).toThrow('plex listed 85 items, 15 % fewer than the 100 of the last run (limit 10 %); nothing is written');
+		expect(planSync(withEmby, prev, { propagateUnplayed: false, now: NOW, maxShrinkPercent: 20 }).writes).toEqual([]);
+	});
+});

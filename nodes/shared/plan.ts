@@ -32,7 +32,7 @@ export interface Snapshot {
 export interface PlanOptions {
 	/** Server names whose state may decide; empty = all. */
 	sources?: string[];
-	/** Server names that may be written; empty = all. */
+	/** Server names that may be written; empty = all; `none` = none (record the snapshot only). */
 	targets?: string[];
 	propagateUnplayed: boolean;
 	minPositionMs?: number;
@@ -193,7 +193,7 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	const sources = new Set(options.sources ?? []);
 	const targets = new Set(options.targets ?? []);
 	const allowedSource = (name: string) => sources.size === 0 || sources.has(name);
-	const allowedTarget = (name: string) => targets.size === 0 || targets.has(name);
+	const allowedTarget = (name: string) => !targets.has('none') && (targets.size === 0 || targets.has(name));
 
 	const counts = new Map<string, number>();
 	for (const item of input) counts.set(serverName(item), (counts.get(serverName(item)) ?? 0) + 1);

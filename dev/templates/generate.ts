@@ -1,0 +1,321 @@
+/**
+ * The workflow templates, written as code so the three stay consistent (same node settings, same
+ * snapshot table), and emitted as the JSON files in workflows/ that users import as they are.
+ * `npm run templates` rewrites them; a test checks the committed files match.
+ */
+import { createHash } from 'crypto';
+
+const PKG = 'n8n-nodes-watchstate';
+const SNAPSHOT_TABLE = 'watchstate_snapshot';
+
+type Json = Record<string, unknown>;
+interface WfNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Json;
+	webhookId?: string;
+	executeOnce?: boolean;
+	alwaysOutputData?: boolean;
+}
+
+/** Stable uuid-shaped ids derived from names, so regenerating changes nothing. */
+function uid(seed: string): string {
+	const h = createHash('sha256').update(seed).digest('hex');
+	return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+class Builder {
+	readonly nodes: WfNode[] = [];
+	readonly connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
+	constructor(private readonly workflow: string) {}
+
+	add(node: Omit<WfNode, 'id'>): string {
+		this.nodes.push({ id: uid(`${this.workflow}/${node.name}`), ...node });
+		return node.name;
+	}
+
+	connect(from: string, to: string, output = 0, input = 0): void {
+		const c = (this.connections[from] ??= { main: [] });
+		while (c.main.length <= output) c.main.push([]);
+		c.main[output].push({ node: to, type: 'main', index: input });
+	}
+
+	note(name: string, content: string, position: [number, number], width = 420, height = 300, color?: number): void {
+		this.add({
+			name,
+			type: 'n8n-nodes-base.stickyNote',
+			typeVersion: 1,
+			position,
+			parameters: { content, width, height, ...(color ? { color } : {}) },
+		});
+	}
+
+	build(name: string, settings: Json = {}): Json {
+		return {
+			name,
+			nodes: this.nodes,
+			connections: this.connections,
+			settings: { executionOrder: 'v1', ...settings },
+			pinData: {},
+			meta: { templateCredsSetupCompleted: false },
+			tags: [],
+		};
+	}
+}
+
+type Server = 'plex' | 'jellyfin' | 'emby';
+const LABEL: Record<Server, string> = { plex: 'Plex', jellyfin: 'Jellyfin', emby: 'Emby' };
+const SERVERS: Server[] = ['plex', 'jellyfin', 'emby'];
+
+function mediaNode(b: Builder, server: Server, name: string, position: [number, number], parameters: Json, extra: Partial<WfNode> = {}): string {
+	const userId = server === 'plex' ? {} : { userId: '' };
+	return b.add({ name, type: `${PKG}.${server}`, typeVersion: 1, position, parameters: { ...parameters, ...userId }, ...extra });
+}
+
+function trigger(b: Builder, kind: string, name: string, position: [number, number], events: string[], extra: Json = {}): string {
+	return b.add({
+		name,
+		type: `${PKG}.${kind}Trigger`,
+		typeVersion: 1,
+		position,
+		parameters: { token: '', ...extra, options: { events } },
+		webhookId: uid(`webhook/${name}`),
+	});
+}
+
+function realtimeSync(): Json {
+	const b = new Builder('realtime');
+	b.note(
+		'Setup',
+		[
+			'## Real-time watch-state sync',
+			'Each server\'s webhook starts **Apply Watch State** on the other servers: a watched (scrobble), a manual mark, or a stop with a resume position is copied within seconds.',
+			'',
+			'1. Create the **Plex**, **Jellyfin** and **Emby** credentials (server URL + token) and select them in every action node.',
+			'2. In the Jellyfin and Emby action nodes pick the **User** whose state to sync.',
+			'3. Put the same long random **Secret Token** in every trigger.',
+			'4. Publish the workflow, open each trigger and copy its **Production URL**; add `?apikey=<token>` and paste it into the server (see the README for each server\'s webhook screen).',
+			'5. Use either the Plex Trigger (Plex Pass) or the Tautulli Trigger for Plex, not both. Delete the triggers of servers you do not have.',
+			'',
+			'Webhooks never report everything (Plex sends nothing for manual marks): run the **Full sync** template on a schedule as well.',
+		].join('\n'),
+		[-120, -420],
+		560,
+		420,
+	);
+	const rows: Array<[string, string, Server[], string[], Json]> = [
+		['plex', 'Plex Trigger', ['jellyfin', 'emby'], ['scrobble', 'stop', 'pause'], {}],
+		['tautulli', 'Tautulli Trigger', ['jellyfin', 'emby'], ['scrobble', 'stop', 'pause'], { httpMethod: 'POST' }],
+		['jellyfin', 'Jellyfin Trigger', ['plex', 'emby'], ['scrobble', 'played', 'unplayed', 'stop'], {}],
+		['emby', 'Emby Trigger', ['plex', 'jellyfin'], ['scrobble', 'played', 'unplayed', 'stop', 'pause'], {}],
+	];
+	rows.forEach(([kind, name, targets, events, extra], row) => {
+		const y = row * 360 + 60;
+		const t = trigger(b, kind, name, [520, y + 80], events, extra);
+		targets.forEach((server, k) => {
+			const n = mediaNode(b, server, `${name.replace(' Trigger', '')} → ${LABEL[server]}`, [820, y + k * 180], {
+				resource: 'item',
+				operation: 'apply',
+				applyOptions: {},
+			});
+			b.connect(t, n);
+		});
+	});
+	return b.build('Watch State: real-time sync (webhooks)');
+}
+
+interface ChainOptions {
+	prefix: string;
+	y: number;
+	/** Servers to Write of the planner; 'none' records the snapshot only. */
+	targets: string;
+	/** Apply the writes (false for an import). */
+	apply: boolean;
+}
+
+/** Snapshot table -> read every server -> Plan Sync -> [apply writes] -> save the snapshot. */
+function syncChain(b: Builder, start: string[], o: ChainOptions): void {
+	const p = (name: string) => (o.prefix ? `${name} (${o.prefix})` : name);
+	const y = o.y;
+	const ensure = b.add({
+		name: p('Ensure Snapshot Table'),
+		type: 'n8n-nodes-base.dataTable',
+		typeVersion: 1.1,
+		position: [260, y],
+		executeOnce: true,
+		parameters: {
+			resource: 'table',
+			operation: 'create',
+			tableName: SNAPSHOT_TABLE,
+			columns: {
+				column: [
+					{ name: 'kind', type: 'string' },
+					{ name: 'backend', type: 'string' },
+					{ name: 'takenAt', type: 'string' },
+					{ name: 'count', type: 'number' },
+					{ name: 'played', type: 'string' },
+				],
+			},
+			options: { createIfNotExists: true },
+		},
+	});
+	for (const s of start) b.connect(s, ensure);
+	const read = b.add({
+		name: p('Read Snapshot'),
+		type: 'n8n-nodes-base.dataTable',
+		typeVersion: 1.1,
+		position: [480, y],
+		executeOnce: true,
+		alwaysOutputData: true,
+		parameters: { resource: 'row', operation: 'get', dataTableId: { __rl: true, mode: 'name', value: SNAPSHOT_TABLE }, returnAll: true },
+	});
+	b.connect(ensure, read);
+	const merge = b.add({ name: p('All Items'), type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [980, y + 120], parameters: { numberInputs: 4 } });
+	b.connect(read, merge, 0, 0);
+	SERVERS.forEach((server, k) => {
+		const n = mediaNode(b, server, p(`Read ${LABEL[server]}`), [720, y + 120 + k * 160], { resource: 'library', operation: 'getWatchState', filters: {} }, { executeOnce: true });
+		b.connect(read, n);
+		b.connect(n, merge, 0, k + 1);
+	});
+	const plan = b.add({
+		name: p('Plan Sync'),
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [1220, y + 120],
+		parameters: { operation: 'planSync', sources: '', targets: o.targets, propagateUnplayed: false, dryRun: false, options: {} },
+	});
+	b.connect(merge, plan);
+	if (o.apply) {
+		// Above the snapshot branch: with execution order v1 the writes run (and can fail) first.
+		const route = b.add({
+			name: p('By Server'),
+			type: 'n8n-nodes-base.switch',
+			typeVersion: 3.2,
+			position: [1480, y - 80],
+			parameters: {
+				rules: {
+					values: SERVERS.map((server) => ({
+						conditions: {
+							options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+							conditions: [{ id: uid(`${o.prefix}/route/${server}`), leftValue: '={{ $json.backend }}', rightValue: server, operator: { type: 'string', operation: 'equals' } }],
+							combinator: 'and',
+						},
+						renameOutput: true,
+						outputKey: server,
+					})),
+				},
+				options: {},
+			},
+		});
+		b.connect(plan, route, 0);
+		SERVERS.forEach((server, k) => {
+			const n = mediaNode(b, server, p(`Write ${LABEL[server]}`), [1740, y - 240 + k * 160], { resource: 'item', operation: 'apply', applyOptions: {} });
+			b.connect(route, n, k);
+		});
+	}
+	const save = b.add({
+		name: p('Save Snapshot'),
+		type: 'n8n-nodes-base.dataTable',
+		typeVersion: 1.1,
+		position: [1480, y + 300],
+		parameters: {
+			resource: 'row',
+			operation: 'upsert',
+			dataTableId: { __rl: true, mode: 'name', value: SNAPSHOT_TABLE },
+			matchType: 'allConditions',
+			filters: { conditions: [{ keyName: 'backend', condition: 'eq', keyValue: '={{ $json.backend }}' }] },
+			columns: { mappingMode: 'autoMapInputData', value: {} },
+			options: {},
+		},
+	});
+	b.connect(plan, save, 1);
+}
+
+const STORE_NOTE = [
+	'The **snapshot** (which items each server had played at the last run) is kept in the Data Table `watchstate_snapshot`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Plan Sync aborts instead).',
+	'',
+	'It is saved **after** the writes; if a write fails the run stops and the next one plans again.',
+].join('\n');
+
+function fullSync(): Json {
+	const b = new Builder('full');
+	b.note(
+		'Setup',
+		[
+			'## Full watch-state sync',
+			'Reads the whole watch state of Plex, Jellyfin and Emby, plans the writes that make them agree (newest change wins, unknown is never unplayed) and applies them.',
+			'',
+			'1. Select your credentials in the six server nodes, and the **User** in the Jellyfin and Emby nodes.',
+			'2. Delete the nodes of a server you do not have and its input on **All Items**.',
+			'3. One-way or many-to-many: set **Source Servers** / **Servers to Write** in Plan Sync. Turn on **Propagate Un-Marks** to carry manual un-marks.',
+			'4. Try it with **Dry Run** on first (the plan appears in the Summary output).',
+			'',
+			'Big runs are not saved in the execution list (workflow settings); failed ones are.',
+		].join('\n'),
+		[-120, -560],
+		600,
+		380,
+	);
+	b.note('Snapshot', STORE_NOTE, [1180, 520], 520, 220, 5);
+	const schedule = b.add({
+		name: 'Every 6 Hours',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 0],
+		parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 6 }] } },
+	});
+	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 200], parameters: {} });
+	syncChain(b, [schedule, manual], { prefix: '', y: 0, targets: '', apply: true });
+	return b.build('Watch State: full sync (scheduled)', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
+}
+
+function importExport(): Json {
+	const b = new Builder('import-export');
+	b.note(
+		'Setup',
+		[
+			'## Scheduled import and export',
+			'Two schedules sharing one store (the `watchstate_snapshot` Data Table):',
+			'- **Import** (hourly): reads every server and records what is played, writing nothing. Un-marks seen between imports are kept for the next export.',
+			'- **Export** (every 90 minutes): reads every server, plans against the store and writes.',
+			'',
+			'Edit either schedule (the import is a cron expression). Select your credentials and users in the server nodes, as in the full sync template.',
+		].join('\n'),
+		[-120, -560],
+		600,
+		320,
+	);
+	b.note('Snapshot', STORE_NOTE, [1180, 1420], 520, 220, 5);
+	const importSchedule = b.add({
+		name: 'Import Hourly',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 0],
+		parameters: { rule: { interval: [{ field: 'cronExpression', expression: '0 * * * *' }] } },
+	});
+	syncChain(b, [importSchedule], { prefix: 'import', y: 0, targets: 'none', apply: false });
+	const exportSchedule = b.add({
+		name: 'Export Every 90 Minutes',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 1000],
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 90 }] } },
+	});
+	syncChain(b, [exportSchedule], { prefix: 'export', y: 1000, targets: '', apply: true });
+	return b.build('Watch State: scheduled import and export', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
+}
+
+export function templates(): Record<string, Json> {
+	return {
+		'realtime-sync.json': realtimeSync(),
+		'full-sync.json': fullSync(),
+		'scheduled-import-export.json': importExport(),
+	};
+}
+
+export function templateText(workflow: Json): string {
+	return `${JSON.stringify(workflow, null, '\t')}\n`;
+}

@@ -1,0 +1,168 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { isPlainObject } from '../shared/guids';
+import { planSync, PlanAbort, serverName, type PlanItem } from '../shared/plan';
+import { isSnapshotInput, rowsToSnapshot, snapshotToRows } from '../shared/snapshot';
+
+const list = (value: unknown) =>
+	String(value ?? '')
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
+
+export class WatchState implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Watch State',
+		name: 'watchState',
+		icon: { light: 'file:../../icons/watchstate.svg', dark: 'file:../../icons/watchstate.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'Plan Sync',
+		description: 'Plan the writes that bring the watch state of several servers in step',
+		defaults: { name: 'Plan Sync' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Writes', 'Snapshot', 'Summary'],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Plan Sync',
+						value: 'planSync',
+						description: 'From the watch state of two or more servers, the writes each needs',
+						action: 'Plan a watch state sync',
+					},
+				],
+				default: 'planSync',
+			},
+			{
+				displayName:
+					'Input: the Get Watch State items of every server, plus the previous snapshot rows (kind "watchstate-snapshot"). Outputs: the writes (route them by `backend` to Apply Watch State), the new snapshot rows (save them only after the writes), and a summary.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Source Servers',
+				name: 'sources',
+				type: 'string',
+				default: '',
+				placeholder: 'plex',
+				description: 'Comma-separated server names (plex, jellyfin, emby or a Backend Name) whose state may decide. Empty: all.',
+			},
+			{
+				displayName: 'Servers to Write',
+				name: 'targets',
+				type: 'string',
+				default: '',
+				placeholder: 'jellyfin, emby',
+				description: 'Comma-separated server names that may be written. Empty: all (two-way / many-to-many). "none": none, only the snapshot is updated (an import).',
+			},
+			{
+				displayName: 'Propagate Un-Marks',
+				name: 'propagateUnplayed',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether an explicit un-mark (seen as played in the last snapshot, unplayed now) is carried to the other servers',
+			},
+			{
+				displayName: 'Dry Run',
+				name: 'dryRun',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to only report the plan (in Summary) without emitting writes or a snapshot',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Max Shrink (%)',
+						name: 'maxShrinkPercent',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 100 },
+						default: 10,
+						description: 'Abort when a server lists this share fewer items than in the last snapshot',
+					},
+					{
+						displayName: 'Minimum Position (Seconds)',
+						name: 'minPositionSeconds',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 60,
+						description: 'Resume positions below this are not copied',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const inputs = this.getInputData();
+		const watchItems: PlanItem[] = [];
+		const indexOf = new Map<string, number>();
+		const keyOf = (item: PlanItem) => `${serverName(item)}|${item.id}`;
+		const snapshotRows: IDataObject[] = [];
+		inputs.forEach(({ json }, i) => {
+			if (isSnapshotInput(json)) return void snapshotRows.push(json);
+			// An empty item is what an upstream node with "Always Output Data" sends when it had nothing.
+			if (Object.keys(json).length === 0) return;
+			if (json.error !== undefined) {
+				throw new NodeOperationError(this.getNode(), `Input item ${i} is an error from an earlier node (${String(json.error)}); a failed listing must not be planned from`, { itemIndex: i });
+			}
+			if (typeof json.backend !== 'string' || typeof json.id !== 'string' || (json.type !== 'movie' && json.type !== 'episode') || !isPlainObject(json.guids)) {
+				throw new NodeOperationError(this.getNode(), `Input item ${i} is not a WatchItem (needs backend, type, id and guids)`, { itemIndex: i });
+			}
+			const item = json as unknown as PlanItem;
+			watchItems.push(item);
+			indexOf.set(keyOf(item), i);
+		});
+
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
+		let previous;
+		try {
+			previous = rowsToSnapshot(snapshotRows);
+		} catch (error) {
+			throw new NodeOperationError(this.getNode(), `The snapshot input is not readable: ${(error as Error).message}`);
+		}
+		let result;
+		try {
+			result = planSync(watchItems, previous, {
+				sources: list(this.getNodeParameter('sources', 0, '')),
+				targets: list(this.getNodeParameter('targets', 0, '')),
+				propagateUnplayed: this.getNodeParameter('propagateUnplayed', 0, false) as boolean,
+				minPositionMs: Number(options.minPositionSeconds ?? 60) * 1000,
+				maxShrinkPercent: Number(options.maxShrinkPercent ?? 10),
+				now: new Date().toISOString(),
+			});
+		} catch (error) {
+			if (error instanceof PlanAbort) throw new NodeOperationError(this.getNode(), error.message, { description: 'No write was planned. Check the listing of that server, or raise Max Shrink if the library really shrank.' });
+			throw new NodeOperationError(this.getNode(), error as Error);
+		}
+
+		const summary: IDataObject = { dryRun, writes: result.writes.length, ...(result.summary as unknown as IDataObject) };
+		if (dryRun) summary.plan = result.writes as unknown as IDataObject[];
+		const writes: INodeExecutionData[] = dryRun
+			? []
+			: result.writes.map((w) => ({ json: w as unknown as IDataObject, pairedItem: { item: indexOf.get(`${w.backend}|${w.target.id}`) ?? 0 } }));
+		const snapshot: INodeExecutionData[] = dryRun ? [] : snapshotToRows(result.snapshot).map((row) => ({ json: row, pairedItem: { item: 0 } }));
+		return [writes, snapshot, [{ json: summary, pairedItem: { item: 0 } }]];
+	}
+}

@@ -1,0 +1,208 @@
+/**
+ * A real n8n (pinned, Node 24) with the packed package and the shipped templates, against the
+ * emulated servers: real webhook requests in, real HTTP writes out.
+ */
+import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
+import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
+import { plexKeys } from '../../dev/emulators/plex';
+import { startStack, type Stack } from '../../dev/n8n/stack';
+import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
+
+const u = DEMO.user;
+const log = (line: string) => void line;
+
+function hook(stack: Stack, node: string): string {
+	const found = stack.workflows.flatMap((w) => w.webhooks).find((h) => h.node === node);
+	if (!found) throw new Error(`no webhook ${node}`);
+	return found.url;
+}
+
+describe('real-time sync template in a real n8n', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: false });
+		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: ['realtime-sync.json'], log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const movie = (n: number): SeedMovie => servers.library.movies[n - 1];
+	const episode = (show: number, season: number, ep: number): SeedEpisode =>
+		servers.library.episodes.find((e) => e.show.n === show && e.season === season && e.episode === ep)!;
+	const writesFor = (item: SeedItem) => ({
+		plex: servers.plex.writes.filter((w) => w.itemId === servers.plex.keyOf(item)),
+		jellyfin: servers.jellyfin.writes.filter((w) => w.itemId === servers.jellyfin.idOf(item)),
+		emby: servers.emby.writes.filter((w) => w.itemId === servers.emby.idOf(item)),
+	});
+	const plexPayload = (m: SeedMovie, event: string, extra: object = {}) => ({
+		event,
+		user: true,
+		owner: true,
+		Account: { id: 1, title: u.name },
+		Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
+		Player: { local: true, title: 'Chrome', uuid: 'player-1' },
+		Metadata: {
+			librarySectionType: 'movie',
+			ratingKey: plexKeys.movie(m.n),
+			type: 'movie',
+			title: m.title,
+			year: m.year,
+			duration: m.durationMs,
+			Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })),
+			...extra,
+		},
+	});
+
+	it('Plex multipart scrobble (payload as a file part, as PMS sends it) marks Jellyfin and Emby played, once', async () => {
+		const m = movie(2);
+		const req = plexMultipart(plexPayload(m, 'media.scrobble', { viewCount: 1, lastViewedAt: 1735700000 }), true, Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+		const res = await post(hook(stack, 'Plex Trigger'), req.body, req.headers);
+		expect(res).toEqual({ status: 200, body: JSON.stringify({ status: 'accepted', event: 'scrobble', item: plexKeys.movie(2) }) });
+		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, m).played && servers.emby.stateOf(u.embyId, m).played)).toBe(true);
+		await delay(1500);
+		const w = writesFor(m);
+		expect([w.plex.length, w.jellyfin.map((x) => x.action), w.emby.map((x) => x.action)]).toEqual([0, ['played'], ['played']]);
+		expect(servers.jellyfin.stateOf(u.jellyfinId, m).lastPlayedAt).toBe(1735700000 * 1000);
+	});
+
+	it('Plex payload as a bare form field works too; a stop copies the resume position only', async () => {
+		const m = movie(3);
+		const req = plexMultipart(plexPayload(m, 'media.stop', { viewOffset: 1_500_000 }), false);
+		expect((await post(hook(stack, 'Plex Trigger'), req.body, req.headers)).status).toBe(200);
+		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, m).positionMs === 1_500_000 && servers.emby.stateOf(u.embyId, m).positionMs === 1_500_000)).toBe(true);
+		expect(servers.jellyfin.stateOf(u.jellyfinId, m).played).toBe(false);
+		expect(servers.emby.stateOf(u.embyId, m).played).toBe(false);
+	});
+
+	it('Jellyfin PlaybackStop (text/plain JSON) with PlayedToCompletion marks the episode on Plex and Emby', async () => {
+		const e = episode(1, 1, 2);
+		const payload = {
+			ServerId: servers.jellyfin.serverId,
+			ServerName: 'demo-jellyfin',
+			NotificationType: 'PlaybackStop',
+			UtcTimestamp: '2026-11-20T20:00:00.1234567Z',
+			Name: e.title,
+			ItemId: servers.jellyfin.idOf(e),
+			ItemType: 'Episode',
+			RunTimeTicks: e.durationMs * 10_000,
+			PlaybackPositionTicks: e.durationMs * 9_600,
+			SeriesName: e.show.title,
+			SeasonNumber: e.season,
+			EpisodeNumber: e.episode,
+			Provider_tvdb: e.guids.tvdb,
+			PlayedToCompletion: true,
+			UserId: u.jellyfinId,
+			NotificationUsername: u.name,
+		};
+		const res = await post(hook(stack, 'Jellyfin Trigger'), JSON.stringify(payload), { 'content-type': 'text/plain; charset=utf-8', 'user-agent': 'Jellyfin-Server/10.11.8' });
+		expect(res.status).toBe(200);
+		expect(await until(() => servers.plex.stateOf(u.plexId, e).played && servers.emby.stateOf(u.embyId, e).played)).toBe(true);
+		// datePlayed goes over the wire as yyyyMMddHHmmss: to the second
+		expect(servers.emby.stateOf(u.embyId, e).lastPlayedAt).toBe(Date.parse('2026-11-20T20:00:00Z'));
+	});
+
+	it('Emby item.markplayed (JSON) and a multipart playback.stop reach Plex and Jellyfin', async () => {
+		const m = movie(4);
+		const item = (x: SeedMovie) => ({ Name: x.title, Id: servers.emby.idOf(x), Type: 'Movie', ProviderIds: { Imdb: x.guids.imdb, Tmdb: x.guids.tmdb }, RunTimeTicks: x.durationMs * 10_000 });
+		const marked = { Title: 'marked', Date: '2026-11-21T10:00:00.0000000Z', Event: 'item.markplayed', User: { Name: u.name, Id: u.embyId }, Item: item(m), Server: { Name: 'demo-emby', Id: 'a1b2c3d4e5f64718293a4b5c6d7e8f90', Version: '4.8.11.0' } };
+		expect((await post(hook(stack, 'Emby Trigger'), JSON.stringify(marked), { 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+		expect(await until(() => servers.plex.stateOf(u.plexId, m).played && servers.jellyfin.stateOf(u.jellyfinId, m).played)).toBe(true);
+
+		const s = movie(9);
+		const stop = { ...marked, Event: 'playback.stop', Item: item(s), PlaybackInfo: { PositionTicks: Math.round(s.durationMs * 0.4) * 10_000, PlayedToCompletion: false } };
+		const req = embyMultipart(stop);
+		expect((await post(hook(stack, 'Emby Trigger'), req.body, req.headers)).status).toBe(200);
+		const at = Math.round(s.durationMs * 0.4);
+		expect(await until(() => servers.plex.stateOf(u.plexId, s).positionMs === at && servers.jellyfin.stateOf(u.jellyfinId, s).positionMs === at)).toBe(true);
+	});
+
+	it('Tautulli PUT of a watched episode (show-level ids) finds it by show + numbers', async () => {
+		const e = episode(2, 1, 3);
+		const payload = {
+			event: 'tautulli.watched',
+			Account: { id: '1', title: u.name },
+			Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
+			Player: { local: '1', title: 'TV', uuid: 'tv' },
+			Metadata: {
+				ratingKey: plexKeys.episode(e.n),
+				type: 'episode',
+				title: e.title,
+				grandparentTitle: e.show.title,
+				index: String(e.episode),
+				parentIndex: String(e.season),
+				viewOffset: String(Math.round(e.durationMs * 0.9)),
+				duration: String(e.durationMs),
+				year: String(e.show.year),
+				addedAt: '2024-05-06',
+				Guids: { imdb: e.show.guids.imdb ?? '', tvdb: e.show.guids.tvdb ?? '', tmdb: e.show.guids.tmdb ?? '', tvmaze: '' },
+			},
+		};
+		const res = await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(payload), { 'content-type': 'application/json' }, 'POST');
+		expect(res.status).toBe(200);
+		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, e).played && servers.emby.stateOf(u.embyId, e).played)).toBe(true);
+	});
+
+	it('refuses a wrong token (401), a foreign payload (400), and runs nothing for them', async () => {
+		const before = servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length;
+		const req = plexMultipart(plexPayload(movie(5), 'media.scrobble'), true);
+		const wrong = await post(hook(stack, 'Plex Trigger').replace(DEMO.webhookToken, 'dummy-wrong'), req.body, req.headers);
+		expect(wrong).toEqual({ status: 401, body: JSON.stringify({ error: 'invalid token' }) });
+		const foreign = await post(hook(stack, 'Jellyfin Trigger'), JSON.stringify({ event: 'media.play' }), { 'content-type': 'application/json' });
+		expect(foreign.status).toBe(400);
+		expect(JSON.parse(foreign.body).error).toMatch(/^`NotificationType` is missing/);
+		await delay(2000);
+		expect(servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length).toBe(before);
+		expect(servers.jellyfin.stateOf(u.jellyfinId, movie(5)).played).toBe(false);
+	});
+});
+
+describe('full sync template in a real n8n', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	const EVERY = 12;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: true });
+		stack = await startStack(servers, { name: 'e2e-full', port: 5688, brokerPort: 5689, templates: ['full-sync.json'], scheduleEverySeconds: EVERY, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const runs = () => servers.plex.requestsByRoute.get('GET ^\\/library\\/sections$') ?? 0;
+	const allWrites = () => servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length;
+	// Items without any external id (like unmatched items on real servers) cannot be synced.
+	const matchable = (item: SeedItem) => Object.keys(item.guids).length > 0 || (item.kind === 'episode' && Object.keys(item.show.guids).length > 0);
+	const items = () => [...servers.library.movies, ...servers.library.episodes].filter(matchable);
+	const converged = () =>
+		items().every((item) => {
+			const states = [servers.plex.stateOf(u.plexId, item), servers.jellyfin.stateOf(u.jellyfinId, item), servers.emby.stateOf(u.embyId, item)];
+			return states.every((s) => s.played === states[0].played);
+		});
+
+	it('converges disagreeing servers, and a later run writes nothing', async () => {
+		expect(converged()).toBe(false);
+		const playedSomewhere = items().filter((i) => [servers.plex.stateOf(u.plexId, i), servers.jellyfin.stateOf(u.jellyfinId, i), servers.emby.stateOf(u.embyId, i)].some((s) => s.played)).length;
+		// Emby's 40 % positions must reach Plex and Jellyfin too.
+		const halfWatched = servers.library.movies.filter((_, i) => i % 11 === 0 && i % 5 !== 0 && i % 7 !== 0);
+		const positionsCopied = () =>
+			halfWatched.every((m) => [servers.plex.stateOf(u.plexId, m), servers.jellyfin.stateOf(u.jellyfinId, m)].every((s) => s.positionMs === Math.round(m.durationMs * 0.4)));
+		expect(await until(() => converged() && positionsCopied(), 120_000, 500)).toBe(true);
+		// Everything played anywhere is now played everywhere; nothing else was marked.
+		const playedEverywhere = items().filter((i) => servers.plex.stateOf(u.plexId, i).played).length;
+		expect(playedEverywhere).toBe(playedSomewhere);
+		await delay(3000);
+		const settled = allWrites();
+		const runsBefore = runs();
+		expect(await until(() => runs() >= runsBefore + 2, 4 * EVERY * 1000, 500)).toBe(true);
+		await delay(3000);
+		expect(allWrites()).toBe(settled);
+		expect(servers.plex.writes.filter((w) => w.action === 'unplayed')).toEqual([]);
+		// The unmatchable movie played only on Jellyfin stays as it was.
+		const unmatched = servers.library.movies[28];
+		expect([servers.jellyfin.stateOf(u.jellyfinId, unmatched).played, servers.plex.stateOf(u.plexId, unmatched).played]).toEqual([true, false]);
+	});
+});

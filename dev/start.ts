@@ -29,7 +29,7 @@ async function main(): Promise<void> {
 	say(`n8n editor: ${stack.url}  (first visit: create the owner account)`);
 	for (const w of stack.workflows) {
 		say(`workflow "${w.name}" (published)`);
-		for (const h of w.webhooks) say(`  ${h.node}: POST ${h.url}`);
+		for (const h of w.webhooks) say(`  ${h.node}: ${h.method} ${h.url}`);
 	}
 	say(`n8n log: ${stack.logFile}`);
 	say('Ctrl-C stops n8n and the emulators.');

@@ -35,13 +35,15 @@ export interface StackOptions {
 	templates: string[];
 	/** Make every schedule trigger fire this often (tests). */
 	scheduleEverySeconds?: number;
+	/** The method the Tautulli trigger listens with (Tautulli lets the admin choose). */
+	tautulliMethod?: 'POST' | 'PUT';
 	log?: (line: string) => void;
 }
 
 export interface Stack {
 	url: string;
 	userFolder: string;
-	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; url: string }> }>;
+	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; method: string; url: string }> }>;
 	/** Runs `n8n <args>` against this stack's database (CLI commands, not the server). */
 	cli(args: string[], extraEnv?: Record<string, string>): string;
 	stop(): Promise<void>;
@@ -91,7 +93,7 @@ interface TemplateNode {
  * A shipped template bound to the demo: credentials, the users of each server, trigger tokens;
  * for tests, schedules can be made to fire every few seconds.
  */
-export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, id: string, scheduleEverySeconds?: number): object {
+export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, id: string, scheduleEverySeconds?: number, tautulliMethod?: string): object {
 	const nodes = template.nodes.map((node) => {
 		const n: TemplateNode = JSON.parse(JSON.stringify(node));
 		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
@@ -108,6 +110,7 @@ export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, 
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
 		}
 		if (kind.endsWith('Trigger')) n.parameters.token = DEMO.webhookToken;
+		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
 	});
 	return { ...template, id, nodes, active: false };
@@ -173,12 +176,16 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	options.templates.forEach((file, i) => {
 		const template = JSON.parse(fs.readFileSync(join(ROOT, 'workflows', file), 'utf8'));
 		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
-		const bound = bindTemplate(template, id, options.scheduleEverySeconds) as { name: string; nodes: TemplateNode[] };
+		const bound = bindTemplate(template, id, options.scheduleEverySeconds, options.tautulliMethod) as { name: string; nodes: TemplateNode[] };
 		const path = join(userFolder, `workflow-${i + 1}.json`);
 		writeFileSync(path, JSON.stringify(bound, null, 2));
 		const webhooks = bound.nodes
 			.filter((n) => n.webhookId)
-			.map((n) => ({ node: n.name, url: `${url}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}` }));
+			.map((n) => ({
+				node: n.name,
+				method: String(n.parameters.httpMethod ?? 'POST'),
+				url: `${url}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}`,
+			}));
 		workflows.push({ id, name: bound.name, file, webhooks });
 	});
 	log(`importing ${workflows.length} workflows...`);

@@ -22,7 +22,7 @@ describe('real-time sync template in a real n8n', () => {
 	let stack: Stack;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
-		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: ['realtime-sync.json'], log });
+		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: ['realtime-sync.json'], tautulliMethod: 'PUT', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
@@ -140,8 +140,10 @@ describe('real-time sync template in a real n8n', () => {
 				Guids: { imdb: e.show.guids.imdb ?? '', tvdb: e.show.guids.tvdb ?? '', tmdb: e.show.guids.tmdb ?? '', tvmaze: '' },
 			},
 		};
-		const res = await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(payload), { 'content-type': 'application/json' }, 'POST');
+		const res = await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(payload), { 'content-type': 'application/json' }, 'PUT');
 		expect(res.status).toBe(200);
+		// The trigger listens with the method chosen in it, nothing else.
+		expect((await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(payload), { 'content-type': 'application/json' }, 'POST')).status).toBe(404);
 		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, e).played && servers.emby.stateOf(u.embyId, e).played)).toBe(true);
 	});
 

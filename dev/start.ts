@@ -11,15 +11,16 @@ const say = (line: string) => proc.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
 	const port = Number(proc.env.N8N_PORT ?? 5678);
-	const servers = await startDemoServers({ ports: { plex: 32401, jellyfin: 8097, emby: 8098 } });
+	const servers = await startDemoServers({ ports: { plex: 32401, jellyfin: 8097, emby: 8098, trakt: 8099 } });
 	say(`emulated Plex     ${servers.plex.url}  (X-Plex-Token ${DEMO.plexToken})`);
 	say(`emulated Jellyfin ${servers.jellyfin.url}  (API key ${DEMO.jellyfinApiKey})`);
 	say(`emulated Emby     ${servers.emby.url}  (API key ${DEMO.embyApiKey})`);
+	say(`emulated Trakt    ${servers.trakt.url}`);
 	const stack = await startStack(servers, {
 		name: 'demo',
 		port,
 		brokerPort: port + 1,
-		templates: ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json'],
+		templates: ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json'],
 		log: say,
 	}).catch(async (error: Error) => {
 		await stopDemoServers(servers);

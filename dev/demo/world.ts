@@ -6,11 +6,14 @@
 import { EmbyEmulator, JellyfinEmulator } from '../emulators/mediabrowser';
 import { seedLibrary, type SeedItem, type SeedLibrary } from '../emulators/library';
 import { PlexEmulator } from '../emulators/plex';
+import { TraktEmulator } from '../emulators/trakt';
 
 export const DEMO = {
 	plexToken: 'dummy-demo-plex-token',
 	jellyfinApiKey: 'dummy-demo-jellyfin-key',
 	embyApiKey: 'dummy-demo-emby-key',
+	traktClientId: 'dummy-demo-trakt-client-id',
+	traktClientSecret: 'dummy-demo-trakt-client-secret',
 	/** The secret the demo's webhook triggers expect. */
 	webhookToken: 'dummy-demo-webhook-token',
 	user: { name: 'alice', plexId: '1', jellyfinId: '5a0b1c2d3e4f40718293a4b5c6d7e8f9', embyId: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' },
@@ -21,12 +24,13 @@ export interface DemoServers {
 	plex: PlexEmulator;
 	jellyfin: JellyfinEmulator;
 	emby: EmbyEmulator;
+	trakt: TraktEmulator;
 }
 
 export interface DemoOptions {
 	movies?: number;
 	shows?: number;
-	ports?: { plex?: number; jellyfin?: number; emby?: number };
+	ports?: { plex?: number; jellyfin?: number; emby?: number; trakt?: number };
 	/** Seed disagreeing states (default true). */
 	drift?: boolean;
 }
@@ -48,8 +52,9 @@ export async function startDemoServers(options: DemoOptions = {}): Promise<DemoS
 		apiKey: DEMO.embyApiKey,
 		name: 'demo-emby',
 	});
-	await Promise.all([plex.start(options.ports?.plex), jellyfin.start(options.ports?.jellyfin), emby.start(options.ports?.emby)]);
-	const servers = { library, plex, jellyfin, emby };
+	const trakt = new TraktEmulator({ library, clientId: DEMO.traktClientId, clientSecret: DEMO.traktClientSecret });
+	await Promise.all([plex.start(options.ports?.plex), jellyfin.start(options.ports?.jellyfin), emby.start(options.ports?.emby), trakt.start(options.ports?.trakt)]);
+	const servers = { library, plex, jellyfin, emby, trakt };
 	if (options.drift !== false) seedDrift(servers);
 	return servers;
 }
@@ -73,5 +78,5 @@ export function seedDrift({ library, plex, jellyfin, emby }: DemoServers): void 
 }
 
 export async function stopDemoServers(servers: DemoServers): Promise<void> {
-	await Promise.all([servers.plex.stop(), servers.jellyfin.stop(), servers.emby.stop()]);
+	await Promise.all([servers.plex.stop(), servers.jellyfin.stop(), servers.emby.stop(), servers.trakt.stop()]);
 }

@@ -169,7 +169,7 @@ export abstract class EmulatedServer {
 			if (route.method !== method && !(route.method === 'GET' && method === 'HEAD')) continue;
 			const m = route.pattern.exec(path);
 			if (!m) continue;
-			ctx.params = m.slice(1).map((p) => decodeURIComponent(p));
+			ctx.params = m.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
 			const key = `${route.method} ${route.pattern.source}`;
 			this.requestsByRoute.set(key, (this.requestsByRoute.get(key) ?? 0) + 1);
 			try {

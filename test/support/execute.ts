@@ -21,7 +21,33 @@ function resolve(value: string, credentials: IDataObject): string {
 	return value.slice(1).replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key] ?? ''));
 }
 
-export function authenticatedRequest(credentialType: ICredentialType, credentials: IDataObject) {
+/**
+ * n8n's OAuth2 request path, as far as these nodes depend on it: the access token as a Bearer
+ * header; on 401 one refresh with the refresh token (client id / secret in the body, form-encoded,
+ * as n8n's client does) and the request again. The new token pair replaces the old one.
+ */
+type Requester = (options: IHttpRequestOptions) => Promise<unknown>;
+
+function oauth2Request(credentials: IDataObject): Requester {
+	const plain: Requester = authenticatedRequest({ name: 'plain', displayName: 'plain', properties: [], authenticate: { type: 'generic', properties: {} } }, credentials);
+	const withToken: Requester = (options) => {
+		const token = (credentials.oauthTokenData as IDataObject | undefined)?.access_token;
+		return plain({ ...options, headers: { ...(options.headers ?? {}), Authorization: `Bearer ${String(token)}` } });
+	};
+	return async (options: IHttpRequestOptions) => {
+		const first = (await withToken({ ...options, returnFullResponse: true, ignoreHttpStatusErrors: true })) as { statusCode: number; body: unknown };
+		if (first.statusCode !== 401) return options.returnFullResponse ? first : first.body;
+		const data = credentials.oauthTokenData as IDataObject;
+		const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: String(data.refresh_token), client_id: String(credentials.clientId), client_secret: String(credentials.clientSecret) });
+		const res = await fetch(String(credentials.accessTokenUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+		if (!res.ok) throw new Error(`refreshing the token failed with ${res.status}`);
+		credentials.oauthTokenData = (await res.json()) as IDataObject;
+		return await withToken(options);
+	};
+}
+
+export function authenticatedRequest(credentialType: ICredentialType, credentials: IDataObject): Requester {
+	if (credentialType.extends?.includes('oAuth2Api')) return oauth2Request(credentials);
 	const auth = credentialType.authenticate as IAuthenticateGeneric;
 	return async (options: IHttpRequestOptions) => {
 		const url = new URL(options.url);
@@ -57,6 +83,8 @@ export interface ExecuteSetup {
 	params: Params | ((itemIndex: number) => Params);
 	input?: IDataObject[];
 	continueOnFail?: boolean;
+	/** Shared across runs, like n8n's deduplication store for one node. */
+	processed?: Set<string>;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
@@ -78,6 +106,12 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 		getNode: () => ({ name: 'Node', type: 'test', typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
 		continueOnFail: () => setup.continueOnFail === true,
 		helpers: {
+			checkProcessedAndRecord: async (values: string[]) => {
+				const store = setup.processed ?? new Set<string>();
+				const processed = values.filter((v) => store.has(v));
+				for (const v of values) store.add(v);
+				return { new: values.filter((v) => !processed.includes(v)), processed };
+			},
 			httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
 				return await request(options);

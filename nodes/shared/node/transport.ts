@@ -11,6 +11,11 @@ export interface ConnectionSettings {
 	baseUrl: string;
 	ignoreSslIssues: boolean;
 	timeoutMs: number;
+	/**
+	 * OAuth2 credentials: n8n refreshes the token only when the request *throws* a 401, so 401 is
+	 * the one status not passed through; the answer after a failed refresh is read from the error.
+	 */
+	oauth2?: boolean;
 }
 
 export async function connectionSettings(
@@ -40,12 +45,14 @@ export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings
 				body: request.body as IDataObject | undefined,
 				json: true,
 				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
+				ignoreHttpStatusErrors: settings.oauth2 ? { ignore: true, except: [401] } : true,
 				timeout: settings.timeoutMs,
 				skipSslCertificateValidation: settings.ignoreSslIssues,
 			});
 			return { status: Number(response.statusCode), headers: (response.headers ?? {}) as Record<string, unknown>, body: response.body };
 		} catch (error) {
+			const answered = (error as { response?: { status?: number; headers?: Record<string, unknown>; data?: unknown } }).response;
+			if (answered?.status) return { status: answered.status, headers: answered.headers ?? {}, body: answered.data };
 			// Only the message and code travel on: the error object may hold the request headers.
 			const e = error as { message?: string; code?: string; cause?: { code?: string } };
 			failure = { message: redact(String(e.message ?? 'request failed')), code: e.code ?? e.cause?.code };

@@ -1,0 +1,362 @@
+/**
+ * Emulated Trakt API v2 (backend-apis.md §5): OAuth authorization-code and refresh grants with
+ * single-use refresh tokens, required headers (trakt-api-key, trakt-api-version), scrobble
+ * start / pause / stop with the 1 %, 80 % and 409 rules, history (paged) add / remove, playback,
+ * search by id, last activities, and the 1-write-per-second limit (429 + Retry-After).
+ */
+import type { Guids } from '../../nodes/shared/model';
+import type { SeedEpisode, SeedLibrary, SeedMovie, SeedShow } from './library';
+import { EmulatedServer, type Reply, type RequestContext, type Route } from './server';
+
+export interface TraktEmulatorOptions {
+	library: SeedLibrary;
+	clientId: string;
+	clientSecret: string;
+	/** Enforce 1 write per second per user (on by default). */
+	rateLimit?: boolean;
+	/** A second stop of the same item within this many ms is a 409 (default 10 min). */
+	scrobbleConflictMs?: number;
+}
+
+interface HistoryEntry {
+	id: number;
+	watchedAt: string;
+	action: 'scrobble' | 'watch';
+	item: SeedMovie | SeedEpisode;
+}
+
+interface Playback {
+	id: number;
+	progress: number;
+	pausedAt: string;
+	item: SeedMovie | SeedEpisode;
+}
+
+const traktId = {
+	movie: (m: SeedMovie) => 10_000 + m.n,
+	show: (s: SeedShow) => 20_000 + s.n,
+	episode: (e: SeedEpisode) => 30_000 + e.n,
+};
+
+export class TraktEmulator extends EmulatedServer {
+	readonly history: HistoryEntry[] = [];
+	readonly playback: Playback[] = [];
+	readonly scrobbles: Array<{ action: string; progress: number; item: string }> = [];
+	private nextId = 1;
+	private readonly codes = new Set<string>();
+	private readonly access = new Map<string, string>();
+	private readonly refresh = new Map<string, string>();
+	private readonly lastWrite = new Map<string, number>();
+	tokenRequests = 0;
+
+	constructor(readonly options: TraktEmulatorOptions) {
+		super();
+	}
+
+	/** An authorization code as the authorize page would hand to the redirect URI. */
+	issueCode(code = `code-${this.nextId++}`): string {
+		this.codes.add(code);
+		return code;
+	}
+
+	/** A valid token pair without the OAuth dance (tests). */
+	issueTokens(user = 'alice'): { access_token: string; refresh_token: string } {
+		return this.mint(user);
+	}
+
+	revokeAccessTokens(): void {
+		this.access.clear();
+	}
+
+	private mint(user: string) {
+		const n = this.nextId++;
+		const pair = { access_token: `dummy-trakt-access-${n}`, refresh_token: `dummy-trakt-refresh-${n}` };
+		this.access.set(pair.access_token, user);
+		this.refresh.set(pair.refresh_token, user);
+		return pair;
+	}
+
+	protected authenticate(ctx: RequestContext): Reply | undefined {
+		if (ctx.path.startsWith('/oauth/')) return undefined;
+		if (ctx.headers['trakt-api-key'] !== this.options.clientId) return { status: 403, body: { error: 'invalid api key' } };
+		if (ctx.headers['trakt-api-version'] !== '2') return { status: 400, body: { error: 'trakt-api-version 2 required' } };
+		const auth = String(ctx.headers.authorization ?? '');
+		const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+		if (!token || !this.access.has(token)) return { status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid' } };
+		return undefined;
+	}
+
+	private user(ctx: RequestContext): string {
+		return this.access.get(/^Bearer\s+(.+)$/i.exec(String(ctx.headers.authorization))![1])!;
+	}
+
+	/** 1 POST/PUT/DELETE per second per user. */
+	private limited(ctx: RequestContext): Reply | undefined {
+		if (this.options.rateLimit === false || ctx.method === 'GET') return undefined;
+		const user = this.user(ctx);
+		const now = Date.now();
+		const last = this.lastWrite.get(user) ?? 0;
+		if (now - last < 1000) {
+			const until = new Date(last + 1000).toISOString();
+			return {
+				status: 429,
+				headers: { 'retry-after': '1', 'x-ratelimit': JSON.stringify({ name: 'AUTHED_API_POST_LIMIT', period: 1, limit: 1, remaining: 0, until }) },
+				body: { error: 'rate limit exceeded' },
+			};
+		}
+		this.lastWrite.set(user, now);
+		return undefined;
+	}
+
+	protected routes(): Route[] {
+		const write = (handler: (ctx: RequestContext) => Reply) => (ctx: RequestContext) => this.limited(ctx) ?? handler(ctx);
+		return [
+			{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.token(ctx) },
+			{ method: 'POST', pattern: /^\/scrobble\/(start|pause|stop)$/, handler: write((ctx) => this.scrobble(ctx)) },
+			{ method: 'GET', pattern: /^\/sync\/history(?:\/(movies|episodes|shows))?$/, handler: (ctx) => this.getHistory(ctx) },
+			{ method: 'POST', pattern: /^\/sync\/history$/, handler: write((ctx) => this.addHistory(ctx)) },
+			{ method: 'POST', pattern: /^\/sync\/history\/remove$/, handler: write((ctx) => this.removeHistory(ctx)) },
+			{ method: 'GET', pattern: /^\/sync\/playback(?:\/(movies|episodes))?$/, handler: (ctx) => this.getPlayback(ctx) },
+			{
+				method: 'DELETE',
+				pattern: /^\/sync\/playback\/(\d+)$/,
+				handler: write((ctx) => {
+					const i = this.playback.findIndex((p) => p.id === Number(ctx.params[0]));
+					if (i < 0) return { status: 404, body: { error: 'not found' } };
+					this.playback.splice(i, 1);
+					return { status: 204 };
+				}),
+			},
+			{ method: 'GET', pattern: /^\/search\/(trakt|imdb|tmdb|tvdb)\/([^/]+)$/, handler: (ctx) => this.search(ctx) },
+			{ method: 'GET', pattern: /^\/sync\/last_activities$/, handler: () => this.lastActivities() },
+		];
+	}
+
+	private token(ctx: RequestContext): Reply {
+		this.tokenRequests++;
+		const body = formOrJson(ctx.body);
+		const basic = /^Basic\s+(.+)$/i.exec(String(ctx.headers.authorization ?? ''))?.[1];
+		const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+		const clientId = body.client_id ?? basicId;
+		const clientSecret = body.client_secret ?? basicSecret;
+		if (clientId !== this.options.clientId || clientSecret !== this.options.clientSecret) {
+			return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } };
+		}
+		if (body.grant_type === 'authorization_code') {
+			if (!body.code || !this.codes.delete(body.code)) return { status: 400, body: { error: 'invalid_grant', error_description: 'unknown or used code' } };
+			return { status: 200, body: this.tokenBody(this.mint('alice')) };
+		}
+		if (body.grant_type === 'refresh_token') {
+			const user = body.refresh_token ? this.refresh.get(body.refresh_token) : undefined;
+			// Refresh tokens are single-use.
+			if (!user) return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or was already used' } };
+			this.refresh.delete(body.refresh_token!);
+			return { status: 200, body: this.tokenBody(this.mint(user)) };
+		}
+		return { status: 400, body: { error: 'unsupported_grant_type' } };
+	}
+
+	private tokenBody(pair: { access_token: string; refresh_token: string }) {
+		return { ...pair, token_type: 'bearer', expires_in: 7 * 86400, scope: 'public', created_at: Math.floor(Date.now() / 1000) };
+	}
+
+	private movieJson(m: SeedMovie) {
+		return { title: m.title, year: m.year, ids: { trakt: traktId.movie(m), slug: `movie-${m.n}`, ...m.guids } };
+	}
+	private showJson(s: SeedShow) {
+		return { title: s.title, year: s.year, ids: { trakt: traktId.show(s), slug: `show-${s.n}`, ...s.guids } };
+	}
+	private episodeJson(e: SeedEpisode) {
+		return { season: e.season, number: e.episode, title: e.title, ids: { trakt: traktId.episode(e), ...e.guids } };
+	}
+	private itemJson(item: SeedMovie | SeedEpisode) {
+		return item.kind === 'movie' ? { type: 'movie', movie: this.movieJson(item) } : { type: 'episode', episode: this.episodeJson(item), show: this.showJson(item.show) };
+	}
+
+	/** Finds what a request body names: movie ids, episode ids, or show ids + season + number. */
+	resolve(body: Record<string, unknown>): SeedMovie | SeedEpisode | undefined {
+		const lib = this.options.library;
+		const matches = (ids: unknown, guids: Guids, trakt: number) => {
+			if (!ids || typeof ids !== 'object') return false;
+			const i = ids as Record<string, unknown>;
+			return i.trakt === trakt || (['imdb', 'tmdb', 'tvdb'] as const).some((k) => i[k] !== undefined && String(i[k]) === guids[k]);
+		};
+		if (body.movie) return lib.movies.find((m) => matches((body.movie as Record<string, unknown>).ids, m.guids, traktId.movie(m)));
+		const ep = body.episode as Record<string, unknown> | undefined;
+		if (!ep) return undefined;
+		if (ep.ids) {
+			const hit = lib.episodes.find((e) => matches(ep.ids, e.guids, traktId.episode(e)));
+			if (hit) return hit;
+		}
+		const show = body.show as Record<string, unknown> | undefined;
+		if (show && ep.season !== undefined && ep.number !== undefined) {
+			const s = lib.shows.find((x) => matches(show.ids, x.guids, traktId.show(x)));
+			return s ? lib.episodes.find((e) => e.show === s && e.season === Number(ep.season) && e.episode === Number(ep.number)) : undefined;
+		}
+		return undefined;
+	}
+
+	private keyOf(item: SeedMovie | SeedEpisode): string {
+		return item.kind === 'movie' ? `m${item.n}` : `e${item.n}`;
+	}
+
+	private scrobble(ctx: RequestContext): Reply {
+		const action = ctx.path.split('/').pop() as 'start' | 'pause' | 'stop';
+		const body = (ctx.body ?? {}) as Record<string, unknown>;
+		const progress = Number(body.progress);
+		if (!Number.isFinite(progress) || progress < 0 || progress > 100) return { status: 422, body: { error: 'progress must be 0..100' } };
+		const item = this.resolve(body);
+		if (!item) return { status: 404, body: { error: 'not found' } };
+		const key = this.keyOf(item);
+		const nowIso = new Date().toISOString();
+		const dropPlayback = () => {
+			for (let i = this.playback.length - 1; i >= 0; i--) if (this.keyOf(this.playback[i].item) === key) this.playback.splice(i, 1);
+		};
+		const savePlayback = () => {
+			dropPlayback();
+			this.playback.push({ id: this.nextId++, progress, pausedAt: nowIso, item });
+		};
+		let result: string = action;
+		if (action === 'start') {
+			dropPlayback();
+		} else if (action === 'pause') {
+			savePlayback();
+		} else {
+			if (progress < 1) return { status: 422, body: { error: 'progress below 1 %' } };
+			if (progress > 80) {
+				const recent = this.history.find((h) => this.keyOf(h.item) === key && h.action === 'scrobble' && Date.now() - Date.parse(h.watchedAt) < (this.options.scrobbleConflictMs ?? 600_000));
+				if (recent) {
+					const expires = new Date(Date.parse(recent.watchedAt) + (this.options.scrobbleConflictMs ?? 600_000)).toISOString();
+					return { status: 409, body: { watched_at: recent.watchedAt, expires_at: expires } };
+				}
+				dropPlayback();
+				this.history.push({ id: this.nextId++, watchedAt: nowIso, action: 'scrobble', item });
+				result = 'scrobble';
+			} else {
+				savePlayback();
+				result = 'pause';
+			}
+		}
+		this.scrobbles.push({ action: result, progress, item: key });
+		return { status: 201, body: { id: this.nextId++, action: result, progress, sharing: { twitter: false, tumblr: false }, ...this.itemJson(item) } };
+	}
+
+	private page(ctx: RequestContext, rows: unknown[]): Reply {
+		const page = Math.max(1, Number(ctx.query.get('page') ?? 1));
+		const limit = Math.max(1, Math.min(1000, Number(ctx.query.get('limit') ?? 10)));
+		const pages = Math.max(1, Math.ceil(rows.length / limit));
+		return {
+			status: 200,
+			headers: { 'X-Pagination-Page': String(page), 'X-Pagination-Limit': String(limit), 'X-Pagination-Page-Count': String(pages), 'X-Pagination-Item-Count': String(rows.length) },
+			body: rows.slice((page - 1) * limit, page * limit),
+		};
+	}
+
+	private getHistory(ctx: RequestContext): Reply {
+		const type = ctx.params[0];
+		const rows = this.history
+			.filter((h) => !type || (type === 'movies' ? h.item.kind === 'movie' : h.item.kind === 'episode'))
+			.sort((a, b) => (a.watchedAt < b.watchedAt ? 1 : -1))
+			.map((h) => ({ id: h.id, watched_at: h.watchedAt, action: h.action, ...this.itemJson(h.item) }));
+		return this.page(ctx, rows);
+	}
+
+	/** Every item a history body names, with its watched_at. */
+	private itemsOf(body: Record<string, unknown>): { found: Array<[SeedMovie | SeedEpisode, string | undefined]>; notFound: { movies: unknown[]; episodes: unknown[]; shows: unknown[] } } {
+		const found: Array<[SeedMovie | SeedEpisode, string | undefined]> = [];
+		const notFound = { movies: [] as unknown[], episodes: [] as unknown[], shows: [] as unknown[] };
+		for (const m of (body.movies as Array<Record<string, unknown>>) ?? []) {
+			const item = this.resolve({ movie: m });
+			if (item) found.push([item, m.watched_at as string | undefined]);
+			else notFound.movies.push(m);
+		}
+		for (const e of (body.episodes as Array<Record<string, unknown>>) ?? []) {
+			const item = this.resolve({ episode: e });
+			if (item) found.push([item, e.watched_at as string | undefined]);
+			else notFound.episodes.push(e);
+		}
+		for (const s of (body.shows as Array<Record<string, unknown>>) ?? []) {
+			for (const season of (s.seasons as Array<Record<string, unknown>>) ?? []) {
+				for (const ep of (season.episodes as Array<Record<string, unknown>>) ?? []) {
+					const item = this.resolve({ show: s, episode: { season: season.number, number: ep.number } });
+					if (item) found.push([item, ep.watched_at as string | undefined]);
+					else notFound.shows.push(s);
+				}
+			}
+		}
+		return { found, notFound };
+	}
+
+	private addHistory(ctx: RequestContext): Reply {
+		const { found, notFound } = this.itemsOf((ctx.body ?? {}) as Record<string, unknown>);
+		const now = new Date().toISOString();
+		// Trakt does not de-duplicate: the same item and date twice is two plays.
+		for (const [item, at] of found) this.history.push({ id: this.nextId++, watchedAt: at ?? now, action: 'watch', item });
+		return {
+			status: 201,
+			body: {
+				added: { movies: found.filter(([i]) => i.kind === 'movie').length, episodes: found.filter(([i]) => i.kind === 'episode').length },
+				not_found: { ...notFound, seasons: [], ids: [] },
+			},
+		};
+	}
+
+	private removeHistory(ctx: RequestContext): Reply {
+		const body = (ctx.body ?? {}) as Record<string, unknown>;
+		const ids = new Set(((body.ids as number[]) ?? []).map(Number));
+		const { found } = this.itemsOf(body);
+		const keys = new Set(found.map(([i]) => this.keyOf(i)));
+		let movies = 0;
+		let episodes = 0;
+		for (let i = this.history.length - 1; i >= 0; i--) {
+			const h = this.history[i];
+			if (ids.has(h.id) || keys.has(this.keyOf(h.item))) {
+				if (h.item.kind === 'movie') movies++;
+				else episodes++;
+				this.history.splice(i, 1);
+			}
+		}
+		return { status: 200, body: { deleted: { movies, episodes }, not_found: { movies: [], shows: [], seasons: [], episodes: [], ids: [] } } };
+	}
+
+	private getPlayback(ctx: RequestContext): Reply {
+		const type = ctx.params[0];
+		const rows = this.playback
+			.filter((p) => !type || (type === 'movies' ? p.item.kind === 'movie' : p.item.kind === 'episode'))
+			.map((p) => ({ progress: p.progress, paused_at: p.pausedAt, id: p.id, ...this.itemJson(p.item) }));
+		return { status: 200, body: rows };
+	}
+
+	private search(ctx: RequestContext): Reply {
+		const [idType, id] = ctx.params;
+		const type = ctx.query.get('type');
+		const lib = this.options.library;
+		const hit = (guids: Guids, trakt: number) => (idType === 'trakt' ? String(trakt) === id : guids[idType as keyof Guids] === id);
+		const out: unknown[] = [];
+		if (!type || type === 'movie') for (const m of lib.movies) if (hit(m.guids, traktId.movie(m))) out.push({ type: 'movie', score: 1000, movie: this.movieJson(m) });
+		if (!type || type === 'show') for (const s of lib.shows) if (hit(s.guids, traktId.show(s))) out.push({ type: 'show', score: 1000, show: this.showJson(s) });
+		if (!type || type === 'episode') for (const e of lib.episodes) if (hit(e.guids, traktId.episode(e))) out.push({ type: 'episode', score: 1000, episode: this.episodeJson(e), show: this.showJson(e.show) });
+		return { status: 200, body: out };
+	}
+
+	private lastActivities(): Reply {
+		const latest = (rows: Array<{ at: string; kind: string }>, kind: string) => rows.filter((r) => r.kind === kind).reduce((a, r) => (r.at > a ? r.at : a), '1970-01-01T00:00:00.000Z');
+		const watched = this.history.map((h) => ({ at: h.watchedAt, kind: h.item.kind }));
+		const paused = this.playback.map((p) => ({ at: p.pausedAt, kind: p.item.kind }));
+		const all = [...watched, ...paused].reduce((a, r) => (r.at > a ? r.at : a), '1970-01-01T00:00:00.000Z');
+		return {
+			status: 200,
+			body: {
+				all,
+				movies: { watched_at: latest(watched, 'movie'), paused_at: latest(paused, 'movie') },
+				episodes: { watched_at: latest(watched, 'episode'), paused_at: latest(paused, 'episode') },
+			},
+		};
+	}
+}
+
+function formOrJson(body: unknown): Record<string, string | undefined> {
+	if (typeof body === 'string') return Object.fromEntries(new URLSearchParams(body));
+	if (body && typeof body === 'object') return body as Record<string, string>;
+	return {};
+}

@@ -1,0 +1,227 @@
+import {
+	NodeApiError,
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type JsonObject,
+} from 'n8n-workflow';
+import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
+import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
+import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
+import { isPlainObject } from '../shared/guids';
+import type { BackendError } from '../shared/http';
+import type { WatchEvent, WatchItem } from '../shared/model';
+import { n8nSend, retryPolicy } from '../shared/node/transport';
+import { traktProperties } from './description';
+
+const CREDENTIAL = 'traktOAuth2Api';
+
+async function client(ctx: IExecuteFunctions, batchSize = 100): Promise<TraktClient> {
+	const credentials = await ctx.getCredentials(CREDENTIAL);
+	const base = String(credentials.apiUrl || 'https://api.trakt.tv').replace(/\/+$/, '');
+	const send = n8nSend(ctx, { credentialType: CREDENTIAL, baseUrl: base, ignoreSslIssues: false, timeoutMs: 30_000, oauth2: true });
+	return new TraktClient({ send, retry: retryPolicy(4), clientId: String(credentials.clientId ?? ''), batchSize, writeSpacingMs: 1000 });
+}
+
+function asWatchItem(ctx: IExecuteFunctions, json: IDataObject, i: number): void {
+	if ((json.type !== 'movie' && json.type !== 'episode') || !isPlainObject(json.guids)) {
+		throw new NodeOperationError(ctx.getNode(), 'The input item is not a WatchItem or WatchEvent (it needs `type` and `guids`)', { itemIndex: i });
+	}
+}
+
+function refOf(ctx: IExecuteFunctions, json: IDataObject, i: number): TraktRef {
+	asWatchItem(ctx, json, i);
+	const ref = traktRef(json as unknown as WatchItem);
+	if (!ref) throw new NodeOperationError(ctx.getNode(), 'The item has no IMDb / TMDb / TVDB id Trakt could match (episodes: its own ids, or the show ids with season and number)', { itemIndex: i });
+	return ref;
+}
+
+/** The n8n deduplication store as a time-window check: this window's key and the previous one. */
+async function seenWithin(ctx: IExecuteFunctions, kind: string, ref: TraktRef, windowMs: number, now: number): Promise<boolean> {
+	if (windowMs <= 0) return false;
+	const bucket = Math.floor(now / windowMs);
+	const key = (b: number) => `${kind}|${JSON.stringify(ref)}|${b}`;
+	const result = await ctx.helpers.checkProcessedAndRecord([key(bucket - 1), key(bucket)], 'node', { mode: 'entries', maxEntries: 5000 });
+	return result.processed.length > 0;
+}
+
+export class Trakt implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Trakt',
+		name: 'trakt',
+		icon: { light: 'file:../../icons/trakt.svg', dark: 'file:../../icons/trakt.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["resource"] + ": " + $parameter["operation"]}}',
+		description: 'Scrobble watch events to Trakt and keep its history in step',
+		defaults: { name: 'Trakt' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL, required: true }],
+		properties: traktProperties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const resource = this.getNodeParameter('resource', 0) as string;
+		const operation = this.getNodeParameter('operation', 0) as string;
+		const out: INodeExecutionData[] = [];
+		const fail = (error: unknown, i: number) => {
+			if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+			const e = error as BackendError;
+			return new NodeApiError(this.getNode(), { message: e.message } as JsonObject, { message: e.message, httpCode: e.status ? String(e.status) : undefined, itemIndex: i });
+		};
+
+		if (resource === 'history' && (operation === 'add' || operation === 'remove')) {
+			// One batched call for all input items (Trakt allows one write per second).
+			const options = this.getNodeParameter('historyOptions', 0, {}) as IDataObject;
+			try {
+				const trakt = await client(this, Number(options.batchSize ?? 100));
+				const entries: HistoryEntry[] = [];
+				let skipped = 0;
+				// Items Trakt cannot identify are reported, not sent, and do not fail the batch.
+				const withoutIds: IDataObject[] = [];
+				let existing: Set<string> | undefined;
+				if (operation === 'add' && options.skipExisting !== false) existing = await historyKeys(trakt);
+				items.forEach(({ json }, i) => {
+					if (operation === 'add' && options.onlyPlayed !== false && json.played !== true) return void skipped++;
+					asWatchItem(this, json, i);
+					const ref = traktRef(json as unknown as WatchItem);
+					if (!ref) return void withoutIds.push({ backend: json.backend ?? null, id: json.id ?? null, title: json.title ?? null });
+					if (existing?.has(refKey(ref))) return void skipped++;
+					existing?.add(refKey(ref));
+					const at = typeof json.playedAt === 'string' ? json.playedAt : undefined;
+					entries.push(operation === 'add' && at ? { ...ref, watched_at: at } : ref);
+				});
+				const result = entries.length > 0 ? await trakt.history(operation, entries) : { movies: 0, episodes: 0, notFound: [] };
+				out.push({
+					json: {
+						operation,
+						sent: entries.length,
+						skipped,
+						withoutIds,
+						[operation === 'add' ? 'added' : 'deleted']: { movies: result.movies, episodes: result.episodes },
+						notFound: result.notFound as IDataObject[],
+					},
+					pairedItem: items.map((_, i) => ({ item: i })),
+				});
+			} catch (error) {
+				const e = fail(error, 0);
+				if (!this.continueOnFail()) throw e;
+				out.push({ json: { error: e.message }, pairedItem: { item: 0 } });
+			}
+			return [out];
+		}
+
+		for (let i = 0; i < items.length; i++) {
+			try {
+				const trakt = await client(this);
+				for (const json of await runOne(this, trakt, resource, operation, i)) out.push({ json, pairedItem: { item: i } });
+			} catch (error) {
+				const e = fail(error, i);
+				if (!this.continueOnFail()) throw e;
+				out.push({ json: { error: e.message }, pairedItem: { item: i } });
+			}
+		}
+		return [out];
+	}
+}
+
+type RefInput = Parameters<typeof traktRef>[0];
+
+function refKey(ref: TraktRef): string {
+	if ('movie' in ref) return `movie|${JSON.stringify(ref.movie.ids)}`;
+	if ('show' in ref) return `se|${JSON.stringify(ref.show.ids)}|${ref.episode.season}|${ref.episode.number}`;
+	return `episode|${JSON.stringify(ref.episode.ids)}`;
+}
+
+/** Keys of everything already in the history, in every id form a ref may take. */
+async function historyKeys(trakt: TraktClient): Promise<Set<string>> {
+	const keys = new Set<string>();
+	const rows = await trakt.paged('read history', '/sync/history', {});
+	for (const row of rows as Array<Record<string, Record<string, unknown>>>) {
+		const forms: RefInput[] = [];
+		if (row.movie) forms.push({ type: 'movie', title: '', guids: stringIds(row.movie.ids) });
+		if (row.episode) {
+			const show = { title: '', guids: stringIds(row.show?.ids) };
+			const numbers = { season: Number(row.episode.season), episode: Number(row.episode.number) };
+			forms.push({ type: 'episode', title: '', guids: stringIds(row.episode.ids), show, ...numbers });
+			forms.push({ type: 'episode', title: '', guids: {}, show, ...numbers });
+		}
+		for (const form of forms) {
+			// Every single id too: an item may be known here by fewer ids than Trakt has.
+			const ref = traktRef(form);
+			if (ref) keys.add(refKey(ref));
+			for (const [k, v] of Object.entries(form.guids)) {
+				const single = traktRef({ ...form, guids: { [k]: v } });
+				if (single) keys.add(refKey(single));
+			}
+		}
+	}
+	return keys;
+}
+
+function stringIds(ids: unknown): Record<string, string> {
+	const out: Record<string, string> = {};
+	if (isPlainObject(ids)) for (const k of ['imdb', 'tmdb', 'tvdb'] as const) if (ids[k] !== undefined && ids[k] !== null) out[k] = String(ids[k]);
+	return out;
+}
+
+async function runOne(ctx: IExecuteFunctions, trakt: TraktClient, resource: string, operation: string, i: number): Promise<IDataObject[]> {
+	if (resource === 'scrobble') return [await scrobbleOne(ctx, trakt, i)];
+	if (resource === 'history' && operation === 'get') {
+		const type = ctx.getNodeParameter('historyType', i, '') as string;
+		const all = ctx.getNodeParameter('returnAll', i, false) as boolean;
+		const limit = all ? undefined : (ctx.getNodeParameter('limit', i, 50) as number);
+		return (await trakt.paged('read history', `/sync/history${type ? `/${type}` : ''}`, {}, limit)) as IDataObject[];
+	}
+	if (resource === 'playback') {
+		const type = ctx.getNodeParameter('playbackType', i, '') as string;
+		return (await trakt.get('read playback', `/sync/playback${type ? `/${type}` : ''}`)) as IDataObject[];
+	}
+	if (resource === 'search') {
+		const idType = ctx.getNodeParameter('idType', i) as string;
+		const id = String(ctx.getNodeParameter('id', i)).trim();
+		const type = ctx.getNodeParameter('mediaType', i, '') as string;
+		if (!id) throw new NodeOperationError(ctx.getNode(), 'ID is empty', { itemIndex: i });
+		return (await trakt.get('search', `/search/${idType}/${encodeURIComponent(id)}`, { type: type || undefined, extended: 'full' })) as IDataObject[];
+	}
+	if (resource === 'sync') return [(await trakt.get('read last activities', '/sync/last_activities')) as IDataObject];
+	throw new NodeOperationError(ctx.getNode(), `Unknown operation ${resource}/${operation}`, { itemIndex: i });
+}
+
+async function scrobbleOne(ctx: IExecuteFunctions, trakt: TraktClient, i: number): Promise<IDataObject> {
+	const json = ctx.getInputData()[i].json;
+	const event = json as unknown as WatchEvent;
+	const r = ctx.getNodeParameter('rules', i, {}) as IDataObject;
+	const rules: ScrobbleRules = {
+		minProgress: Number(r.minProgress ?? DEFAULT_RULES.minProgress),
+		ignoreStartAbove: Number(r.ignoreStartAbove ?? DEFAULT_RULES.ignoreStartAbove),
+		holdStopsFrom: Number(r.holdStopsFrom ?? DEFAULT_RULES.holdStopsFrom),
+		watchedLine: Number(r.watchedLine ?? DEFAULT_RULES.watchedLine),
+		trustStopAbove: Number(r.trustStopAbove ?? DEFAULT_RULES.trustStopAbove),
+	};
+	const source = { backend: event.backend, id: event.id, title: event.title, event: event.event };
+	if (typeof event.event !== 'string') throw new NodeOperationError(ctx.getNode(), 'The input item is not a WatchEvent (no `event`); connect a watch-state trigger', { itemIndex: i });
+	const ref = refOf(ctx, json, i);
+	const decision = decideScrobble(event, rules);
+	if (decision.action === 'skip') return { action: 'skipped', reason: decision.reason, source };
+	const now = Date.now();
+	if (decision.action === 'pause' && (await seenWithin(ctx, 'pause', ref, Number(r.pauseDebounceSeconds ?? 30) * 1000, now))) {
+		return { action: 'duplicate', reason: 'another pause of this item was sent moments ago', source };
+	}
+	// A stop that Trakt would count as a play (> 80 %) is a finish; a second one soon after is the same play.
+	if (decision.action === 'stop' && decision.progress > 80 && (await seenWithin(ctx, 'finish', ref, Number(r.finishWindowMinutes ?? 60) * 60_000, now))) {
+		return { action: 'duplicate', reason: 'this item was finished within the window already', source };
+	}
+	const res = await trakt.scrobble(decision.action, ref, decision.progress);
+	if (res.status === 409) {
+		return { action: decision.action, progress: decision.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
+	}
+	return { action: decision.action, progress: decision.progress, reason: decision.reason, trakt: res.body as IDataObject, source };
+}

@@ -1,0 +1,95 @@
+/**
+ * Trakt API client: the required headers on every call, retries (429 honours Retry-After), paged
+ * reads, and history writes in batches spaced to Trakt's one-write-per-second limit.
+ */
+import { BackendError, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type Send } from '../../http';
+import type { TraktRef } from './ids';
+
+export interface TraktClientOptions {
+	send: Send;
+	retry: RetryPolicy;
+	clientId: string;
+	/** Items per history write. */
+	batchSize: number;
+	/** Pause between writes (Trakt allows one POST per second per user). */
+	writeSpacingMs: number;
+}
+
+export type HistoryEntry = TraktRef & { watched_at?: string };
+
+export class TraktClient {
+	requests = 0;
+	private lastWrite = 0;
+
+	constructor(private readonly options: TraktClientOptions) {}
+
+	async call(what: string, request: HttpRequest): Promise<HttpResponse> {
+		if (request.method !== 'GET') {
+			const wait = this.lastWrite + this.options.writeSpacingMs - Date.now();
+			if (wait > 0) await this.options.retry.sleep(wait);
+			this.lastWrite = Date.now();
+		}
+		this.requests++;
+		const headers = { 'Content-Type': 'application/json', 'trakt-api-key': this.options.clientId, 'trakt-api-version': '2', ...request.headers };
+		return await sendWithRetry(this.options.send, { ...request, headers }, this.options.retry).then((res) => {
+			if (res.status !== 409) expectOk(res, what);
+			return res;
+		});
+	}
+
+	async scrobble(action: 'start' | 'pause' | 'stop', ref: TraktRef, progress: number): Promise<{ status: number; body: Record<string, unknown> }> {
+		const res = await this.call(`scrobble ${action}`, { method: 'POST', path: `/scrobble/${action}`, body: { ...ref, progress } });
+		return { status: res.status, body: (res.body ?? {}) as Record<string, unknown> };
+	}
+
+	/** Adds (or removes) plays in batches; returns the summed counts and what Trakt did not find. */
+	async history(kind: 'add' | 'remove', entries: HistoryEntry[]): Promise<{ movies: number; episodes: number; notFound: unknown[] }> {
+		const total = { movies: 0, episodes: 0, notFound: [] as unknown[] };
+		for (let i = 0; i < entries.length; i += this.options.batchSize) {
+			const batch = entries.slice(i, i + this.options.batchSize);
+			const body = historyBody(batch);
+			const res = await this.call(`history ${kind}`, { method: 'POST', path: kind === 'add' ? '/sync/history' : '/sync/history/remove', body });
+			const b = (res.body ?? {}) as Record<string, Record<string, unknown>>;
+			const counts = kind === 'add' ? b.added : b.deleted;
+			total.movies += Number(counts?.movies ?? 0);
+			total.episodes += Number(counts?.episodes ?? 0);
+			for (const list of Object.values(b.not_found ?? {})) if (Array.isArray(list)) total.notFound.push(...list);
+		}
+		return total;
+	}
+
+	/** Reads every page (or up to `limit` rows). */
+	async paged(what: string, path: string, query: Record<string, QueryValue>, limit?: number): Promise<unknown[]> {
+		const rows: unknown[] = [];
+		for (let page = 1; ; page++) {
+			const res = await this.call(what, { method: 'GET', path, query: { ...query, page, limit: 100 } });
+			if (!Array.isArray(res.body)) throw new BackendError(`${what}: Trakt did not answer with a list`);
+			rows.push(...res.body);
+			const pages = Number(res.headers['x-pagination-page-count'] ?? 1);
+			if (page >= pages || res.body.length === 0 || (limit !== undefined && rows.length >= limit)) break;
+		}
+		return limit !== undefined ? rows.slice(0, limit) : rows;
+	}
+
+	async get(what: string, path: string, query: Record<string, QueryValue> = {}): Promise<unknown> {
+		return (await this.call(what, { method: 'GET', path, query })).body;
+	}
+}
+
+/** Groups entries the way /sync/history takes them. */
+export function historyBody(entries: HistoryEntry[]): Record<string, unknown[]> {
+	const movies: unknown[] = [];
+	const episodes: unknown[] = [];
+	const shows: unknown[] = [];
+	for (const e of entries) {
+		if ('movie' in e) movies.push({ ...e.movie, ...(e.watched_at ? { watched_at: e.watched_at } : {}) });
+		else if ('show' in e) {
+			shows.push({ ...e.show, seasons: [{ number: e.episode.season, episodes: [{ number: e.episode.number, ...(e.watched_at ? { watched_at: e.watched_at } : {}) }] }] });
+		} else episodes.push({ ...e.episode, ...(e.watched_at ? { watched_at: e.watched_at } : {}) });
+	}
+	const body: Record<string, unknown[]> = {};
+	if (movies.length) body.movies = movies;
+	if (episodes.length) body.episodes = episodes;
+	if (shows.length) body.shows = shows;
+	return body;
+}

@@ -1,0 +1,169 @@
+import type { IDataObject } from 'n8n-workflow';
+import { TraktOAuth2Api } from '../../credentials/TraktOAuth2Api.credentials';
+import { Trakt } from '../../nodes/Trakt/Trakt.node';
+import { seedLibrary } from '../../dev/emulators/library';
+import { TraktEmulator } from '../../dev/emulators/trakt';
+import { runNode } from '../support/execute';
+
+const library = seedLibrary({ movies: 300, shows: 3, seasonsPerShow: 1, episodesPerSeason: 4 });
+const CLIENT = { id: 'dummy-trakt-client-id', secret: 'dummy-trakt-client-secret' };
+const trakt = new TraktEmulator({ library, clientId: CLIENT.id, clientSecret: CLIENT.secret });
+const node = new Trakt();
+let credentials: IDataObject;
+let processed: Set<string>;
+
+const run = (params: IDataObject, input?: IDataObject[]) =>
+	runNode(node, { credentialType: new TraktOAuth2Api(), credentials, params, input, processed });
+
+const movieEvent = (n: number, extra: IDataObject = {}): IDataObject => {
+	const m = library.movies[n - 1];
+	return { backend: 'plex', type: 'movie', id: String(n), title: m.title, year: m.year, guids: m.guids, played: null, durationMs: 6_000_000, updatedAt: '2026-01-01T00:00:00.000Z', event: 'stop', tainted: true, ...extra };
+};
+
+beforeAll(async () => {
+	await trakt.start();
+});
+afterAll(async () => {
+	await trakt.stop();
+});
+beforeEach(() => {
+	trakt.history.length = 0;
+	trakt.playback.length = 0;
+	trakt.scrobbles.length = 0;
+	trakt.clearFaults();
+	processed = new Set();
+	credentials = {
+		clientId: CLIENT.id,
+		clientSecret: CLIENT.secret,
+		accessTokenUrl: `${trakt.url}/oauth/token`,
+		authUrl: `${trakt.url}/oauth/authorize`,
+		apiUrl: trakt.url,
+		oauthTokenData: trakt.issueTokens(),
+	};
+});
+
+describe('Trakt node: scrobbling', () => {
+	const scrobble = (input: IDataObject[], rules: IDataObject = {}) => run({ resource: 'scrobble', operation: 'fromEvent', rules }, input);
+
+	it('starts, pauses and finishes a movie; a finish lands in the history once', async () => {
+		const out = await scrobble([
+			movieEvent(1, { event: 'play', positionMs: 60_000 }),
+			movieEvent(1, { event: 'pause', positionMs: 1_800_000 }),
+			movieEvent(1, { event: 'scrobble', tainted: false, played: true }),
+			movieEvent(1, { event: 'scrobble', tainted: false, played: true }),
+		]);
+		expect(out.map((i) => [i.json.action, i.json.progress])).toEqual([
+			['start', 1],
+			['pause', 30],
+			['stop', 90],
+			['duplicate', undefined],
+		]);
+		expect(trakt.scrobbles.map((s) => s.action)).toEqual(['start', 'pause', 'scrobble']);
+		expect(trakt.history).toHaveLength(1);
+		expect(trakt.playback).toHaveLength(0);
+	});
+
+	it('holds a stop between 80 % and the watched line as a pause, and skips noise', async () => {
+		const out = await scrobble([
+			movieEvent(2, { positionMs: 5_100_000 }),
+			movieEvent(2, { event: 'play', positionMs: 5_990_000 }),
+			movieEvent(2, { positionMs: 10_000 }),
+			movieEvent(2, { event: 'played', tainted: false, played: true }),
+		]);
+		expect(out.map((i) => i.json.action)).toEqual(['pause', 'skipped', 'skipped', 'skipped']);
+		expect(trakt.history).toHaveLength(0);
+		expect(trakt.playback.map((p) => p.progress)).toEqual([85]);
+	});
+
+	it('treats Trakt\'s 409 (already scrobbled) as done when the local window is off', async () => {
+		const finish = movieEvent(3, { event: 'scrobble', tainted: false, played: true });
+		const out = await scrobble([finish, finish], { finishWindowMinutes: 0 });
+		expect(out.map((i) => i.json.action)).toEqual(['stop', 'stop']);
+		expect(out[1].json.reason).toBe('Trakt already has this play (409)');
+		expect(trakt.history).toHaveLength(1);
+	});
+
+	it('scrobbles a Tautulli episode that only carries show ids, by show + season + number', async () => {
+		const e = library.episodes[2];
+		const out = await scrobble([
+			{ backend: 'tautulli', type: 'episode', id: '9', title: e.title, guids: {}, show: { title: e.show.title, guids: e.show.guids }, season: e.season, episode: e.episode, played: true, durationMs: 3_000_000, updatedAt: '2026-01-01T00:00:00.000Z', event: 'scrobble', tainted: false },
+		]);
+		expect(out[0].json.action).toBe('stop');
+		expect(trakt.history.map((h) => h.item.n)).toEqual([e.n]);
+	});
+
+	it('debounces pauses of the same item', async () => {
+		const out = await scrobble([movieEvent(4, { event: 'pause', positionMs: 600_000 }), movieEvent(4, { event: 'pause', positionMs: 610_000 })]);
+		expect(out.map((i) => i.json.action)).toEqual(['pause', 'duplicate']);
+	});
+});
+
+describe('Trakt node: history', () => {
+	const played = (n: number) => movieEvent(n, { played: true, playedAt: `2025-0${1 + (n % 9)}-15T20:00:00.000Z`, event: undefined, tainted: undefined });
+
+	it('adds plays in batches spaced for the write limit, with dates, and never twice', async () => {
+		const items = Array.from({ length: 250 }, (_, i) => played(i + 1));
+		const started = Date.now();
+		const out = await run({ resource: 'history', operation: 'add', historyOptions: { batchSize: 100 } }, [...items, movieEvent(299, { played: false })]);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+		expect(out).toHaveLength(1);
+		// movies 29, 58, ... 232 have no ids at all: Trakt cannot match them, the node lists them
+		expect(out[0].json).toMatchObject({ operation: 'add', sent: 242, skipped: 1, added: { movies: 242, episodes: 0 } });
+		expect((out[0].json.withoutIds as IDataObject[]).map((x) => x.id)).toEqual(['29', '58', '87', '116', '145', '174', '203', '232']);
+		expect(trakt.history).toHaveLength(242);
+		expect(trakt.history.find((h) => h.item.n === 5)!.watchedAt).toBe('2025-06-15T20:00:00.000Z');
+		const again = await run({ resource: 'history', operation: 'add', historyOptions: {} }, items);
+		expect(again[0].json).toMatchObject({ sent: 0, skipped: 242 });
+		expect(trakt.history).toHaveLength(242);
+	});
+
+	it('removes plays and reads history back page by page', async () => {
+		await run({ resource: 'history', operation: 'add', historyOptions: {} }, [played(10), played(11), played(12)]);
+		const got = await run({ resource: 'history', operation: 'get', historyType: 'movies', returnAll: true });
+		expect(got.map((i) => (i.json.movie as IDataObject).title).sort()).toEqual(['Movie 10', 'Movie 11', 'Movie 12']);
+		const removed = await run({ resource: 'history', operation: 'remove', historyOptions: {} }, [played(11)]);
+		expect(removed[0].json).toMatchObject({ deleted: { movies: 1 } });
+		expect(trakt.history.map((h) => h.item.n).sort()).toEqual([10, 12]);
+	});
+});
+
+describe('Trakt node: reads, limits and tokens', () => {
+	it('searches by id, reads playback and last activities', async () => {
+		const found = await run({ resource: 'search', operation: 'byId', idType: 'imdb', id: 'tt1000007', mediaType: 'movie' });
+		expect(found[0].json).toMatchObject({ type: 'movie', movie: { title: 'Movie 7', ids: { trakt: 10007, imdb: 'tt1000007' } } });
+		await run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [movieEvent(8, { event: 'pause', positionMs: 600_000 })]);
+		const playback = await run({ resource: 'playback', operation: 'get', playbackType: '' });
+		expect(playback[0].json).toMatchObject({ progress: 10, type: 'movie' });
+		const activities = await run({ resource: 'sync', operation: 'lastActivities' });
+		expect(activities[0].json.movies).toMatchObject({ paused_at: expect.stringMatching(/^20/) });
+	});
+
+	it('waits out a 429 with Retry-After', async () => {
+		trakt.addFault({ path: /^\/scrobble\/start$/, status: 429, retryAfter: 1, times: 1 });
+		const started = Date.now();
+		const out = await run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [movieEvent(9, { event: 'play', positionMs: 600_000 })]);
+		expect(out[0].json.action).toBe('start');
+		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+	});
+
+	it('refreshes an expired access token once, with the single-use refresh token', async () => {
+		const before = credentials.oauthTokenData as IDataObject;
+		trakt.revokeAccessTokens();
+		const out = await run({ resource: 'sync', operation: 'lastActivities' });
+		expect(out[0].json).toHaveProperty('all');
+		const after = credentials.oauthTokenData as IDataObject;
+		expect(after.refresh_token).not.toBe(before.refresh_token);
+		// the old refresh token is spent
+		const reuse = await fetch(`${trakt.url}/oauth/token`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: String(before.refresh_token), client_id: CLIENT.id, client_secret: CLIENT.secret }).toString(),
+		});
+		expect(reuse.status).toBe(400);
+	});
+
+	it('rejects input that is not a WatchEvent, or one Trakt cannot identify', async () => {
+		await expect(run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [{ hello: 1 }])).rejects.toThrow('not a WatchEvent');
+		await expect(run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [movieEvent(29, { event: 'play', positionMs: 600_000 })])).rejects.toThrow(/no IMDb \/ TMDb \/ TVDB id/);
+	});
+});

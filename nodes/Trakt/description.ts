@@ -1,5 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+/** Trakt's list filters: /sync/history/{type}, /sync/playback/{type}. */
+const MEDIA_TYPES = [
+	{ name: 'All', value: '' },
+	{ name: 'Movies', value: 'movies' },
+	{ name: 'Episodes', value: 'episodes' },
+];
+
 const show = (resource: string, operation?: string[]) => ({ show: operation ? { resource: [resource], operation } : { resource: [resource] } });
 
 export const traktProperties: INodeProperties[] = [
@@ -114,11 +121,7 @@ export const traktProperties: INodeProperties[] = [
 		name: 'historyType',
 		type: 'options',
 		displayOptions: show('history', ['get']),
-		options: [
-			{ name: 'All', value: '' },
-			{ name: 'Movies', value: 'movies' },
-			{ name: 'Episodes', value: 'episodes' },
-		],
+		options: MEDIA_TYPES,
 		default: '',
 	},
 	{
@@ -126,11 +129,7 @@ export const traktProperties: INodeProperties[] = [
 		name: 'playbackType',
 		type: 'options',
 		displayOptions: show('playback'),
-		options: [
-			{ name: 'All', value: '' },
-			{ name: 'Movies', value: 'movies' },
-			{ name: 'Episodes', value: 'episodes' },
-		],
+		options: MEDIA_TYPES,
 		default: '',
 	},
 	{

@@ -1,0 +1,152 @@
+/**
+ * `npm run bench`: figures a user relies on, measured in one run on this machine and printed as
+ * a table (also written to docs/benchmarks.md):
+ * - intake: parse + normalize of each trigger's payloads as a ratio to a bare JSON.parse;
+ * - planner: 3 servers x 100k items (movies + episodes, overlapping ids, conflicts), time, heap,
+ *   and the time ratio 200k / 100k;
+ * - import: reading a 100k-item emulated library per server, items per second and requests.
+ */
+import { parseEmbyWebhook } from '../nodes/shared/backends/emby/webhook';
+import { parseJellyfinWebhook } from '../nodes/shared/backends/jellyfin/webhook';
+import { EmbyClient, JellyfinClient } from '../nodes/shared/backends/mediabrowser/api';
+import { PlexClient } from '../nodes/shared/backends/plex/api';
+import { parsePlexWebhook } from '../nodes/shared/backends/plex/webhook';
+import { parseTautulliWebhook } from '../nodes/shared/backends/tautulli/webhook';
+import type { HttpRequest, Send } from '../nodes/shared/http';
+import type { Backend } from '../nodes/shared/model';
+import { planSync, type PlanItem } from '../nodes/shared/plan';
+import { seedLibrary } from './emulators/library';
+import { EmbyEmulator, JellyfinEmulator } from './emulators/mediabrowser';
+import { PlexEmulator } from './emulators/plex';
+import { existsSync, join, os, proc, readFileSync, resolve, writeFileSync } from './lib/builtins';
+
+const rows: Array<[string, string, string]> = [];
+const say = (line: string) => proc.stdout.write(`${line}\n`);
+const now = () => Number(proc.hrtime.bigint()) / 1e6;
+
+function time(fn: () => void, repeat: number): number {
+	fn();
+	const start = now();
+	for (let i = 0; i < repeat; i++) fn();
+	return (now() - start) / repeat;
+}
+
+function intake(): void {
+	const dir = resolve('..', 'shared', 'fixtures', 'specs');
+	const sets: Array<[string, (p: unknown, c: { receivedAt: string }) => unknown, string[]]> = [
+		['Plex', parsePlexWebhook, ['plex/webhook-media.scrobble-episode.json', 'plex/webhook-media.stop-movie.json']],
+		['Jellyfin', parseJellyfinWebhook, ['jellyfin/webhook-PlaybackStop-episode.json', 'jellyfin/webhook-UserDataSaved-TogglePlayed-movie.json']],
+		['Emby', parseEmbyWebhook, ['emby/webhook-playback.stop-movie.json', 'emby/webhook-item.markplayed-episode.json']],
+		['Tautulli', parseTautulliWebhook, ['tautulli/webhook-tautulli.watched-episode.json', 'tautulli/webhook-tautulli.play-movie.json']],
+	];
+	if (!existsSync(dir)) {
+		rows.push(['intake', 'skipped', '../shared/fixtures not present']);
+		return;
+	}
+	for (const [name, parse, files] of sets) {
+		const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+		const ctx = { receivedAt: new Date().toISOString(), progressEvents: true, allowWithoutUser: true };
+		const bare = time(() => texts.forEach((t) => JSON.parse(t)), 20_000);
+		const full = time(() => texts.forEach((t) => parse(JSON.parse(t), ctx)), 20_000);
+		rows.push([`intake ${name}`, `${(full / bare).toFixed(2)}x JSON.parse`, `${((full / texts.length) * 1000).toFixed(1)} µs per payload`]);
+	}
+}
+
+/** Three servers holding overlapping 90 % subsets of one catalogue, states drifting apart. */
+function world(perServer: number): PlanItem[] {
+	const items: PlanItem[] = [];
+	const servers: Backend[] = ['plex', 'jellyfin', 'emby'];
+	const catalogue = Math.round(perServer / 0.9);
+	servers.forEach((backend, s) => {
+		let count = 0;
+		for (let n = 0; n < catalogue && count < perServer; n++) {
+			if ((n + s * 7) % 10 === 0) continue;
+			count++;
+			const episode = n % 2 === 1;
+			const day = (n * 7 + s * 13) % 365;
+			const played = (n + s) % 5 === 0 ? true : (n + s) % 11 === 0 ? null : false;
+			const at = new Date(Date.UTC(2025, 0, 1) + day * 86_400_000).toISOString();
+			items.push({
+				backend,
+				type: episode ? 'episode' : 'movie',
+				id: `${backend}-${n}`,
+				title: `Title ${n}`,
+				guids: episode ? (n % 13 === 0 ? {} : { tvdb: String(4_000_000 + n), imdb: `tt${3_000_000 + n}` }) : { imdb: `tt${1_000_000 + n}`, tmdb: String(100_000 + n) },
+				show: episode ? { title: `Show ${n >> 5}`, guids: { tvdb: String(300_000 + (n >> 5)) } } : undefined,
+				season: episode ? 1 + ((n >> 3) & 3) : undefined,
+				episode: episode ? 1 + (n & 7) + (n >> 10) * 8 : undefined,
+				played,
+				positionMs: played === true ? 0 : (n % 3) * 600_000,
+				durationMs: 6_000_000,
+				playedAt: played === true ? at : undefined,
+				updatedAt: at,
+			});
+		}
+	});
+	return items;
+}
+
+function planner(): void {
+	const run = (perServer: number) => {
+		const items = world(perServer);
+		const heapBefore = proc.memoryUsage().heapUsed;
+		const start = now();
+		const result = planSync(items, undefined, { propagateUnplayed: true, now: new Date().toISOString() });
+		const ms = now() - start;
+		const heap = proc.memoryUsage().heapUsed - heapBefore;
+		return { ms, heap, writes: result.writes.length, rss: proc.memoryUsage().rss };
+	};
+	run(20_000);
+	const a = run(100_000);
+	const b = run(200_000);
+	rows.push(['planner 3 x 100k', `${(a.ms / 1000).toFixed(2)} s`, `${a.writes} writes; heap +${Math.round(a.heap / 2 ** 20)} MiB, rss ${Math.round(a.rss / 2 ** 20)} MiB`]);
+	rows.push(['planner 3 x 200k', `${(b.ms / 1000).toFixed(2)} s`, `${b.writes} writes; rss ${Math.round(b.rss / 2 ** 20)} MiB`]);
+	rows.push(['planner scaling', `${(b.ms / a.ms).toFixed(2)}x time for 2x items`, 'goal: under 2.2x']);
+}
+
+function plainSend(base: string, headers: Record<string, string>): Send {
+	return async (req: HttpRequest) => {
+		const url = new URL(base + req.path);
+		for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+		const res = await fetch(url, { method: req.method, headers: { ...headers, ...(req.headers ?? {}), 'content-type': 'application/json' }, body: req.body === undefined ? undefined : JSON.stringify(req.body) });
+		const text = await res.text();
+		return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text };
+	};
+}
+
+async function importing(): Promise<void> {
+	const library = seedLibrary({ movies: 50_000, shows: 2_500, seasonsPerShow: 2, episodesPerSeason: 10 });
+	const retry = { retries: 2, baseDelayMs: 200, maxDelayMs: 2000, maxRetryAfterMs: 10_000, sleep: async () => undefined, random: Math.random };
+	const user = { id: '5a0b1c2d3e4f40718293a4b5c6d7e8f9', name: 'alice', token: 'dummy-bench-user', admin: true };
+	const plex = new PlexEmulator({ library, users: [{ ...user, id: '1' }] });
+	const jellyfin = new JellyfinEmulator({ library, users: [user], apiKey: 'dummy-bench-key' });
+	const emby = new EmbyEmulator({ library, users: [user], apiKey: 'dummy-bench-key' });
+	await Promise.all([plex.start(), jellyfin.start(), emby.start()]);
+	const options = { retry, pageSize: 1000, concurrency: 4, userId: user.id };
+	const clients: Array<[string, { listWatchState: PlexClient['listWatchState']; requests: number }]> = [
+		['Plex', new PlexClient({ ...options, send: plainSend(plex.url, { 'X-Plex-Token': user.token, Accept: 'application/json' }) })],
+		['Jellyfin', new JellyfinClient({ ...options, send: plainSend(jellyfin.url, { Authorization: 'MediaBrowser Token="dummy-bench-key"' }) })],
+		['Emby', new EmbyClient({ ...options, send: plainSend(emby.url, { 'X-Emby-Token': 'dummy-bench-key' }) })],
+	];
+	for (const [name, client] of clients) {
+		const start = now();
+		const items = await client.listWatchState({});
+		const s = (now() - start) / 1000;
+		rows.push([`import ${name} 100k`, `${Math.round(items.length / s)} items/s`, `${items.length} items, ${client.requests} requests (pages of 1000, 4 at once), ${s.toFixed(1)} s`]);
+	}
+	await Promise.all([plex.stop(), jellyfin.stop(), emby.stop()]);
+}
+
+async function main(): Promise<void> {
+	intake();
+	planner();
+	await importing();
+	const width = Math.max(...rows.map((r) => r[0].length));
+	const table = rows.map(([a, b, c]) => `| ${a.padEnd(width)} | ${b} | ${c} |`);
+	const text = [`| measure | result | detail |`, `| --- | --- | --- |`, ...table].join('\n');
+	say(text);
+	const header = `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${proc.version}, ${os.cpus().length} cores. One run; ratios and sizes, not timed unit tests.\n\n`;
+	writeFileSync(join('docs', 'benchmarks.md'), `${header}${text}\n`);
+}
+
+void main();

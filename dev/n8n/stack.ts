@@ -46,6 +46,8 @@ export interface Stack {
 	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; method: string; url: string }> }>;
 	/** Runs `n8n <args>` against this stack's database (CLI commands, not the server). */
 	cli(args: string[], extraEnv?: Record<string, string>): string;
+	/** Reads this n8n's SQLite database (with n8n's own sqlite3 build, under Node 24). */
+	sql(query: string): Array<Record<string, unknown>>;
 	stop(): Promise<void>;
 	logFile: string;
 }
@@ -248,7 +250,11 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		await stop();
 		throw new Error(`${notReady}; see ${logFile}`);
 	}
-	return { url, userFolder, workflows, cli, stop, logFile };
+	const sql = (query: string) => {
+		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;
+		return JSON.parse(run(NODE24, ['-e', script, join(userFolder, '.n8n', 'database.sqlite'), query], { ...env }, join(E2E, 'n8n'))) as Array<Record<string, unknown>>;
+	};
+	return { url, userFolder, workflows, cli, sql, stop, logFile };
 }
 
 export function webhookPath(type: string): string {

@@ -249,3 +249,40 @@ describe('Trakt scrobbling template in a real n8n', () => {
 		expect(servers.trakt.tokenRequests).toBe(1);
 	});
 });
+
+describe('full sync template when a server fails its writes', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: true });
+		// Every Plex write fails: the run must stop, write nothing wrong and save no snapshot.
+		servers.plex.addFault({ path: /^\/:\/(scrobble|unscrobble|timeline)$/, status: 500, times: Infinity });
+		stack = await startStack(servers, { name: 'e2e-faults', port: 5688, brokerPort: 5689, templates: ['full-sync.json'], scheduleEverySeconds: 12, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const failedRuns = () => stack.sql("select id from execution_entity where status = 'error'").length;
+	const snapshotRows = () => {
+		const tables = stack.sql("select name from sqlite_master where type = 'table' and name like 'data_table_user_%'");
+		return tables.reduce((n, t) => n + Number(stack.sql(`select count(*) as c from "${String(t.name)}"`)[0].c), 0);
+	};
+
+	it('stops at the failed write, saves no snapshot, un-marks nothing, then converges once the server is back', async () => {
+		expect(await until(() => failedRuns() >= 1, 60_000, 1000)).toBe(true);
+		const [failed] = stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error' limit 1");
+		const data = String(failed.data);
+		expect(data).toContain('"Write Plex"');
+		expect(data).not.toContain('"Save Snapshot":');
+		expect(snapshotRows()).toBe(0);
+		expect([servers.plex, servers.jellyfin, servers.emby].flatMap((s) => s.writes).filter((w) => w.action === 'unplayed')).toEqual([]);
+		expect(servers.plex.writes).toEqual([]);
+
+		servers.plex.clearFaults();
+		const items = [...servers.library.movies, ...servers.library.episodes].filter((i) => Object.keys(i.guids).length > 0);
+		const converged = () => items.every((i) => servers.plex.stateOf(u.plexId, i).played === servers.jellyfin.stateOf(u.jellyfinId, i).played && servers.jellyfin.stateOf(u.jellyfinId, i).played === servers.emby.stateOf(u.embyId, i).played);
+		expect(await until(() => converged() && snapshotRows() === 3, 90_000, 1000)).toBe(true);
+	});
+});

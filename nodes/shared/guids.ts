@@ -63,11 +63,16 @@ export function guidsFromProviderIds(providerIds: unknown): Guids {
 /** Jellyfin webhook flat keys `Provider_imdb`, `Provider_tmdb`, … (any casing). */
 export function guidsFromProviderKeys(payload: Record<string, unknown>): Guids {
 	const entries: Array<[string, unknown]> = [];
-	for (const [k, v] of Object.entries(payload)) {
-		if (/^provider_/i.test(k)) entries.push([k.slice('provider_'.length), v]);
+	// Payloads carry ~60 keys; a first-letter test before the case-insensitive prefix check keeps
+	// this off the top of the intake profile.
+	for (const k in payload) {
+		if ((k.charCodeAt(0) | 32) !== 112 || k.length <= PROVIDER_PREFIX.length) continue;
+		if (k.slice(0, PROVIDER_PREFIX.length).toLowerCase() === PROVIDER_PREFIX) entries.push([k.slice(PROVIDER_PREFIX.length), payload[k]]);
 	}
 	return makeGuids(entries);
 }
+
+const PROVIDER_PREFIX = 'provider_';
 
 /** Tautulli seed `Guids: {imdb, tvdb, tmdb, tvmaze}` (string values, empty when unknown). */
 export function guidsFromTautulli(guids: unknown): Guids {

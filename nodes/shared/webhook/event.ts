@@ -12,13 +12,16 @@ export interface ParseContext {
 	allowWithoutUser?: boolean;
 }
 
+function nonEmpty<T extends object>(obj: T): T | undefined {
+	for (const _ in obj) return obj;
+	return undefined;
+}
+
 /** Fills derived fields (progress) and drops empty ones, so equal events compare equal. */
 export function finishEvent(e: WatchEvent): WatchEvent {
 	if (e.progress === undefined) e.progress = toPercent(e.positionMs, e.durationMs);
-	if (e.show) compact(e.show);
-	for (const key of ['player', 'library'] as const) {
-		const v = e[key];
-		if (v && Object.keys(compact(v)).length === 0) delete e[key];
-	}
+	if (e.show) e.show = compact(e.show);
+	if (e.player) e.player = nonEmpty(compact(e.player));
+	if (e.library) e.library = nonEmpty(compact(e.library));
 	return compact(e);
 }

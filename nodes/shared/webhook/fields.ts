@@ -59,8 +59,13 @@ export function normalizeDotNetGuid(id: string | undefined): string | undefined 
 		: id;
 }
 
-/** Drops keys whose value is undefined so outputs stay compact and comparable. */
+/**
+ * A copy without the keys whose value is undefined, so outputs stay compact and comparable.
+ * Copying rather than deleting keeps V8's fast object shapes (delete turns objects into slow
+ * dictionaries, which showed in the intake benchmark).
+ */
 export function compact<T extends object>(obj: T): T {
-	for (const k of Object.keys(obj) as Array<keyof T>) if (obj[k] === undefined) delete obj[k];
-	return obj;
+	const out = {} as T;
+	for (const k in obj) if (obj[k] !== undefined) out[k] = obj[k];
+	return out;
 }

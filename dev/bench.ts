@@ -146,7 +146,12 @@ async function main(): Promise<void> {
 	const text = [`| measure | result | detail |`, `| --- | --- | --- |`, ...table].join('\n');
 	say(text);
 	const header = `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${proc.version}, ${os.cpus().length} cores. One run; ratios and sizes, not timed unit tests.\n\n`;
-	writeFileSync(join('docs', 'benchmarks.md'), `${header}${text}\n`);
+	// Keep the hand-written reading notes below the marker; only the measured part is replaced.
+	const file = join('docs', 'benchmarks.md');
+	const marker = '<!-- notes: kept by npm run bench -->';
+	const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+	const notes = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`;
+	writeFileSync(file, `${header}${text}\n\n${notes}`);
 }
 
 void main();

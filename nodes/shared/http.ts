@@ -139,6 +139,12 @@ export function expectOk(response: HttpResponse, what: string): unknown {
 	throw new BackendError(`${what} failed: HTTP ${response.status}${serverMessage(response.body)}`, response.status);
 }
 
+/** A call that wants JSON: Accept header, retries, and the body of a 2xx or a BackendError. */
+export async function requestJson(send: Send, retry: RetryPolicy, what: string, request: HttpRequest): Promise<unknown> {
+	const response = await sendWithRetry(send, { ...request, headers: { Accept: 'application/json', ...request.headers } }, retry);
+	return expectOk(response, what);
+}
+
 /** Runs `worker` over `inputs` with at most `limit` in flight; results keep input order. */
 export async function mapLimit<T, R>(inputs: T[], limit: number, worker: (input: T, index: number) => Promise<R>): Promise<R[]> {
 	const results = new Array<R>(inputs.length);

@@ -3,7 +3,7 @@
  * subclasses: route generation (Jellyfin 10.9+ query-style routes vs `/Users/{userId}/…`),
  * the lookup by external id (Emby `AnyProviderIdEquals`, Jellyfin an id index), listing users.
  */
-import { BackendError, expectOk, mapLimit, sendWithRetry, type HttpRequest, type QueryValue } from '../../http';
+import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
 import { guidsFromProviderIds, isPlainObject } from '../../guids';
 import { IdIndex } from '../../idindex';
 import { GUID_KEYS, type Guids, type WatchItem } from '../../model';
@@ -62,8 +62,7 @@ abstract class MediaBrowserClient implements MediaClient {
 
 	protected async call(what: string, request: HttpRequest): Promise<unknown> {
 		this.requests++;
-		const response = await sendWithRetry(this.options.send, { ...request, headers: { Accept: 'application/json', ...request.headers } }, this.options.retry);
-		return expectOk(response, what);
+		return await requestJson(this.options.send, this.options.retry, what, request);
 	}
 
 	protected userId(): Promise<string> {

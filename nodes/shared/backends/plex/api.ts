@@ -3,7 +3,7 @@
  * X-Plex-Container-Start/Size; finds items through an id index built from one full listing per
  * client, because PMS only looks up its own `plex://` guids.
  */
-import { BackendError, expectOk, mapLimit, sendWithRetry, type HttpRequest, type QueryValue } from '../../http';
+import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
 import { IdIndex } from '../../idindex';
 import type { Guids, WatchItem } from '../../model';
 import { guidsFromPlex, isPlainObject } from '../../guids';
@@ -25,8 +25,7 @@ export class PlexClient implements MediaClient {
 
 	private async call(what: string, request: HttpRequest): Promise<unknown> {
 		this.requests++;
-		const response = await sendWithRetry(this.options.send, { ...request, headers: { Accept: 'application/json', ...request.headers } }, this.options.retry);
-		return expectOk(response, what);
+		return await requestJson(this.options.send, this.options.retry, what, request);
 	}
 
 	private async container(what: string, path: string, query: Record<string, QueryValue> = {}): Promise<Record<string, unknown>> {

@@ -17,6 +17,26 @@ function episodeKey(provider: string, showId: string, season: number, episode: n
 	return `show-episode|${provider}|${showId}|${season}|${episode}`;
 }
 
+/**
+ * Every key by which an item is the same title on another server: each of its own ids (with its
+ * type), and for episodes each show id with season and number. The index and the planner match
+ * by exactly these.
+ */
+export function matchKeys(item: Pick<WatchItem, 'type' | 'guids' | 'show' | 'season' | 'episode'>): string[] {
+	const keys: string[] = [];
+	for (const provider of GUID_KEYS) {
+		const id = item.guids?.[provider];
+		if (id) keys.push(itemKey(item.type, provider, id));
+	}
+	if (item.type === 'episode' && item.show && item.season !== undefined && item.episode !== undefined) {
+		for (const provider of GUID_KEYS) {
+			const id = item.show.guids?.[provider];
+			if (id) keys.push(episodeKey(provider, id, item.season, item.episode));
+		}
+	}
+	return keys;
+}
+
 export class IdIndex {
 	private readonly keys = new Map<string, WatchItem[]>();
 	size = 0;
@@ -29,16 +49,7 @@ export class IdIndex {
 
 	add(item: WatchItem): void {
 		this.size++;
-		for (const provider of GUID_KEYS) {
-			const id = item.guids[provider];
-			if (id) this.push(itemKey(item.type, provider, id), item);
-		}
-		if (item.type === 'episode' && item.show && item.season !== undefined && item.episode !== undefined) {
-			for (const provider of GUID_KEYS) {
-				const id = item.show.guids[provider];
-				if (id) this.push(episodeKey(provider, id, item.season, item.episode), item);
-			}
-		}
+		for (const key of matchKeys(item)) this.push(key, item);
 	}
 
 	private push(key: string, item: WatchItem): void {

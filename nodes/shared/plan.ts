@@ -11,7 +11,8 @@
  * - a server whose listing is missing or shrank suspiciously aborts the plan.
  * Pure and deterministic given its inputs.
  */
-import { GUID_KEYS, type WatchEvent, type WatchItem } from './model';
+import { matchKeys } from './idindex';
+import type { WatchEvent, WatchItem } from './model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, WATCHED_PERCENT } from './rules';
 
 export type PlanItem = WatchItem & Partial<Pick<WatchEvent, 'event' | 'tainted'>>;
@@ -78,22 +79,6 @@ export function serverName(item: WatchItem): string {
 }
 
 const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
-
-/** Keys by which items of different servers are the same title. */
-function matchKeys(item: WatchItem): string[] {
-	const keys: string[] = [];
-	for (const p of GUID_KEYS) {
-		const id = item.guids?.[p];
-		if (id) keys.push(`${item.type}|${p}|${id}`);
-	}
-	if (item.type === 'episode' && item.show && item.season !== undefined && item.episode !== undefined) {
-		for (const p of GUID_KEYS) {
-			const id = item.show.guids?.[p];
-			if (id) keys.push(`se|${p}|${id}|${item.season}|${item.episode}`);
-		}
-	}
-	return keys;
-}
 
 /** Union-find over item indexes. */
 class Groups {
@@ -201,8 +186,11 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 
 	const groups = new Groups(input.length);
 	const firstWithKey = new Map<string, number>();
+	const matchable = new Uint8Array(input.length);
 	input.forEach((item, index) => {
-		for (const key of matchKeys(item)) {
+		const keys = matchKeys(item);
+		if (keys.length > 0) matchable[index] = 1;
+		for (const key of keys) {
 			const seen = firstWithKey.get(key);
 			if (seen === undefined) firstWithKey.set(key, index);
 			else groups.union(seen, index);
@@ -210,7 +198,7 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	});
 	const members = new Map<number, PlanItem[]>();
 	input.forEach((item, index) => {
-		if (matchKeys(item).length === 0) return; // nothing to match by
+		if (!matchable[index]) return; // nothing to match by
 		const root = groups.find(index);
 		const list = members.get(root);
 		if (list) list.push(item);

@@ -1,5 +1,4 @@
 import {
-	NodeApiError,
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
@@ -7,14 +6,13 @@ import {
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
-	type JsonObject,
 } from 'n8n-workflow';
 import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
 import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
 import { isPlainObject } from '../shared/guids';
-import type { BackendError } from '../shared/http';
 import type { WatchEvent, WatchItem } from '../shared/model';
+import { toNodeError } from '../shared/node/errors';
 import { n8nSend, retryPolicy } from '../shared/node/transport';
 import { traktProperties } from './description';
 
@@ -71,11 +69,7 @@ export class Trakt implements INodeType {
 		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
 		const out: INodeExecutionData[] = [];
-		const fail = (error: unknown, i: number) => {
-			if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
-			const e = error as BackendError;
-			return new NodeApiError(this.getNode(), { message: e.message } as JsonObject, { message: e.message, httpCode: e.status ? String(e.status) : undefined, itemIndex: i });
-		};
+		const fail = (error: unknown, i: number) => toNodeError(this, error, i);
 
 		if (resource === 'history' && (operation === 'add' || operation === 'remove')) {
 			// One batched call for all input items (Trakt allows one write per second).

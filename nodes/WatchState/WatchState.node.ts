@@ -10,12 +10,7 @@ import {
 import { isPlainObject } from '../shared/guids';
 import { planSync, PlanAbort, serverName, type PlanItem } from '../shared/plan';
 import { isSnapshotInput, rowsToSnapshot, snapshotToRows } from '../shared/snapshot';
-
-const list = (value: unknown) =>
-	String(value ?? '')
-		.split(',')
-		.map((s) => s.trim())
-		.filter(Boolean);
+import { splitList } from '../shared/webhook/filters';
 
 export class WatchState implements INodeType {
 	description: INodeTypeDescription = {
@@ -145,8 +140,8 @@ export class WatchState implements INodeType {
 		let result;
 		try {
 			result = planSync(watchItems, previous, {
-				sources: list(this.getNodeParameter('sources', 0, '')),
-				targets: list(this.getNodeParameter('targets', 0, '')),
+				sources: splitList(this.getNodeParameter('sources', 0, '')),
+				targets: splitList(this.getNodeParameter('targets', 0, '')),
 				propagateUnplayed: this.getNodeParameter('propagateUnplayed', 0, false) as boolean,
 				minPositionMs: Number(options.minPositionSeconds ?? 60) * 1000,
 				maxShrinkPercent: Number(options.maxShrinkPercent ?? 10),

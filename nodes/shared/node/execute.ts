@@ -4,14 +4,12 @@
  * NodeApiError with the server's message and never a token.
  */
 import {
-	NodeApiError,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
 	type ILoadOptionsFunctions,
 	type INodeExecutionData,
 	type INodePropertyOptions,
-	type JsonObject,
 } from 'n8n-workflow';
 import { decideApply, type ApplyOptions, type Source } from '../apply';
 import type { PlannedWrite } from '../plan';
@@ -20,12 +18,13 @@ import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
 import { PlexClient } from '../backends/plex/api';
 import type { ClientOptions, FindQuery, MediaClient, WatchStateQuery } from '../backends/client';
 import { isPlainObject, makeGuids } from '../guids';
-import { BackendError } from '../http';
 import { queryFor, searchable } from '../idindex';
 import type { WatchItem } from '../model';
 import { parseTime, percentToMs } from '../units';
 import type { MediaBackend } from './description';
+import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy } from './transport';
+import { splitList } from '../webhook/filters';
 
 export const CREDENTIAL: Record<MediaBackend, string> = { plex: 'plexApi', jellyfin: 'jellyfinApi', emby: 'embyApi' };
 
@@ -164,10 +163,7 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 	if (resource === 'library' && operation === 'getWatchState') {
 		const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
 		const query: WatchStateQuery = {
-			libraries: String(f.libraries ?? '')
-				.split(',')
-				.map((s) => s.trim())
-				.filter(Boolean),
+			libraries: splitList(f.libraries),
 			only: (f.only as WatchStateQuery['only']) ?? 'all',
 			changedSince: f.changedSince ? parseTime(String(f.changedSince)) : undefined,
 		};
@@ -211,18 +207,6 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 		throw new NodeOperationError(ctx.getNode(), `Unknown operation item/${operation}`, { itemIndex: i });
 	}
 	return [json(await client.getItem(itemId))];
-}
-
-function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
-	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
-	if (error instanceof BackendError) {
-		return new NodeApiError(ctx.getNode(), { message: error.message, code: error.code ?? null } as JsonObject, {
-			message: error.message,
-			httpCode: error.status ? String(error.status) : undefined,
-			itemIndex,
-		});
-	}
-	return new NodeOperationError(ctx.getNode(), (error as Error).message ?? String(error), { itemIndex });
 }
 
 export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBackend): Promise<INodeExecutionData[][]> {

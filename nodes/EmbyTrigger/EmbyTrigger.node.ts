@@ -12,7 +12,7 @@ import {
 	progressEventsOption,
 	manualWebhookMethods,
 	optionsProperty,
-	tokenProperty,
+	webhookTokenStrength,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -30,21 +30,24 @@ export class EmbyTrigger implements INodeType {
 		defaults: { name: 'Emby Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		// Written out: the community-node lint reads the credential test from this literal.
+		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
 		webhooks: [webhookDescription('emby')],
 		properties: [
 			{
 				displayName:
-					'In Emby: Settings > Webhooks > Add Webhook, paste the Production URL below with ?apikey=<your token>, choose application/json as request content type where offered, and tick the Playback, Mark Played and Mark Unplayed events.',
+					'In Emby: Settings > Webhooks > Add Webhook, paste the Production URL below with ?apikey=<the token of the credential>, choose application/json as request content type where offered, and tick the Playback, Mark Played and Mark Unplayed events.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
 			},
-			tokenProperty,
 			optionsProperty([allowWithoutUserOption, progressEventsOption]),
 		],
 	};
 
 	webhookMethods = manualWebhookMethods;
+
+	methods = { credentialTest: { webhookTokenStrength } };
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await handleWebhook(this, spec);

@@ -12,7 +12,7 @@ import {
 	progressEventsOption,
 	manualWebhookMethods,
 	optionsProperty,
-	tokenProperty,
+	webhookTokenStrength,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -30,21 +30,24 @@ export class JellyfinTrigger implements INodeType {
 		defaults: { name: 'Jellyfin Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		// Written out: the community-node lint reads the credential test from this literal.
+		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
 		webhooks: [webhookDescription('jellyfin')],
 		properties: [
 			{
 				displayName:
-					'In Jellyfin: Dashboard > Plugins > Webhook > Add Generic Destination, paste the Production URL below with ?apikey=<your token>, tick Send All Properties and the Playback Start, Playback Stop and User Data Saved notifications, and the Movies and Episodes item types.',
+					'In Jellyfin: Dashboard > Plugins > Webhook > Add Generic Destination, paste the Production URL below with ?apikey=<the token of the credential>, tick Send All Properties and the Playback Start, Playback Stop and User Data Saved notifications, and the Movies and Episodes item types.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
 			},
-			tokenProperty,
 			optionsProperty([allowWithoutUserOption, progressEventsOption]),
 		],
 	};
 
 	webhookMethods = manualWebhookMethods;
+
+	methods = { credentialTest: { webhookTokenStrength } };
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await handleWebhook(this, spec);

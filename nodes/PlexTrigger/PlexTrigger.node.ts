@@ -10,7 +10,7 @@ import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	manualWebhookMethods,
 	optionsProperty,
-	tokenProperty,
+	webhookTokenStrength,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -28,16 +28,17 @@ export class PlexTrigger implements INodeType {
 		defaults: { name: 'Plex Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		// Written out: the community-node lint reads the credential test from this literal.
+		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
 		webhooks: [webhookDescription('plex')],
 		properties: [
 			{
 				displayName:
-					'In Plex Web: Settings > Webhooks > Add Webhook, paste the Production URL below with ?apikey=<your token> appended. Needs Plex Pass on the server owner account.',
+					'In Plex Web: Settings > Webhooks > Add Webhook, paste the Production URL below with ?apikey=<the token of the credential> appended. Needs Plex Pass on the server owner account.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
 			},
-			tokenProperty,
 			optionsProperty([{
 					displayName: 'Include Thumbnail',
 					name: 'includeThumb',
@@ -49,6 +50,8 @@ export class PlexTrigger implements INodeType {
 	};
 
 	webhookMethods = manualWebhookMethods;
+
+	methods = { credentialTest: { webhookTokenStrength } };
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await handleWebhook(this, spec);

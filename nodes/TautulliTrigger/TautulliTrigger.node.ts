@@ -10,7 +10,7 @@ import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	manualWebhookMethods,
 	optionsProperty,
-	tokenProperty,
+	webhookTokenStrength,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -28,11 +28,13 @@ export class TautulliTrigger implements INodeType {
 		defaults: { name: 'Tautulli Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		// Written out: the community-node lint reads the credential test from this literal.
+		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
 		webhooks: [webhookDescription('tautulli', '={{$parameter["httpMethod"]}}')],
 		properties: [
 			{
 				displayName:
-					'In Tautulli: Settings > Notification Agents > Webhook, paste the Production URL below with ?apikey=<your token>, pick the same method as here, and use the watch-state JSON Data template from the README for the Playback Start/Stop/Pause/Resume and Watched triggers.',
+					'In Tautulli: Settings > Notification Agents > Webhook, paste the Production URL below with ?apikey=<the token of the credential>, pick the same method as here, and use the watch-state JSON Data template from the README for the Playback Start/Stop/Pause/Resume and Watched triggers.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -48,12 +50,13 @@ export class TautulliTrigger implements INodeType {
 				default: 'POST',
 				description: 'The Webhook Method set in the Tautulli notification agent',
 			},
-			tokenProperty,
 			optionsProperty([]),
 		],
 	};
 
 	webhookMethods = manualWebhookMethods;
+
+	methods = { credentialTest: { webhookTokenStrength } };
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await handleWebhook(this, spec);

@@ -75,6 +75,7 @@ export interface TriggerResult {
 }
 
 export interface TriggerParams {
+	/** The token of the trigger's credential (no credential when undefined). */
 	token?: string;
 	options?: IDataObject;
 	[name: string]: unknown;
@@ -94,7 +95,12 @@ export async function callTrigger(node: INodeType, raw: RawRequest, params: Trig
 		},
 	};
 	const ctx = {
-		getNodeParameter: (name: string, fallback?: unknown) => (name in params ? params[name] : fallback),
+		getNodeParameter: (name: string, fallback?: unknown) => (name in params && name !== 'token' ? params[name] : fallback),
+		// `token` stands for the trigger's Watch State Webhook Token credential; none set = n8n throws.
+		getCredentials: async (type: string) => {
+			if (type !== 'watchStateWebhookApi' || params.token === undefined) throw new Error('Node does not have any credentials set');
+			return { token: params.token };
+		},
 		getHeaderData: () => req.headers,
 		getQueryData: () => req.query,
 		getBodyData: () => req.body,
@@ -104,8 +110,8 @@ export async function callTrigger(node: INodeType, raw: RawRequest, params: Trig
 		logger: {
 			error: (m: string) => result.logged.push(m),
 			warn: (m: string) => result.logged.push(m),
-			info: () => undefined,
-			debug: () => undefined,
+			info: (m: string) => result.logged.push(m),
+			debug: (m: string) => result.logged.push(m),
 		},
 		nodeHelpers: {
 			copyBinaryFile: async (filepath: string, fileName: string, mimeType: string) => {

@@ -152,8 +152,11 @@ describe('Plex Trigger rejects what it must not run', () => {
 		expect(JSON.stringify(r.body)).not.toContain(TOKEN);
 	});
 
-	it('refuses every request while no token is configured', async () => {
-		const r = await callTrigger(node, req(movie, { apikey: '' }), { token: '', options: {} });
+	it.each([
+		['an empty token', { token: '', options: {} }, { apikey: '' }],
+		['no credential at all', { options: {} }, { apikey: 'anything' }],
+	])('refuses every request while the credential has %s', async (_label, settings, query) => {
+		const r = await callTrigger(node, req(movie, query), settings);
 		expect(r.status).toBe(401);
 		expect(r.items).toBeUndefined();
 	});

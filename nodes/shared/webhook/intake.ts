@@ -9,6 +9,7 @@ import { rejectReason } from './filters';
 import type { ParseContext } from './event';
 import { invalidFrom, type ParseOutcome } from './outcome';
 import { mimeOf, readPayload, type IncomingRequest, type MultipartFile, type ReadPayload } from './payload';
+import { WEBHOOK_CREDENTIAL } from './properties';
 import { presentedToken, tokensMatch } from './token';
 
 export interface TriggerSpec {
@@ -56,6 +57,16 @@ function incomingRequest(ctx: IWebhookFunctions): IncomingRequest {
 	};
 }
 
+/** The trigger's token; none configured (or unreadable) means every request is refused. */
+async function configuredToken(ctx: IWebhookFunctions): Promise<string> {
+	try {
+		const credential = await ctx.getCredentials<{ token?: unknown }>(WEBHOOK_CREDENTIAL);
+		return typeof credential.token === 'string' ? credential.token : '';
+	} catch {
+		return '';
+	}
+}
+
 /** Entry point for a trigger's webhook(): a bug here answers 500 and never reaches the workflow. */
 export async function handleWebhook(ctx: IWebhookFunctions, spec: TriggerSpec): Promise<IWebhookResponseData> {
 	try {
@@ -67,7 +78,7 @@ export async function handleWebhook(ctx: IWebhookFunctions, spec: TriggerSpec): 
 }
 
 async function intake(ctx: IWebhookFunctions, spec: TriggerSpec): Promise<IWebhookResponseData> {
-	const expected = ctx.getNodeParameter('token', '') as string;
+	const expected = await configuredToken(ctx);
 	const given = presentedToken(ctx.getHeaderData() as Record<string, unknown>, ctx.getQueryData() as Record<string, unknown>);
 	if (!tokensMatch(expected, given)) {
 		return respond(ctx, 401, {

@@ -1,20 +1,31 @@
 /**
- * Node description parts shared by the four triggers, so every trigger offers the same token,
+ * Node description parts shared by the four triggers, so every trigger offers the same credential,
  * matching and filter options with the same names.
  */
-import type { INodeProperties, INodePropertyOptions, IWebhookDescription } from 'n8n-workflow';
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+	INodeProperties,
+	INodePropertyOptions,
+	IWebhookDescription,
+} from 'n8n-workflow';
 import { WATCH_EVENT_NAMES } from '../model';
 
-export const tokenProperty: INodeProperties = {
-	displayName: 'Secret Token',
-	name: 'token',
-	type: 'string',
-	typeOptions: { password: true },
-	default: '',
-	required: true,
-	description:
-		'Requests must carry this token as ?apikey=… in the URL or in an X-apikey header; anything else gets 401. Use a long random value.',
-};
+/** Every trigger checks requests against the token in this credential (see the credential for why). */
+export const WEBHOOK_CREDENTIAL = 'watchStateWebhookApi';
+
+/** Shortest token accepted by the credential test: guessable tokens would let anyone mark items. */
+export const MIN_TOKEN_LENGTH = 20;
+
+/** The credential's "test": no server to ask, so check that the secret is long and not a placeholder. */
+export async function webhookTokenStrength(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	const token = typeof credential.data?.token === 'string' ? credential.data.token : '';
+	if (token.length < MIN_TOKEN_LENGTH) return { status: 'Error', message: `Use a random token of at least ${MIN_TOKEN_LENGTH} characters` };
+	if (new Set(token).size < 8) return { status: 'Error', message: 'The token repeats too few characters to be hard to guess; use a random one' };
+	if (!/^[\x21-\x7e]+$/.test(token)) return { status: 'Error', message: 'Use printable ASCII without spaces: the token travels in a URL' };
+	return { status: 'OK', message: 'Token is long enough' };
+}
 
 const EVENT_LABELS: Record<string, string> = {
 	play: 'Play',

@@ -4,7 +4,9 @@
  * - intake: parse + normalize of each trigger's payloads as a ratio to a bare JSON.parse;
  * - planner: 3 servers x 100k items (movies + episodes, overlapping ids, conflicts), time, heap,
  *   and the time ratio 200k / 100k;
- * - import: reading a 100k-item emulated library per server, items per second and requests.
+ * - import: reading a 100k-item emulated library per server, items per second and requests;
+ * - through a real n8n (the real-time template): webhook-to-write latency, one event at a time,
+ *   then a bounded sustained load, counting lost and doubled events (`--no-n8n` skips it).
  */
 import { parseEmbyWebhook } from '../nodes/shared/backends/emby/webhook';
 import { parseJellyfinWebhook } from '../nodes/shared/backends/jellyfin/webhook';
@@ -15,7 +17,11 @@ import { parseTautulliWebhook } from '../nodes/shared/backends/tautulli/webhook'
 import type { HttpRequest, Send } from '../nodes/shared/http';
 import type { Backend } from '../nodes/shared/model';
 import { planSync, type PlanItem } from '../nodes/shared/plan';
+import { tokensMatch } from '../nodes/shared/webhook/token';
+import { startDemoServers, stopDemoServers } from './demo/world';
 import { seedLibrary } from './emulators/library';
+import { loadableItems, runWebhookLoad } from './load';
+import { startStack } from './n8n/stack';
 import { EmbyEmulator, JellyfinEmulator } from './emulators/mediabrowser';
 import { PlexEmulator } from './emulators/plex';
 import { existsSync, join, os, proc, readFileSync, resolve, writeFileSync } from './lib/builtins';
@@ -50,6 +56,25 @@ function intake(): void {
 		const full = time(() => texts.forEach((t) => parse(JSON.parse(t), ctx)), 20_000);
 		rows.push([`intake ${name}`, `${(full / bare).toFixed(2)}x JSON.parse`, `${((full / texts.length) * 1000).toFixed(1)} µs per payload`]);
 	}
+}
+
+/**
+ * A guess sharing all but the last character with the token must take as long to refuse as one
+ * sharing nothing (a ratio near 1.00x), or the answer time would leak the token bit by bit.
+ */
+function tokenTiming(): void {
+	const token = 'dummy-' + 'k'.repeat(58);
+	const near = token.slice(0, -1) + 'j';
+	const far = 'x'.repeat(token.length);
+	const repeat = 200_000;
+	// Interleaved rounds, so drift of the machine's speed hits both sides alike.
+	let nearMs = 0;
+	let farMs = 0;
+	for (let round = 0; round < 10; round++) {
+		nearMs += time(() => tokensMatch(token, near), repeat / 10);
+		farMs += time(() => tokensMatch(token, far), repeat / 10);
+	}
+	rows.push(['token check', `${(nearMs / farMs).toFixed(2)}x`, `refusing a guess right but for its last character vs one wrong from the start (${((farMs / 10) * 1000).toFixed(2)} µs each)`]);
 }
 
 /** Three servers holding overlapping 90 % subsets of one catalogue, states drifting apart. */
@@ -137,10 +162,43 @@ async function importing(): Promise<void> {
 	await Promise.all([plex.stop(), jellyfin.stop(), emby.stop()]);
 }
 
+async function throughN8n(): Promise<void> {
+	const servers = await startDemoServers({ drift: false, movies: 600, shows: 20 });
+	const stack = await startStack(servers, { name: 'bench', port: 5698, brokerPort: 5699, templates: ['realtime-sync.json'], log: say }).catch(async (error: Error) => {
+		await stopDemoServers(servers);
+		throw error;
+	});
+	try {
+		const items = loadableItems(servers);
+		const ms = (x: number) => `${Math.round(x)} ms`;
+		// Warm-up: n8n compiles and caches on first use; not counted.
+		await runWebhookLoad(stack, servers, { items: items.slice(0, 6), concurrency: 1, mode: 'closed' });
+		const one = await runWebhookLoad(stack, servers, { items: items.slice(6, 106), concurrency: 1, mode: 'closed' });
+		rows.push(['n8n webhook→write, one at a time', `p50 ${ms(one.latency.p50)}, p95 ${ms(one.latency.p95)}`, `${one.events} events (Plex, Jellyfin, Emby in turn), each to 2 servers; max ${ms(one.latency.max)}; lost ${one.lost}, doubled ${one.doubled}`]);
+		const load = await runWebhookLoad(stack, servers, { items: items.slice(106, 506), concurrency: 8, mode: 'closed' });
+		rows.push([
+			'n8n sustained, 8 events in flight',
+			`${load.eventsPerSecond.toFixed(1)} events/s, lost ${load.lost}`,
+			`${load.events} events, ${load.accepted} answered 200, doubled ${load.doubled}; latency p50 ${ms(load.latency.p50)}, p95 ${ms(load.latency.p95)}; ${load.wallSeconds.toFixed(1)} s`,
+		]);
+		const burst = await runWebhookLoad(stack, servers, { items: items.slice(506), concurrency: 8, mode: 'burst', settleMs: 300_000 });
+		rows.push([
+			'n8n burst, sent as fast as answered',
+			`${burst.eventsPerSecond.toFixed(1)} events/s drained, lost ${burst.lost}`,
+			`${burst.events} events, ${burst.accepted} answered 200, doubled ${burst.doubled}; last write ${ms(burst.latency.max)} after its request (queued in n8n)`,
+		]);
+	} finally {
+		await stack.stop();
+		await stopDemoServers(servers);
+	}
+}
+
 async function main(): Promise<void> {
 	intake();
+	tokenTiming();
 	planner();
 	await importing();
+	if (!proc.argv.includes('--no-n8n')) await throughN8n();
 	const width = Math.max(...rows.map((r) => r[0].length));
 	const table = rows.map(([a, b, c]) => `| ${a.padEnd(width)} | ${b} | ${c} |`);
 	const text = [`| measure | result | detail |`, `| --- | --- | --- |`, ...table].join('\n');

@@ -28,6 +28,8 @@ export interface WriteRecord {
 	playedAt?: number;
 	method: string;
 	path: string;
+	/** When the emulator applied it (ms since epoch), for latency measurements. */
+	at?: number;
 }
 
 export interface RequestContext {
@@ -114,7 +116,7 @@ export abstract class EmulatedServer {
 	}
 
 	protected record(write: WriteRecord): void {
-		this.writes.push(write);
+		this.writes.push({ ...write, at: Date.now() });
 	}
 
 	private takeFault(method: string, path: string): Fault | undefined {

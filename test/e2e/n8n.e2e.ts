@@ -2,9 +2,12 @@
  * A real n8n (pinned, Node 24) with the packed package and the shipped templates, against the
  * emulated servers: real webhook requests in, real HTTP writes out.
  */
+import { plexPayload as plexPayloadFor } from '../../dev/demo/payloads';
 import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
+import { readFileSync } from '../../dev/lib/builtins';
+import { loadableItems, runWebhookLoad } from '../../dev/load';
 import { startStack, type Stack } from '../../dev/n8n/stack';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
@@ -37,24 +40,7 @@ describe('real-time sync template in a real n8n', () => {
 		jellyfin: servers.jellyfin.writes.filter((w) => w.itemId === servers.jellyfin.idOf(item)),
 		emby: servers.emby.writes.filter((w) => w.itemId === servers.emby.idOf(item)),
 	});
-	const plexPayload = (m: SeedMovie, event: string, extra: object = {}) => ({
-		event,
-		user: true,
-		owner: true,
-		Account: { id: 1, title: u.name },
-		Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
-		Player: { local: true, title: 'Chrome', uuid: 'player-1' },
-		Metadata: {
-			librarySectionType: 'movie',
-			ratingKey: plexKeys.movie(m.n),
-			type: 'movie',
-			title: m.title,
-			year: m.year,
-			duration: m.durationMs,
-			Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })),
-			...extra,
-		},
-	});
+	const plexPayload = (m: SeedMovie, event: string, extra: object = {}) => plexPayloadFor(servers, m, event, extra);
 
 	it('Plex multipart scrobble (payload as a file part, as PMS sends it) marks Jellyfin and Emby played, once', async () => {
 		const m = movie(2);
@@ -158,6 +144,30 @@ describe('real-time sync template in a real n8n', () => {
 		await delay(2000);
 		expect(servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length).toBe(before);
 		expect(servers.jellyfin.stateOf(u.jellyfinId, movie(5)).played).toBe(false);
+	});
+
+	it('loses no event under a bounded load and a burst: each one becomes exactly one write per other server', async () => {
+		// Items no other test here touches.
+		const used = new Set<SeedItem>([movie(2), movie(3), movie(4), movie(5), movie(9), episode(1, 1, 2), episode(2, 1, 3)]);
+		const items = loadableItems(servers).filter((i) => !used.has(i) && (i.kind === 'movie' ? i.n > 10 : i.show.n > 2));
+		expect(items.length).toBeGreaterThanOrEqual(120);
+		const steady = await runWebhookLoad(stack, servers, { items: items.slice(0, 60), concurrency: 6, mode: 'closed', settleMs: 30_000 });
+		expect([steady.accepted, steady.lost, steady.doubled]).toEqual([60, 0, 0]);
+		const burst = await runWebhookLoad(stack, servers, { items: items.slice(60, 120), concurrency: 6, mode: 'burst', settleMs: 120_000 });
+		expect([burst.accepted, burst.lost, burst.doubled]).toEqual([60, 0, 0]);
+		log(`load: p50 ${steady.latency.p50} ms, p95 ${steady.latency.p95} ms; burst drained at ${burst.eventsPerSecond.toFixed(1)}/s`);
+	});
+
+	it('never writes a token or API key into its log or its executions', () => {
+		const secrets = [DEMO.webhookToken, DEMO.plexToken, DEMO.jellyfinApiKey, DEMO.embyApiKey];
+		const executions = stack.sql('select data from execution_data').map((r) => String(r.data));
+		expect(executions.length).toBeGreaterThan(100);
+		const logText = readFileSync(stack.logFile, 'utf8');
+		expect(logText.length).toBeGreaterThan(0);
+		for (const secret of secrets) {
+			expect(executions.filter((d) => d.includes(secret))).toEqual([]);
+			expect(logText.includes(secret)).toBe(false);
+		}
 	});
 });
 

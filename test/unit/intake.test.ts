@@ -1,8 +1,17 @@
 import { rejectReason, splitList } from '../../nodes/shared/webhook/filters';
 import { MAX_PAYLOAD_BYTES, parseJsonText, readPayload } from '../../nodes/shared/webhook/payload';
 import { PayloadError } from '../../nodes/shared/webhook/outcome';
+import { webhookTokenStrength } from '../../nodes/shared/webhook/properties';
 import { presentedToken, tokensMatch } from '../../nodes/shared/webhook/token';
+import type { ICredentialTestFunctions } from 'n8n-workflow';
 import type { WatchEvent } from '../../nodes/shared/model';
+import { timingSafeEqual } from 'crypto';
+
+// Pass-through spy: the token module must decide with timingSafeEqual.
+jest.mock('crypto', () => {
+	const actual = jest.requireActual<typeof import('crypto')>('crypto');
+	return { ...actual, timingSafeEqual: jest.fn(actual.timingSafeEqual) };
+});
 
 describe('token', () => {
 	it('matches only the exact token', () => {
@@ -12,11 +21,34 @@ describe('token', () => {
 		expect(tokensMatch('s3cret', undefined)).toBe(false);
 		expect(tokensMatch('', '')).toBe(false);
 	});
+	it('decides every comparison with timingSafeEqual on equal-size digests, whatever the lengths', () => {
+		const spy = jest.mocked(timingSafeEqual);
+		spy.mockClear();
+		const expected = 'dummy-token-' + 'x'.repeat(52);
+		const guesses = ['', 'd', expected.slice(0, -1), expected + 'y', 'z'.repeat(10_000), expected];
+		const results = guesses.map((g) => tokensMatch(expected, g));
+		expect(results).toEqual([false, false, false, false, false, true]);
+		expect(spy).toHaveBeenCalledTimes(guesses.length);
+		for (const [a, b] of spy.mock.calls) expect([(a as Buffer).length, (b as Buffer).length]).toEqual([32, 32]);
+	});
 	it('reads the header first, then the query, and ignores repeated values', () => {
 		expect(presentedToken({ 'x-apikey': 'h' }, { apikey: 'q' })).toBe('h');
 		expect(presentedToken({}, { apikey: 'q' })).toBe('q');
 		expect(presentedToken({}, { apikey: ['a', 'b'] })).toBeUndefined();
 		expect(presentedToken({ 'x-apikey': ['a'] }, {})).toBeUndefined();
+	});
+});
+
+describe('webhook credential test', () => {
+	const check = async (token: unknown) => (await webhookTokenStrength.call({} as ICredentialTestFunctions, { id: '1', name: 't', type: 'watchStateWebhookApi', data: { token } as never })).status;
+	it.each([
+		['a long random token', 'dummy-9f2c4e1a7b3d5c8e0f6a', 'OK'],
+		['no token', undefined, 'Error'],
+		['a short one', 'dummy-short', 'Error'],
+		['a long but repetitive one', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'Error'],
+		['one with spaces', 'dummy correct horse battery staple', 'Error'],
+	])('%s: %s', async (_label, token, status) => {
+		expect(await check(token)).toBe(status);
 	});
 });
 

@@ -1,0 +1,106 @@
+/**
+ * Webhook load through a real n8n running the real-time sync template: each event says "watched"
+ * for a different item, from Plex, Jellyfin or Emby in turn, and must become exactly one write on
+ * each of the two other servers. Measures webhook-to-write latency and counts lost or doubled
+ * events. Used by `npm run bench` and by the end-to-end suite.
+ */
+import { watchedRequest } from './demo/payloads';
+import type { DemoServers } from './demo/world';
+import type { SeedItem } from './emulators/library';
+import type { EmulatedServer } from './emulators/server';
+import type { Stack } from './n8n/stack';
+import { delay } from './lib/builtins';
+
+type Source = 'plex' | 'jellyfin' | 'emby';
+const SOURCES: Source[] = ['plex', 'jellyfin', 'emby'];
+
+export interface LoadOptions {
+	items: SeedItem[];
+	/** Events in flight at once. */
+	concurrency: number;
+	/**
+	 * closed: each sender waits until its event's writes landed before the next one, so at most
+	 * `concurrency` events are being worked on (latency without a queue); burst: send as fast as
+	 * n8n answers (it answers before the workflow runs), then wait for the backlog to drain.
+	 */
+	mode: 'closed' | 'burst';
+	/** How long one event (closed) or the whole backlog after the last answer (burst) may take. */
+	settleMs?: number;
+}
+
+export interface LoadResult {
+	events: number;
+	/** Answered 200 by n8n. */
+	accepted: number;
+	/** Events whose writes did not all arrive. */
+	lost: number;
+	/** Events that caused more than one write on a server. */
+	doubled: number;
+	/** Request sent → last of its writes applied, ms. */
+	latency: { p50: number; p95: number; max: number };
+	wallSeconds: number;
+	eventsPerSecond: number;
+}
+
+/** Items every server can find from a webhook's own ids. */
+export function loadableItems(servers: DemoServers): SeedItem[] {
+	return [...servers.library.movies, ...servers.library.episodes].filter((item) => Object.keys(item.guids).length > 0);
+}
+
+function percentile(sorted: number[], p: number): number {
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function runWebhookLoad(stack: Stack, servers: DemoServers, options: LoadOptions): Promise<LoadResult> {
+	const emulators: Record<Source, EmulatedServer> = servers;
+	const idOn = (target: Source, item: SeedItem) => (target === 'plex' ? servers.plex.keyOf(item) : servers[target].idOf(item));
+	const hooks = new Map(stack.workflows.flatMap((w) => w.webhooks).map((h) => [h.node, h.url]));
+	const events = options.items.map((item, i) => ({ item, from: SOURCES[i % SOURCES.length], sentAt: 0, status: 0 }));
+	const writesOf = (target: Source, item: SeedItem) => emulators[target].writes.filter((w) => w.itemId === idOn(target, item) && w.action === 'played');
+	const targetsOf = (from: Source) => SOURCES.filter((s) => s !== from);
+	const complete = (e: (typeof events)[number]) => targetsOf(e.from).every((t) => writesOf(t, e.item).length > 0);
+	const settleMs = options.settleMs ?? 60_000;
+	const waitFor = async (done: () => boolean) => {
+		const deadline = Date.now() + settleMs;
+		while (Date.now() < deadline && !done()) await delay(20);
+	};
+	const start = Date.now();
+	let next = 0;
+	const worker = async () => {
+		while (next < events.length) {
+			const event = events[next++];
+			const req = watchedRequest(servers, event.item, event.from);
+			const url = hooks.get(req.trigger);
+			if (!url) throw new Error(`the stack has no ${req.trigger}`);
+			event.sentAt = Date.now();
+			const res = await fetch(url, { method: req.method, headers: req.headers, body: req.body });
+			await res.arrayBuffer();
+			event.status = res.status;
+			if (options.mode === 'closed' && res.status === 200) await waitFor(() => complete(event));
+		}
+	};
+	await Promise.all(Array.from({ length: options.concurrency }, worker));
+	await waitFor(() => events.every(complete));
+	const wallSeconds = (Date.now() - start) / 1000;
+
+	const latencies: number[] = [];
+	let lost = 0;
+	let doubled = 0;
+	for (const e of events) {
+		const writes = targetsOf(e.from).map((t) => writesOf(t, e.item));
+		if (writes.some((w) => w.length === 0)) lost++;
+		else latencies.push(Math.max(...writes.map((w) => w[0].at ?? 0)) - e.sentAt);
+		if (writes.some((w) => w.length > 1)) doubled++;
+	}
+	latencies.sort((a, b) => a - b);
+	return {
+		events: events.length,
+		accepted: events.filter((e) => e.status === 200).length,
+		lost,
+		doubled,
+		latency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? NaN },
+		wallSeconds,
+		eventsPerSecond: events.length / wallSeconds,
+	};
+}

@@ -80,6 +80,11 @@ export abstract class EmulatedServer {
 		this.faults.push({ ...fault });
 	}
 
+	/** How many injected faults are still to happen (Infinity for endless ones). */
+	faultsLeft(): number {
+		return this.faults.reduce((n, f) => n + f.times, 0);
+	}
+
 	clearFaults(): void {
 		this.faults.length = 0;
 	}

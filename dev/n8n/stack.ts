@@ -37,6 +37,8 @@ export interface StackOptions {
 	scheduleEverySeconds?: number;
 	/** The method the Tautulli trigger listens with (Tautulli lets the admin choose). */
 	tautulliMethod?: 'POST' | 'PUT';
+	/** Per-request timeout of every server node (tests of timeouts; the nodes default to 30 s). */
+	requestTimeoutSeconds?: number;
 	log?: (line: string) => void;
 }
 
@@ -114,7 +116,12 @@ interface TemplateNode {
  * A shipped template bound to the demo: credentials, the users of each server, trigger tokens;
  * for tests, schedules can be made to fire every few seconds.
  */
-export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, id: string, scheduleEverySeconds?: number, tautulliMethod?: string): object {
+export function bindTemplate(
+	template: { name: string; nodes: TemplateNode[] },
+	id: string,
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds'> = {},
+): object {
+	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds } = options;
 	const nodes = template.nodes.map((node) => {
 		const n: TemplateNode = JSON.parse(JSON.stringify(node));
 		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
@@ -129,6 +136,9 @@ export function bindTemplate(template: { name: string; nodes: TemplateNode[] }, 
 		if (kind === 'emby') {
 			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
+		}
+		if (requestTimeoutSeconds && ['plex', 'jellyfin', 'emby'].includes(kind)) {
+			n.parameters.requestOptions = { ...(n.parameters.requestOptions as object | undefined), timeout: requestTimeoutSeconds };
 		}
 		if (kind === 'trakt') n.credentials = { traktOAuth2Api: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
@@ -214,7 +224,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	options.templates.forEach((file, i) => {
 		const template = JSON.parse(fs.readFileSync(join(ROOT, 'workflows', file), 'utf8'));
 		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
-		const bound = bindTemplate(template, id, options.scheduleEverySeconds, options.tautulliMethod) as { name: string; nodes: TemplateNode[] };
+		const bound = bindTemplate(template, id, options) as { name: string; nodes: TemplateNode[] };
 		const path = join(userFolder, `workflow-${i + 1}.json`);
 		writeFileSync(path, JSON.stringify(bound, null, 2));
 		const webhooks = bound.nodes

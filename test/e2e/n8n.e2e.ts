@@ -296,3 +296,40 @@ describe('full sync template when a server fails its writes', () => {
 		expect(await until(() => converged() && snapshotRows() === 3, 90_000, 1000)).toBe(true);
 	});
 });
+
+describe('full sync template through transient faults (429, 5xx, timeouts, dropped connections)', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: true });
+		// What flaky servers do; each within the nodes' default 4 retries.
+		servers.plex.addFault({ path: /^\/library\/sections$/, status: 503, times: 1 });
+		servers.plex.addFault({ path: /^\/:\/(scrobble|timeline)$/, drop: true, times: 3 });
+		servers.jellyfin.addFault({ path: /^\/Items$/, status: 429, retryAfter: 1, times: 3 });
+		servers.jellyfin.addFault({ path: /^\/UserPlayedItems\//, status: 502, times: 2 });
+		// Longer than the request timeout (2 s here): the client must give up and ask again.
+		servers.emby.addFault({ path: /^\/Users\/\w+\/Items$/, delayMs: 5000, times: 2 });
+		stack = await startStack(servers, { name: 'e2e-flaky', port: 5688, brokerPort: 5689, templates: ['full-sync.json'], scheduleEverySeconds: 20, requestTimeoutSeconds: 2, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	it('converges in its first run, every fault absorbed by retries, with no write repeated or reversed', async () => {
+		const all = [servers.plex, servers.jellyfin, servers.emby];
+		const items = [...servers.library.movies, ...servers.library.episodes].filter((i) => Object.keys(i.guids).length > 0);
+		const converged = () => items.every((i) => servers.plex.stateOf(u.plexId, i).played === servers.jellyfin.stateOf(u.jellyfinId, i).played && servers.jellyfin.stateOf(u.jellyfinId, i).played === servers.emby.stateOf(u.embyId, i).played);
+		// The template does not keep successful runs: n8n marks them deleted (status stays "running").
+		const ended = () => stack.sql("select status, deletedAt is not null as discarded from execution_entity where deletedAt is not null or status in ('success', 'error', 'crashed') order by id");
+		expect(await until(() => ended().length >= 1, 120_000, 1000)).toBe(true);
+		expect(ended()[0]).toEqual({ status: 'running', discarded: 1 });
+		expect(all.map((s) => s.faultsLeft())).toEqual([0, 0, 0]);
+		expect(converged()).toBe(true);
+		for (const server of all) {
+			expect(server.writes.filter((w) => w.action === 'unplayed')).toEqual([]);
+			const keys = server.writes.map((w) => `${w.itemId} ${w.action}`);
+			expect(keys.length - new Set(keys).size).toBe(0);
+		}
+	});
+});

@@ -6,9 +6,10 @@ import { plexPayload as plexPayloadFor } from '../../dev/demo/payloads';
 import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
-import { readFileSync } from '../../dev/lib/builtins';
+import { browserAvailable, viewTemplates } from '../../dev/browser/editor';
+import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
-import { startStack, type Stack } from '../../dev/n8n/stack';
+import { ROOT, startStack, type Stack } from '../../dev/n8n/stack';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
 const u = DEMO.user;
@@ -330,6 +331,43 @@ describe('full sync template through transient faults (429, 5xx, timeouts, dropp
 			expect(server.writes.filter((w) => w.action === 'unplayed')).toEqual([]);
 			const keys = server.writes.map((w) => `${w.itemId} ${w.action}`);
 			expect(keys.length - new Set(keys).size).toBe(0);
+		}
+	});
+});
+
+// Debian's chromium, installed by .ci/run (apt-get install chromium); without it this is skipped.
+const withBrowser = browserAvailable() ? describe : describe.skip;
+
+withBrowser('the four templates in the n8n editor, seen by headless chromium', () => {
+	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json'];
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: false });
+		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: TEMPLATES, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	it('draws every node of every template with this package\'s node types known, and screenshots them', async () => {
+		// UPDATE_SCREENSHOTS=1 refreshes the pictures the user guide shows.
+		const out = proc.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(stack.userFolder, 'screenshots');
+		fs.mkdirSync(out, { recursive: true });
+		const views = await viewTemplates(stack, out);
+		expect(views.map((v) => v.workflow)).toEqual(TEMPLATES);
+		for (const view of views) {
+			const template = JSON.parse(readFileSync(join(ROOT, 'workflows', view.workflow), 'utf8')) as { nodes: Array<{ name: string; type: string }> };
+			// Sticky notes are drawn as notes, not as canvas nodes.
+			const nodes = template.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote');
+			expect([...view.nodes].sort()).toEqual(nodes.map((n) => n.name).sort());
+			expect(view.unknown).toEqual([]);
+			const png = readFileSync(view.screenshot);
+			// PNG signature, then the IHDR width and height: the full 1600 x 1000 viewport.
+			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1600, 1000]);
+			expect(png.length).toBeGreaterThan(30_000);
 		}
 	});
 });

@@ -1,0 +1,78 @@
+/**
+ * The shipped templates as a user sees them: a real browser (Debian's chromium, headless) logs
+ * into the stack's n8n, opens each workflow in the editor, reads which nodes the canvas drew
+ * and whether n8n knew this package's node types, and takes a screenshot.
+ */
+import { chromium } from 'playwright-core';
+import type { Stack } from '../n8n/stack';
+import { existsSync, join } from '../lib/builtins';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+const OWNER = { email: 'owner@example.com', firstName: 'Demo', lastName: 'Owner', password: 'Dummy-demo-password-1' };
+
+// Quiet, self-contained headless chromium: no network beyond 127.0.0.1 is wanted or reachable.
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+export interface EditorView {
+	workflow: string;
+	/** Node names drawn on the canvas. */
+	nodes: string[];
+	/** This package's nodes drawn without their icon, i.e. not known to n8n. */
+	unknown: string[];
+	screenshot: string;
+}
+
+export function browserAvailable(): boolean {
+	return existsSync(CHROMIUM);
+}
+
+/** Creates the instance owner (first start only) and returns n8n's auth cookie. */
+async function ownerCookie(url: string): Promise<string> {
+	const res = await fetch(`${url}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
+	if (res.status !== 200) throw new Error(`owner setup answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+	const cookie = (res.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('n8n-auth='));
+	if (!cookie) throw new Error('owner setup set no n8n-auth cookie');
+	return cookie.split(';')[0].slice('n8n-auth='.length);
+}
+
+export async function viewTemplates(stack: Stack, outDir: string): Promise<EditorView[]> {
+	const auth = await ownerCookie(stack.url);
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+	try {
+		const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
+		await context.addCookies([{ name: 'n8n-auth', value: auth, url: stack.url }]);
+		const page = await context.newPage();
+		const views: EditorView[] = [];
+		for (const w of stack.workflows) {
+			await page.goto(`${stack.url}/workflow/${w.id}`, { waitUntil: 'networkidle' });
+			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
+			await page.waitForTimeout(1500);
+			// n8n's first-visit "Production Checklist" panel would cover part of the canvas.
+			const checklist = page.locator('[data-test-id="suggested-actions-close"]');
+			if (await checklist.isVisible().catch(() => false)) {
+				await checklist.click();
+				await page.waitForTimeout(500);
+			}
+			const drawn = await page.$$eval('[data-test-id="canvas-node"]', (els) =>
+				els.map((e) => {
+					const icon = e.querySelector('img');
+					return {
+						name: e.getAttribute('data-node-name') ?? '',
+						type: e.getAttribute('data-node-type') ?? '',
+						// n8n serves a community node's icon only when it knows the node type.
+						iconLoaded: !!icon && icon.src.includes('/icons/n8n-nodes-watchstate/') && icon.complete && icon.naturalWidth > 0,
+					};
+				}),
+			);
+			const nodes = drawn.map((n) => n.name);
+			const unknown = drawn.filter((n) => n.type.startsWith('n8n-nodes-watchstate.') && !n.iconLoaded).map((n) => n.name);
+			const screenshot = join(outDir, w.file.replace(/\.json$/, '.png'));
+			await page.screenshot({ path: screenshot });
+			views.push({ workflow: w.file, nodes, unknown, screenshot });
+		}
+		return views;
+	} finally {
+		await browser.close();
+	}
+}

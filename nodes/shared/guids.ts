@@ -14,8 +14,12 @@ const VALID: Record<keyof Guids, RegExp> = {
 	anidb: /^\d+$/,
 };
 
-/** Provider names as they appear in the wild, lower-cased, mapped to our keys. */
-const ALIASES: Record<string, keyof Guids> = {
+/**
+ * Provider names as they appear in the wild, lower-cased, mapped to our keys. A Map, not an object
+ * literal: names come from payloads, and `constructor` or `__proto__` must not find
+ * Object.prototype's members.
+ */
+const ALIASES = new Map<string, keyof Guids>(Object.entries({
 	imdb: 'imdb',
 	tmdb: 'tmdb',
 	themoviedb: 'tmdb',
@@ -24,7 +28,7 @@ const ALIASES: Record<string, keyof Guids> = {
 	tvmaze: 'tvmaze',
 	tvrage: 'tvrage',
 	anidb: 'anidb',
-};
+} as Record<string, keyof Guids>));
 
 /** Normalises one id value for a provider key, or returns undefined when it is not a usable id. */
 export function cleanId(key: keyof Guids, value: unknown): string | undefined {
@@ -32,15 +36,16 @@ export function cleanId(key: keyof Guids, value: unknown): string | undefined {
 	if (typeof value !== 'string') return undefined;
 	const v = key === 'imdb' ? value.trim().toLowerCase() : value.trim();
 	if (!VALID[key].test(v)) return undefined;
-	if (key !== 'imdb' && /^0+$/.test(v)) return undefined;
-	return key === 'imdb' ? v : v.replace(/^0+/, '');
+	if (key === 'imdb' || v.charCodeAt(0) !== 48 /* '0' */) return v;
+	const trimmed = v.replace(/^0+/, '');
+	return trimmed === '' ? undefined : trimmed;
 }
 
 /** Builds a Guids object with keys in a stable order, dropping anything invalid. */
 export function makeGuids(entries: Iterable<[string, unknown]>): Guids {
 	const found: Guids = {};
 	for (const [rawKey, value] of entries) {
-		const key = ALIASES[rawKey.toLowerCase()];
+		const key = ALIASES.get(rawKey.toLowerCase());
 		if (!key || found[key] !== undefined) continue;
 		const id = cleanId(key, value);
 		if (id !== undefined) found[key] = id;
@@ -100,16 +105,23 @@ export function parsePlexGuid(guid: unknown): PlexGuidParse {
 	const m = /^(?:com\.plexapp\.agents\.)?([a-z0-9_.-]+):\/\/([^?#]*)/i.exec(guid.trim());
 	if (!m) return { guids: {} };
 	const agent = m[1].toLowerCase();
+	if (agent !== 'hama' && !ALIASES.has(agent)) return { guids: {} };
 	const path = m[2].split('/').filter((p) => p.length > 0);
 	if (path.length === 0) return { guids: {} };
 
 	if (agent === 'hama') {
 		const h = /^(anidb|tvdb)\d?-(\d+)$/i.exec(path[0]);
 		if (!h) return { guids: {} };
-		return withEpisodePath(makeGuids([[h[1], h[2]]]), path);
+		return withEpisodePath(singleGuid(h[1].toLowerCase(), h[2]), path);
 	}
-	if (!ALIASES[agent]) return { guids: {} };
-	return withEpisodePath(makeGuids([[agent, path[0]]]), path);
+	return withEpisodePath(singleGuid(agent, path[0]), path);
+}
+
+/** One provider's id as Guids (what makeGuids gives for one entry, without its general merging). */
+function singleGuid(alias: string, value: string): Guids {
+	const key = ALIASES.get(alias);
+	const id = key && cleanId(key, value);
+	return id ? { [key]: id } : {};
 }
 
 function withEpisodePath(ids: Guids, path: string[]): PlexGuidParse {

@@ -28,12 +28,14 @@ const ctx: ParseContext = { receivedAt: '2026-01-02T03:04:05.000Z', progressEven
 function checkContract(outcome: ParseOutcome): void {
 	expect(['event', 'ignored', 'invalid']).toContain(outcome.kind);
 	if (outcome.kind === 'invalid') {
+		expect(typeof outcome.reason).toBe('string');
 		expect(outcome.status).toBeGreaterThanOrEqual(400);
 		expect(outcome.status).toBeLessThan(500);
 		expect(outcome.reason.length).toBeLessThan(400);
 		return;
 	}
 	if (outcome.kind === 'ignored') {
+		expect(typeof outcome.reason).toBe('string');
 		expect(outcome.reason.length).toBeLessThan(400);
 		return;
 	}
@@ -49,6 +51,22 @@ function checkContract(outcome: ParseOutcome): void {
 	if (e.played === false && !e.tainted) expect(e.event).toBe('unplayed');
 	if (e.progress !== undefined) expect(e.progress >= 0 && e.progress <= 100).toBe(true);
 	expect(Number.isNaN(Date.parse(e.updatedAt))).toBe(false);
+}
+
+/** Names that a plain-object table lookup would find on Object.prototype. */
+const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+/** Adds a key (as JSON.parse would, so `__proto__` becomes an own key) to one object in the tree. */
+function addKey(root: unknown, path: number[], key: string, value: unknown): unknown {
+	const copy = JSON.parse(JSON.stringify(root)) as Record<string, unknown>;
+	let node = copy;
+	for (const step of path) {
+		const children = Object.values(node).filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && !Array.isArray(c));
+		if (children.length === 0) break;
+		node = children[step % children.length];
+	}
+	Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+	return copy;
 }
 
 /** Replaces or deletes one value somewhere in a JSON tree. */
@@ -94,6 +112,23 @@ describe.each(Object.entries(parsers))('%s parser under random input', (_name, {
 				},
 			),
 			{ numRuns: 1000 },
+		);
+	});
+
+	(fixturesPresent ? it : it.skip)('treats prototype names (constructor, __proto__, …) as unknown names, in values and in keys', () => {
+		const payloads = samples.map((sample) => fixtureJson(sample));
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...payloads),
+				fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+				fc.constantFrom(...PROTOTYPE_NAMES),
+				fc.boolean(),
+				(payload, path, name, asKey) => {
+					const changed = asKey ? addKey(payload, path, name, '12345') : mutate(payload, path, name, false);
+					checkContract(parse(changed, ctx));
+				},
+			),
+			{ numRuns: 600 },
 		);
 	});
 });

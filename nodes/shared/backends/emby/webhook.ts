@@ -10,6 +10,7 @@ import { parseTime, ticksToMs, toBool, toCount } from '../../units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
+import { lookup } from '../../lookup';
 
 const ITEM_TYPES: Readonly<Record<string, MediaType>> = { Movie: 'movie', Episode: 'episode' };
 
@@ -28,7 +29,8 @@ const TAINTED: Readonly<Record<string, WatchEventName>> = {
 };
 
 function decide(name: string, p: Record<string, unknown>, ctx: ParseContext): Decision | string {
-	if (TAINTED[name]) return { event: TAINTED[name], played: null, tainted: true };
+	const tainted = lookup(TAINTED, name);
+	if (tainted) return { event: tainted, played: null, tainted: true };
 	switch (name) {
 		case 'playback.stop': {
 			const info = optionalObject(p, 'PlaybackInfo');
@@ -67,7 +69,7 @@ export function parseEmbyWebhook(payload: unknown, ctx: ParseContext): ParseOutc
 
 function readEmbyEvent(p: Record<string, unknown>, sourceEvent: string, d: Decision, ctx: ParseContext): ParseOutcome {
 	const item = requiredObject(p, 'Item');
-	const itemType = ITEM_TYPES[String(item.Type)];
+	const itemType = lookup(ITEM_TYPES, String(item.Type));
 	if (!itemType) {
 		if (item.Type === undefined) return invalid(`\`Item.Type\` is missing (Emby ${sourceEvent})`);
 		return ignored(`item type "${String(item.Type).slice(0, 32)}" is not synced (movies and episodes only)`);

@@ -9,6 +9,7 @@ import { parseTime, ticksToMs, toBool, toCount } from '../../units';
 import { normalizeDotNetGuid, optionalId, optionalText, requiredId } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
+import { lookup } from '../../lookup';
 
 const ITEM_TYPES: Readonly<Record<string, MediaType>> = { Movie: 'movie', Episode: 'episode' };
 
@@ -87,7 +88,7 @@ function readJellyfinEvent(p: Record<string, unknown>, type: string, ctx: ParseC
 	if (typeof decision === 'string') return ignored(decision);
 	const sourceEvent = type === 'UserDataSaved' ? `UserDataSaved/${String(p.SaveReason)}` : type;
 
-	const itemType = ITEM_TYPES[String(p.ItemType)];
+	const itemType = lookup(ITEM_TYPES, String(p.ItemType));
 	if (!itemType) {
 		if (p.ItemType === undefined) return invalid(`\`ItemType\` is missing (Jellyfin ${type})`);
 		return ignored(`item type "${String(p.ItemType).slice(0, 32)}" is not synced (movies and episodes only)`);

@@ -8,6 +8,7 @@ import { parseTime, toBool, toCount, toNumber } from '../../units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
+import { lookup } from '../../lookup';
 
 export const PLEX_EVENTS: Readonly<Record<string, WatchEventName>> = {
 	'media.play': 'play',
@@ -34,8 +35,9 @@ export function parsePlexWebhook(payload: unknown, ctx: ParseContext): ParseOutc
 	if (typeof sourceEvent !== 'string' || sourceEvent === '') {
 		return invalid('`event` is missing: not a Plex webhook payload');
 	}
-	if (DROPPED[sourceEvent]) return ignored(DROPPED[sourceEvent]);
-	const event = PLEX_EVENTS[sourceEvent];
+	const dropped = lookup(DROPPED, sourceEvent);
+	if (dropped) return ignored(dropped);
+	const event = lookup(PLEX_EVENTS, sourceEvent);
 	if (!event) return ignored(`unknown Plex event "${sourceEvent.slice(0, 64)}"`);
 	try {
 		return readPlexEvent(payload, sourceEvent, event, ctx);

@@ -9,6 +9,7 @@ import { parseTime, toBool, toCount } from '../../units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
+import { lookup } from '../../lookup';
 
 export const TAUTULLI_EVENTS: Readonly<Record<string, WatchEventName>> = {
 	'tautulli.play': 'play',
@@ -25,7 +26,7 @@ export function parseTautulliWebhook(payload: unknown, ctx: ParseContext): Parse
 	if (typeof sourceEvent !== 'string' || !sourceEvent.startsWith('tautulli.')) {
 		return invalid('`event` must be "tautulli.{action}": not a Tautulli seed-template payload');
 	}
-	const event = TAUTULLI_EVENTS[sourceEvent];
+	const event = lookup(TAUTULLI_EVENTS, sourceEvent);
 	if (!event) return ignored(`${sourceEvent.slice(0, 64)} is not a watch-state event`);
 	try {
 		return readTautulliEvent(payload, sourceEvent, event, ctx);

@@ -133,7 +133,38 @@ function fromParts(
 
 function finish(t: number): string | undefined {
 	if (!Number.isFinite(t) || t < EARLIEST || t > 8.64e15) return undefined;
-	return new Date(t).toISOString();
+	return t < LATEST_FAST ? isoUtc(Math.floor(t)) : new Date(t).toISOString();
+}
+
+/** 10000-01-01: from here on toISOString writes a signed six-digit year. */
+const LATEST_FAST = 253402300800000;
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * The same text as `new Date(t).toISOString()` for 1900 <= year <= 9999, computed with integer
+ * arithmetic (Hinnant's civil-from-days); Date's own formatter was the largest cost of webhook
+ * intake. Equality with toISOString is property-tested.
+ */
+function isoUtc(t: number): string {
+	const days = Math.floor(t / 86_400_000);
+	let rest = t - days * 86_400_000;
+	const ms = rest % 1000;
+	rest = (rest - ms) / 1000;
+	const sec = rest % 60;
+	rest = (rest - sec) / 60;
+	const min = rest % 60;
+	const hour = (rest - min) / 60;
+	const z = days + 719_468;
+	const era = Math.floor(z / 146_097);
+	const doe = z - era * 146_097;
+	const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+	const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+	const mp = Math.floor((5 * doy + 2) / 153);
+	const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+	const month = mp < 10 ? mp + 3 : mp - 9;
+	const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+	return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${pad3(ms)}Z`;
 }
 
 /** `yyyyMMddHHmmss` in UTC, the `datePlayed` form both Jellyfin and Emby accept. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
 	msToTicks,
 	parseTime,
@@ -74,5 +75,23 @@ describe('parseTime', () => {
 
 	it('writes the compact UTC form Jellyfin and Emby accept for datePlayed', () => {
 		expect(toCompactUtc('2025-06-01T19:47:12.364Z')).toBe('20250601194712');
+	});
+});
+
+describe('ISO formatting of parsed times', () => {
+	it('writes exactly what Date#toISOString writes, from 1900 to beyond 9999', () => {
+		const min = Date.UTC(1900, 0, 1);
+		fc.assert(
+			fc.property(fc.oneof(fc.integer({ min, max: 253402300799999 }), fc.double({ min, max: 8.64e15, noNaN: true }), fc.integer({ min, max: 4102444800000 })), (t) => {
+				expect(parseTime(new Date(t))).toBe(new Date(t).toISOString());
+				// Unix seconds (Plex), fractional ones included.
+				if (t >= 1000) expect(parseTime(t / 1000)).toBe(new Date((t / 1000) * 1000).toISOString());
+			}),
+			{ numRuns: 5000 },
+		);
+		// Edges: leap days, year and century turns, the last millisecond of 9999 and the first after.
+		for (const iso of ['2000-02-29T23:59:59.999Z', '1900-03-01T00:00:00.000Z', '2100-02-28T12:00:00.001Z', '9999-12-31T23:59:59.999Z', '+010000-01-01T00:00:00.000Z']) {
+			expect(parseTime(new Date(iso))).toBe(iso);
+		}
 	});
 });

@@ -65,15 +65,24 @@ export function ensureN8n(log: (line: string) => void): void {
 }
 
 /** Builds and packs this package, then unpacks it where n8n looks for community packages. */
-function installPackage(userFolder: string): void {
+let packed: string | undefined;
+
+/** Builds and packs once per process (the sources do not change while tests run). */
+function packOnce(): string {
+	if (packed && existsSync(packed)) return packed;
 	const packDir = join(E2E, 'pack');
 	rmSync(packDir, { recursive: true, force: true });
 	fs.mkdirSync(packDir, { recursive: true });
 	run('npm', ['run', 'build', '--silent'], { ...proc.env });
-	const tarball = run('npm', ['pack', '--silent', '--pack-destination', packDir], { ...proc.env }).trim().split('\n').pop()!;
+	packed = join(packDir, run('npm', ['pack', '--silent', '--pack-destination', packDir], { ...proc.env }).trim().split('\n').pop()!);
+	return packed;
+}
+
+function installPackage(userFolder: string): void {
+	const tarball = packOnce();
 	const target = join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-watchstate');
 	fs.mkdirSync(target, { recursive: true });
-	run('tar', ['-xzf', join(packDir, tarball), '-C', target, '--strip-components=1'], { ...proc.env });
+	run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], { ...proc.env });
 	writeFileSync(join(userFolder, '.n8n', 'nodes', 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-watchstate': '*' } }, null, 2));
 }
 

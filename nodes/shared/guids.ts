@@ -50,6 +50,11 @@ export function makeGuids(entries: Iterable<[string, unknown]>): Guids {
 		const id = cleanId(key, value);
 		if (id !== undefined) found[key] = id;
 	}
+	return inKeyOrder(found);
+}
+
+/** The same ids with keys in GUID_KEYS order, so equal ids serialize equally. */
+function inKeyOrder(found: Guids): Guids {
 	const ordered: Guids = {};
 	for (const key of GUID_KEYS) if (found[key] !== undefined) ordered[key] = found[key];
 	return ordered;
@@ -143,17 +148,17 @@ function toIndex(s: string): number | undefined {
  * string. New-agent entries win on conflicts.
  */
 export function guidsFromPlex(guidArray: unknown, legacyGuid: unknown): PlexGuidParse {
-	const entries: Array<[string, unknown]> = [];
+	// Parsed ids are already clean: merge them first-come (new agents before the legacy guid).
+	const found: Guids = {};
+	const take = (ids: Guids) => {
+		for (const key in ids) if (found[key as keyof Guids] === undefined) found[key as keyof Guids] = ids[key as keyof Guids];
+	};
 	if (Array.isArray(guidArray)) {
-		for (const g of guidArray) {
-			const id = isPlainObject(g) ? g.id : g;
-			const parsed = parsePlexGuid(id);
-			entries.push(...(Object.entries(parsed.guids) as Array<[string, unknown]>));
-		}
+		for (const g of guidArray) take(parsePlexGuid(isPlainObject(g) ? g.id : g).guids);
 	}
 	const legacy = parsePlexGuid(legacyGuid);
-	entries.push(...(Object.entries(legacy.guids) as Array<[string, unknown]>));
-	const result: PlexGuidParse = { guids: makeGuids(entries) };
+	take(legacy.guids);
+	const result: PlexGuidParse = { guids: inKeyOrder(found) };
 	if (legacy.showGuids) {
 		result.showGuids = legacy.showGuids;
 		result.season = legacy.season;

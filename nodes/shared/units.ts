@@ -113,15 +113,19 @@ function fromParts(
 	fraction: string | undefined,
 	zone: string,
 ): string | undefined {
-	const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number);
-	// Date.UTC maps years 0-99 to 1900-1999, so placeholders like 0001-01-01 are refused first.
-	if (year < 1900 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+	const year = Number(y);
+	const month = Number(mo);
+	const day = Number(d);
+	const hour = Number(h);
+	const minute = Number(mi);
+	const second = Number(sec);
+	// Date.UTC maps years 0-99 to 1900-1999, so placeholders like 0001-01-01 are refused first;
+	// days past the month's end (Feb 30) are refused instead of rolling over.
+	if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
 		return undefined;
 	}
 	const ms = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
 	let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-	// Reject dates that rolled over (Feb 30 etc.).
-	if (new Date(t).getUTCDate() !== day) return undefined;
 	if (zone.toUpperCase() !== 'Z') {
 		const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
 		if (!z) return undefined;
@@ -129,6 +133,13 @@ function fromParts(
 		t -= z[1] === '+' ? offset : -offset;
 	}
 	return finish(t);
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+	if (month !== 2) return MONTH_DAYS[month - 1];
+	return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
 
 function finish(t: number): string | undefined {

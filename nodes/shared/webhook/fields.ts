@@ -66,6 +66,11 @@ export function normalizeDotNetGuid(id: string | undefined): string | undefined 
  */
 export function compact<T extends object>(obj: T): T {
 	const out = {} as T;
-	for (const k in obj) if (obj[k] !== undefined) out[k] = obj[k];
+	// Object.keys + an indexed loop: measurably cheaper than for…in on these ~30-key literals.
+	const keys = Object.keys(obj) as Array<keyof T>;
+	for (let i = 0; i < keys.length; i++) {
+		const value = obj[keys[i]];
+		if (value !== undefined) out[keys[i]] = value;
+	}
 	return out;
 }

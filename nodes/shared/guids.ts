@@ -3,6 +3,7 @@
  * Values are validated per provider so that junk such as redacted `xx` or `0` never becomes an id
  * that could match an unrelated item.
  */
+import { lookup } from './lookup';
 import { GUID_KEYS, type Guids } from './model';
 
 const VALID: Record<keyof Guids, RegExp> = {
@@ -14,12 +15,8 @@ const VALID: Record<keyof Guids, RegExp> = {
 	anidb: /^\d+$/,
 };
 
-/**
- * Provider names as they appear in the wild, lower-cased, mapped to our keys. A Map, not an object
- * literal: names come from payloads, and `constructor` or `__proto__` must not find
- * Object.prototype's members.
- */
-const ALIASES = new Map<string, keyof Guids>(Object.entries({
+/** Provider names as they appear in the wild, lower-cased, mapped to our keys (read with lookup()). */
+const ALIASES: Readonly<Record<string, keyof Guids>> = {
 	imdb: 'imdb',
 	tmdb: 'tmdb',
 	themoviedb: 'tmdb',
@@ -28,7 +25,7 @@ const ALIASES = new Map<string, keyof Guids>(Object.entries({
 	tvmaze: 'tvmaze',
 	tvrage: 'tvrage',
 	anidb: 'anidb',
-} as Record<string, keyof Guids>));
+};
 
 /** Normalises one id value for a provider key, or returns undefined when it is not a usable id. */
 export function cleanId(key: keyof Guids, value: unknown): string | undefined {
@@ -45,7 +42,7 @@ export function cleanId(key: keyof Guids, value: unknown): string | undefined {
 export function makeGuids(entries: Iterable<[string, unknown]>): Guids {
 	const found: Guids = {};
 	for (const [rawKey, value] of entries) {
-		const key = ALIASES.get(rawKey.toLowerCase());
+		const key = lookup(ALIASES, rawKey.toLowerCase());
 		if (!key || found[key] !== undefined) continue;
 		const id = cleanId(key, value);
 		if (id !== undefined) found[key] = id;
@@ -110,7 +107,7 @@ export function parsePlexGuid(guid: unknown): PlexGuidParse {
 	const m = /^(?:com\.plexapp\.agents\.)?([a-z0-9_.-]+):\/\/([^?#]*)/i.exec(guid.trim());
 	if (!m) return { guids: {} };
 	const agent = m[1].toLowerCase();
-	if (agent !== 'hama' && !ALIASES.has(agent)) return { guids: {} };
+	if (agent !== 'hama' && !lookup(ALIASES, agent)) return { guids: {} };
 	const path = m[2].split('/').filter((p) => p.length > 0);
 	if (path.length === 0) return { guids: {} };
 
@@ -124,7 +121,7 @@ export function parsePlexGuid(guid: unknown): PlexGuidParse {
 
 /** One provider's id as Guids (what makeGuids gives for one entry, without its general merging). */
 function singleGuid(alias: string, value: string): Guids {
-	const key = ALIASES.get(alias);
+	const key = lookup(ALIASES, alias);
 	const id = key && cleanId(key, value);
 	return id ? { [key]: id } : {};
 }

@@ -64,7 +64,6 @@ export function ensureN8n(log: (line: string) => void): void {
 	run('bash', [join(ROOT, 'dev', 'n8n', 'install.sh')], { ...proc.env });
 }
 
-/** Builds and packs this package, then unpacks it where n8n looks for community packages. */
 let packed: string | undefined;
 
 /** Builds and packs once per process (the sources do not change while tests run). */
@@ -78,6 +77,7 @@ function packOnce(): string {
 	return packed;
 }
 
+/** Unpacks the packed package where n8n looks for community packages. */
 function installPackage(userFolder: string): void {
 	const tarball = packOnce();
 	const target = join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-watchstate');

@@ -15,6 +15,14 @@ import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 const u = DEMO.user;
 const log = (line: string) => void line;
 
+/** Whether Plex, Jellyfin and Emby agree on played / unplayed for every one of the items. */
+function playedStateAgrees(servers: DemoServers, items: SeedItem[]): boolean {
+	return items.every((item) => {
+		const played = servers.plex.stateOf(u.plexId, item).played;
+		return servers.jellyfin.stateOf(u.jellyfinId, item).played === played && servers.emby.stateOf(u.embyId, item).played === played;
+	});
+}
+
 function hook(stack: Stack, node: string): string {
 	const found = stack.workflows.flatMap((w) => w.webhooks).find((h) => h.node === node);
 	if (!found) throw new Error(`no webhook ${node}`);
@@ -190,11 +198,7 @@ describe('full sync template in a real n8n', () => {
 	// Items without any external id (like unmatched items on real servers) cannot be synced.
 	const matchable = (item: SeedItem) => Object.keys(item.guids).length > 0 || (item.kind === 'episode' && Object.keys(item.show.guids).length > 0);
 	const items = () => [...servers.library.movies, ...servers.library.episodes].filter(matchable);
-	const converged = () =>
-		items().every((item) => {
-			const states = [servers.plex.stateOf(u.plexId, item), servers.jellyfin.stateOf(u.jellyfinId, item), servers.emby.stateOf(u.embyId, item)];
-			return states.every((s) => s.played === states[0].played);
-		});
+	const converged = () => playedStateAgrees(servers, items());
 
 	it('converges disagreeing servers, and a later run writes nothing', async () => {
 		expect(converged()).toBe(false);
@@ -292,8 +296,7 @@ describe('full sync template when a server fails its writes', () => {
 		expect(servers.plex.writes).toEqual([]);
 
 		servers.plex.clearFaults();
-		const items = [...servers.library.movies, ...servers.library.episodes].filter((i) => Object.keys(i.guids).length > 0);
-		const converged = () => items.every((i) => servers.plex.stateOf(u.plexId, i).played === servers.jellyfin.stateOf(u.jellyfinId, i).played && servers.jellyfin.stateOf(u.jellyfinId, i).played === servers.emby.stateOf(u.embyId, i).played);
+		const converged = () => playedStateAgrees(servers, loadableItems(servers));
 		expect(await until(() => converged() && snapshotRows() === 3, 90_000, 1000)).toBe(true);
 	});
 });
@@ -319,8 +322,7 @@ describe('full sync template through transient faults (429, 5xx, timeouts, dropp
 
 	it('converges in its first run, every fault absorbed by retries, with no write repeated or reversed', async () => {
 		const all = [servers.plex, servers.jellyfin, servers.emby];
-		const items = [...servers.library.movies, ...servers.library.episodes].filter((i) => Object.keys(i.guids).length > 0);
-		const converged = () => items.every((i) => servers.plex.stateOf(u.plexId, i).played === servers.jellyfin.stateOf(u.jellyfinId, i).played && servers.jellyfin.stateOf(u.jellyfinId, i).played === servers.emby.stateOf(u.embyId, i).played);
+		const converged = () => playedStateAgrees(servers, loadableItems(servers));
 		// The template does not keep successful runs: n8n marks them deleted (status stays "running").
 		const ended = () => stack.sql("select status, deletedAt is not null as discarded from execution_entity where deletedAt is not null or status in ('success', 'error', 'crashed') order by id");
 		expect(await until(() => ended().length >= 1, 120_000, 1000)).toBe(true);

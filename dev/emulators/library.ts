@@ -15,6 +15,10 @@ export interface SeedMovie {
 	durationMs: number;
 	/** ms since epoch */
 	addedAt: number;
+	/** When the server last saved the item's metadata (ms): user data never moves it. */
+	savedAt: number;
+	/** The media file, unique per item as on disk. */
+	path: string;
 }
 
 export interface SeedShow {
@@ -34,6 +38,8 @@ export interface SeedEpisode {
 	guids: Guids;
 	durationMs: number;
 	addedAt: number;
+	savedAt: number;
+	path: string;
 }
 
 export type SeedItem = SeedMovie | SeedEpisode;
@@ -65,6 +71,8 @@ export function prng(seed: number): () => number {
 }
 
 const BASE_ADDED = Date.UTC(2024, 0, 1);
+const HOUR = 3_600_000;
+const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /**
  * Ids follow simple, recognizable patterns so a failing test can be read: movie n has imdb
@@ -89,6 +97,8 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 			guids: ordered(guids),
 			durationMs: (80 + Math.floor(random() * 80)) * 60_000,
 			addedAt: BASE_ADDED + n * 60_000,
+			savedAt: BASE_ADDED + n * 60_000 + HOUR,
+			path: `/media/movies/Movie ${n} (${1970 + (n % 55)})/Movie ${n} (${1970 + (n % 55)}).mkv`,
 		});
 	}
 	const shows: SeedShow[] = [];
@@ -120,6 +130,8 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 					guids,
 					durationMs: (20 + Math.floor(random() * 40)) * 60_000,
 					addedAt: BASE_ADDED + episodeN * 30_000,
+					savedAt: BASE_ADDED + episodeN * 30_000 + HOUR,
+					path: `/media/tv/${show.title} (${show.year})/Season ${pad2(season)}/${show.title} - S${pad2(season)}E${pad2(e)} - Episode ${e}.mkv`,
 				});
 			}
 		}
@@ -137,19 +149,25 @@ export function allItems(library: SeedLibrary): SeedItem[] {
 	return [...library.movies, ...library.episodes];
 }
 
-/** One user's state of one item on one server. */
+/**
+ * One user's state of one item on one server: what a sync may change (played, position) and what
+ * it must never clear (favourite, rating, play count).
+ */
 export interface ItemState {
 	played: boolean;
 	playCount: number;
 	/** ms since epoch */
 	lastPlayedAt?: number;
 	positionMs: number;
+	isFavorite: boolean;
+	/** The user's rating, 0–10, when set. */
+	rating?: number;
 	/** ms since epoch of the last change */
 	updatedAt: number;
 }
 
 export function emptyState(): ItemState {
-	return { played: false, playCount: 0, positionMs: 0, updatedAt: 0 };
+	return { played: false, playCount: 0, positionMs: 0, isFavorite: false, updatedAt: 0 };
 }
 
 export interface EmulatedUser {

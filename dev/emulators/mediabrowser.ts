@@ -1,18 +1,32 @@
 /**
  * Emulated Jellyfin and Emby servers. Both descend from MediaBrowser and share most of the API;
- * the differences are explicit in `Flavor` (backend-apis.md §2.2, §3.2):
- * - auth: Jellyfin `Authorization: MediaBrowser Token="…"` or `?ApiKey=` (legacy headers only
- *   when enabled); Emby `X-Emby-Token` or `?api_key=`;
+ * the differences are explicit (backend-apis.md §2.2, §3.2), each with where we know it from:
+ * - versions: each plays one published spec (versions.ts): a route, method or parameter that
+ *   version does not have gets the real server's 404 / 405 / 400 before a handler runs;
+ * - auth: Jellyfin `Authorization: MediaBrowser Token="…"` or `?ApiKey=`; the legacy
+ *   `X-Emby-Token`, `X-MediaBrowser-Token`, `api_key` and `Emby` scheme only while
+ *   EnableLegacyAuthorization is on (always before 10.11, default on in 10.11, switched off by
+ *   the 12.0 migration DisableLegacyAuthorization); Emby `X-Emby-Token` or `?api_key=`;
  * - ids: Jellyfin 32-hex GUIDs, Emby numeric strings;
- * - routes: Jellyfin serves the 10.9+ query-style routes (unless emulating an older version) and
- *   the legacy `/Users/{userId}/…` ones; Emby serves `/Users/{userId}/…`, with or without `/emby`;
- * - find: only Emby has `AnyProviderIdEquals` (Jellyfin ignores it, as unknown parameters are);
- * - Emby omits UserData of untouched items and answers the UserData POST with an empty body.
+ * - find: only Emby has `AnyProviderIdEquals`; it matches the FIRST `prov.id` pair only, as a
+ *   substring of the stored "Imdb=tt…|Tmdb=…" text (the MediaBrowser SqliteItemRepository
+ *   HasAnyProviderId code both servers inherited: `break` after one pair, `LIKE '%key=val%'`,
+ *   jellyfin/jellyfin v10.8.13 Emby.Server.Implementations/Data/SqliteItemRepository.cs);
+ * - user data: Jellyfin's POST applies only the fields sent (UserDataManager.SaveUserData with
+ *   UpdateUserItemDataDto, every field nullable) and answers the new UserItemDataDto; Emby's
+ *   POST takes a whole UserItemDataDto (PlaybackPositionTicks, IsFavorite, Played not nullable)
+ *   and replaces the record, answering 200 with no body (Emby 4.8 / 4.9 spec);
+ * - `MinDateLastSaved` and `MinDateLastSavedForUser` both filter on the item's metadata save
+ *   date, which saving user data never moves (BaseItemRepository / SqliteItemRepository);
+ * - ordering: ordering.ts; Emby omits UserData of items a user never touched.
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
 import type { Guids } from '../../nodes/shared/model';
-import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
+import { specsPresent } from './spec/files';
+import { embyGate, jellyfinGate, versionAtLeast } from './versions';
 
 const TICKS = 10_000;
 
@@ -23,11 +37,14 @@ export interface MediaBrowserOptions {
 	apiKey: string;
 	serverId?: string;
 	name?: string;
+	/** The release played (versions.ts); Jellyfin 10.11.11 and Emby 4.8.11.0 by default. */
 	version?: string;
-	/** Jellyfin: accept X-Emby-Token / api_key (on by default in 10.11, off on later versions). */
+	/** Jellyfin: EnableLegacyAuthorization (default: on before 12.0, off from 12.0). */
 	legacyAuthorization?: boolean;
-	/** Emby: behave like a server that ignores AnyProviderIdEquals (answers with everything). */
+	/** Behave like a server that ignores AnyProviderIdEquals (answers with everything). */
 	ignoreProviderFilter?: boolean;
+	/** Check requests against the version's published spec (default: when the specs are at hand). */
+	spec?: boolean;
 }
 
 type Flavor = 'jellyfin' | 'emby';
@@ -47,18 +64,36 @@ function parseDatePlayed(value: string | null): number | undefined {
 	return Number.isNaN(t) ? undefined : t;
 }
 
+/** A listed row: an item, or a series. */
+interface Row {
+	id: string;
+	item?: SeedItem;
+	show?: SeedShow;
+}
+
+const list = (value: string | null) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
 abstract class MediaBrowserEmulator extends EmulatedServer {
 	readonly state = new StateStore();
 	readonly serverId: string;
+	readonly version: string;
 	protected readonly items = new Map<string, SeedItem>();
 	protected readonly shows = new Map<string, SeedShow>();
+	protected readonly episodesByShow = new Map<SeedShow, SeedEpisode[]>();
 	protected abstract readonly flavor: Flavor;
 
-	constructor(readonly options: MediaBrowserOptions) {
+	constructor(readonly options: MediaBrowserOptions, flavor: Flavor) {
 		super();
-		this.serverId = options.serverId ?? 'a1b2c3d4e5f64718293a4b5c6d7e8f90';
+		this.serverId = options.serverId ?? (flavor === 'emby' ? 'a1b2c3d4e5f60718293a4b5c6d7e8f90' : '4f1c2b3a5d6e4f708192a3b4c5d6e7f8');
+		this.version = options.version ?? (flavor === 'emby' ? '4.8.11.0' : '10.11.11');
+		if (options.spec ?? specsPresent) this.gate = flavor === 'emby' ? embyGate(this.version) : jellyfinGate(this.version);
 		for (const item of allItems(options.library)) this.items.set(this.idOf(item), item);
 		for (const show of options.library.shows) this.shows.set(this.showId(show), show);
+		for (const e of options.library.episodes) {
+			const list = this.episodesByShow.get(e.show);
+			if (list) list.push(e);
+			else this.episodesByShow.set(e.show, [e]);
+		}
 	}
 
 	abstract idOf(item: SeedItem): string;
@@ -67,6 +102,8 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected abstract libraryId(kind: 'movies' | 'tvshows'): string;
 	/** The user a token acts as; `admin` for the API key. */
 	protected abstract tokenOf(ctx: RequestContext): string | undefined;
+	/** What the server does without any SortBy: its default ORDER BY (ordering.ts). */
+	protected abstract defaultOrder(): SortKey[];
 
 	seedState(userId: string, item: SeedItem, state: Partial<ItemState>): void {
 		this.state.set(userId, this.idOf(item), { ...emptyState(), ...state });
@@ -76,7 +113,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return this.state.get(userId, this.idOf(item)) ?? emptyState();
 	}
 
-	/** Query parameters are case-insensitive on these servers (ASP.NET binding). */
+	/** Query parameters are case-insensitive on these servers (ASP.NET / ServiceStack binding). */
 	protected param(ctx: RequestContext, name: string): string | null {
 		const lower = name.toLowerCase();
 		for (const [k, v] of ctx.query) if (k.toLowerCase() === lower) return v;
@@ -93,20 +130,34 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected authenticate(ctx: RequestContext): Reply | undefined {
 		if (/^\/System\/Info\/Public$/i.test(ctx.path)) return undefined;
 		if (this.caller(ctx)) return undefined;
-		return this.flavor === 'emby'
-			? { status: 401, body: 'Access token is invalid or expired.', raw: true }
-			: { status: 401, body: '', raw: true };
+		return this.flavor === 'emby' ? { status: 401, body: 'Access token is invalid or expired.', raw: true } : { status: 401, body: '', raw: true };
 	}
 
-	/** Resolves the user a user-scoped call acts on; a user token may only act on itself. */
-	protected targetUser(ctx: RequestContext, fromPath?: string): EmulatedUser | Reply {
+	protected refusal(status: number, reason: string): Reply {
+		if (this.flavor === 'emby') return { status, body: status === 404 ? 'Unable to find the specified file.' : reason, raw: true };
+		// ASP.NET: 404 / 405 without a body, 400 as ProblemDetails from [ApiController].
+		if (status !== 400) return { status, body: '', raw: true };
+		return { status, body: { type: 'https://tools.ietf.org/html/rfc9110#section-15.5.1', title: 'One or more validation errors occurred.', status: 400, errors: { request: [reason] } } };
+	}
+
+	/**
+	 * The user a user-scoped call acts on: from the path, else `userId` in the query, else the
+	 * token's own user. An API key without a user gets `undefined` (Jellyfin then answers without
+	 * user data); a user token may only act on itself.
+	 */
+	protected targetUser(ctx: RequestContext, fromPath?: string): EmulatedUser | undefined | Reply {
 		const caller = this.caller(ctx)!;
 		const wanted = fromPath ?? this.param(ctx, 'userId') ?? (caller === 'admin' ? undefined : caller.id);
-		if (!wanted) return { status: 400, body: { message: 'userId is required' } };
+		if (!wanted) return undefined;
 		const user = this.options.users.find((u) => u.id === wanted.replace(/-/g, '').toLowerCase() || u.id === wanted);
 		if (!user) return { status: 404, body: { message: 'User not found' } };
 		if (caller !== 'admin' && caller.id !== user.id) return { status: 403, body: { message: 'Forbidden' } };
 		return user;
+	}
+
+	protected requireUser(ctx: RequestContext, fromPath?: string): EmulatedUser | Reply {
+		const user = this.targetUser(ctx, fromPath);
+		return user ?? { status: 400, body: { message: 'userId is required' } };
 	}
 
 	protected userData(item: SeedItem, user: EmulatedUser): Record<string, unknown> | undefined {
@@ -117,15 +168,46 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const data: Record<string, unknown> = {
 			PlaybackPositionTicks: st.positionMs * TICKS,
 			PlayCount: st.playCount,
-			IsFavorite: false,
+			IsFavorite: st.isFavorite,
 			Played: st.played,
 			Key: id,
 			ItemId: id,
 		};
+		if (st.rating !== undefined) data.Rating = st.rating;
 		if (st.lastPlayedAt) data.LastPlayedDate = iso(st.lastPlayedAt);
 		if (st.positionMs > 0) data.PlayedPercentage = (st.positionMs / item.durationMs) * 100;
 		if (this.flavor === 'emby') data.ServerId = this.serverId;
 		return data;
+	}
+
+	private sortValue(item: SeedItem, user: EmulatedUser | undefined, by: string): string | number | undefined {
+		const st = user ? this.state.get(user.id, this.idOf(item)) : undefined;
+		switch (by.toLowerCase()) {
+			case 'sortname':
+				return item.kind === 'movie' ? sortNameOf(item.title) : episodeSortName(item.season, item.episode, item.title);
+			case 'name':
+				return item.title.toLowerCase();
+			case 'datecreated':
+				return item.addedAt;
+			case 'dateplayed':
+				return st?.lastPlayedAt;
+			case 'playcount':
+				return st?.playCount ?? 0;
+			case 'productionyear':
+			case 'premieredate':
+				return item.kind === 'movie' ? item.year : item.show.year;
+			case 'runtime':
+				return item.durationMs;
+			case 'seriessortname':
+				return item.kind === 'episode' ? sortNameOf(item.show.title) : undefined;
+			case 'parentindexnumber':
+				return item.kind === 'episode' ? item.season : undefined;
+			case 'indexnumber':
+				return item.kind === 'episode' ? item.episode : undefined;
+			default:
+				// A key this emulator does not model sorts as a tie, which is the safe reading.
+				return undefined;
+		}
 	}
 
 	protected itemDto(item: SeedItem, user: EmulatedUser | undefined, fields: Set<string>): Record<string, unknown> {
@@ -142,7 +224,6 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		};
 		if (item.kind === 'movie') {
 			dto.ProductionYear = item.year;
-			dto.ParentId = this.libraryId('movies');
 		} else {
 			Object.assign(dto, {
 				ProductionYear: item.show.year,
@@ -152,12 +233,14 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 				SeriesId: this.showId(item.show),
 				SeasonId: this.seasonId(item.show, item.season),
 				SeasonName: `Season ${item.season}`,
-				ParentId: this.seasonId(item.show, item.season),
 			});
 		}
+		if (fields.has('parentid')) dto.ParentId = item.kind === 'movie' ? this.libraryId('movies') : this.seasonId(item.show, item.season);
 		if (fields.has('providerids')) dto.ProviderIds = providerIds(item.guids);
 		if (fields.has('datecreated')) dto.DateCreated = iso(item.addedAt);
-		if (fields.has('path')) dto.Path = `/media/${item.kind === 'movie' ? 'movies' : 'tv'}/${item.title}.mkv`;
+		if (fields.has('datelastsaved')) dto.DateLastSaved = iso(item.savedAt);
+		if (fields.has('sortname')) dto.SortName = this.sortValue(item, undefined, 'SortName');
+		if (fields.has('path')) dto.Path = item.path;
 		if (user) {
 			const data = this.userData(item, user);
 			if (data) dto.UserData = data;
@@ -165,31 +248,78 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return dto;
 	}
 
-	protected seriesDto(show: SeedShow, fields: Set<string>): Record<string, unknown> {
+	/** A series row; with user data it carries the played counts of its episodes, as the servers do. */
+	protected seriesDto(show: SeedShow, user: EmulatedUser | undefined, fields: Set<string>): Record<string, unknown> {
 		const dto: Record<string, unknown> = { Name: show.title, ServerId: this.serverId, Id: this.showId(show), Type: 'Series', IsFolder: true, ProductionYear: show.year };
 		if (fields.has('providerids')) dto.ProviderIds = providerIds(show.guids);
+		if (fields.has('path')) dto.Path = `/media/tv/${show.title} (${show.year})`;
+		const episodes = this.episodesByShow.get(show) ?? [];
+		if (fields.has('recursiveitemcount') || fields.has('itemcounts')) dto.RecursiveItemCount = episodes.length;
+		if (user) {
+			const played = episodes.filter((e) => this.state.get(user.id, this.idOf(e))?.played).length;
+			dto.UserData = {
+				UnplayedItemCount: episodes.length - played,
+				PlayedPercentage: episodes.length > 0 ? (played / episodes.length) * 100 : 0,
+				PlaybackPositionTicks: 0,
+				PlayCount: 0,
+				IsFavorite: false,
+				Played: episodes.length > 0 && played === episodes.length,
+				Key: this.showId(show),
+				ItemId: this.showId(show),
+			};
+		}
 		return dto;
 	}
 
-	/** The shared `Items` query: recursive listing with type, parent, played, date and id filters, paged. */
-	protected listItems(ctx: RequestContext, user: EmulatedUser): Reply {
+	/**
+	 * The `Items` query: recursive listing with type, parent, played, saved-date and id filters,
+	 * ordered as the server orders (ordering.ts) and paged. The filtered, ordered list is kept per
+	 * distinct query until the state changes, so paging a 100k library costs what a server's would.
+	 */
+	protected listItems(ctx: RequestContext, user: EmulatedUser | undefined): Reply {
 		const p = (n: string) => this.param(ctx, n);
-		const fields = new Set((p('fields') ?? '').toLowerCase().split(',').filter(Boolean));
-		const types = new Set((p('includeItemTypes') ?? 'Movie,Episode,Series').split(','));
-		const parentId = p('parentId');
-		const ids = p('ids') ? new Set(p('ids')!.split(',')) : undefined;
-		const anyProvider = this.flavor === 'emby' && !this.options.ignoreProviderFilter && p('AnyProviderIdEquals') ? parseProviderFilter(p('AnyProviderIdEquals')!) : undefined;
-		const isPlayed = p('isPlayed');
-		const filters = new Set((p('filters') ?? '').split(',').filter(Boolean));
-		const minSaved = p('minDateLastSavedForUser') ? Date.parse(p('minDateLastSavedForUser')!) : undefined;
+		const fields = new Set(list(p('fields')).map((f) => f.toLowerCase()));
+		const start = Number(p('startIndex') ?? 0) || 0;
+		const limit = p('limit') !== null ? Number(p('limit')) : undefined;
+		const ordered = this.orderedRows(ctx, user);
+		const page = pageOf(ordered, start, limit, (row) => row.id);
+		const withUserData = p('enableUserData') === null || p('enableUserData')!.toLowerCase() !== 'false';
+		const dataUser = withUserData ? user : undefined;
+		const Items = page.map((row) => (row.item ? this.itemDto(row.item, dataUser, fields) : this.seriesDto(row.show!, dataUser, fields)));
+		return { status: 200, body: { Items, TotalRecordCount: ordered.rows.length, StartIndex: start } };
+	}
 
-		const rows: Array<Record<string, unknown>> = [];
+	private readonly listings = new Map<string, Ordered<Row>>();
+
+	private orderedRows(ctx: RequestContext, user: EmulatedUser | undefined): Ordered<Row> {
+		const query = [...ctx.query].filter(([k]) => !/^(startindex|limit|fields|enableuserdata|enabletotalrecordcount|api_?key)$/i.test(k)).map(([k, v]) => `${k.toLowerCase()}=${v}`);
+		const key = `${user?.id ?? ''}|${this.state.version}|${query.sort().join('&')}`;
+		let ordered = this.listings.get(key);
+		if (!ordered) {
+			ordered = this.filterAndOrder(ctx, user);
+			if (this.listings.size >= 16) this.listings.delete(this.listings.keys().next().value!);
+			this.listings.set(key, ordered);
+		}
+		return ordered;
+	}
+
+	private filterAndOrder(ctx: RequestContext, user: EmulatedUser | undefined): Ordered<Row> {
+		const p = (n: string) => this.param(ctx, n);
+		const types = new Set(list(p('includeItemTypes') ?? 'Movie,Episode,Series'));
+		const parentId = p('parentId');
+		const ids = p('ids') ? new Set(list(p('ids'))) : undefined;
+		const providerPair = this.flavor === 'emby' && !this.options.ignoreProviderFilter ? firstProviderPair(p('AnyProviderIdEquals')) : undefined;
+		const isPlayed = p('isPlayed');
+		const filters = new Set(list(p('filters')));
+		const savedSince = [p('minDateLastSavedForUser'), p('minDateLastSaved')].filter((v): v is string => !!v).map((v) => Date.parse(v));
+
+		const rows: Row[] = [];
 		if (types.has('Series')) {
 			for (const show of this.options.library.shows) {
 				if (parentId && parentId !== this.libraryId('tvshows')) continue;
 				if (ids && !ids.has(this.showId(show))) continue;
-				if (anyProvider && !matchesProvider(show.guids, anyProvider)) continue;
-				rows.push(this.seriesDto(show, fields));
+				if (providerPair && !matchesProvider(show.guids, providerPair)) continue;
+				rows.push({ id: this.showId(show), show });
 			}
 		}
 		const candidates: SeedItem[] = [];
@@ -202,27 +332,50 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 				if (!parents.includes(parentId)) continue;
 			}
 			if (ids && !ids.has(id)) continue;
-			if (anyProvider && !matchesProvider(item.guids, anyProvider)) continue;
-			const st = this.state.get(user.id, id) ?? emptyState();
+			if (providerPair && !matchesProvider(item.guids, providerPair)) continue;
+			if (savedSince.some((t) => !(item.savedAt >= t))) continue;
+			const st = (user && this.state.get(user.id, id)) || emptyState();
 			if (isPlayed !== null && String(st.played) !== isPlayed.toLowerCase()) continue;
 			if (filters.has('IsPlayed') && !st.played) continue;
+			if (filters.has('IsUnplayed') && st.played) continue;
 			if (filters.has('IsResumable') && !(st.positionMs > 0)) continue;
-			if (minSaved !== undefined && !(st.updatedAt >= minSaved)) continue;
-			rows.push(this.itemDto(item, user, fields));
+			if (filters.has('IsFavorite') && !st.isFavorite) continue;
+			rows.push({ id, item });
 		}
-		const start = Number(p('startIndex') ?? 0) || 0;
-		const limit = p('limit') !== null ? Number(p('limit')) : rows.length;
-		return { status: 200, body: { Items: rows.slice(start, start + limit), TotalRecordCount: rows.length, StartIndex: start } };
+		const keys = requestedOrder(p('sortBy'), p('sortOrder'));
+		return orderRows(rows, keys.length > 0 ? keys : this.defaultOrder(), (row, by) =>
+			row.item ? this.sortValue(row.item, user, by) : by.toLowerCase() === 'sortname' || by.toLowerCase() === 'name' ? sortNameOf(row.show!.title) : undefined,
+		);
 	}
 
-	protected getItem(ctx: RequestContext, user: EmulatedUser, id: string): Reply {
+	/** `/Shows/{id}/Episodes`: a series' episodes in aired order, optionally one season. */
+	protected showEpisodes(ctx: RequestContext, seriesId: string): Reply {
+		const show = this.shows.get(seriesId);
+		if (!show) return { status: 404, body: { message: 'Series not found' } };
+		const user = this.targetUser(ctx);
+		if (user && 'status' in user) return user;
+		const p = (n: string) => this.param(ctx, n);
+		const fields = new Set(list(p('fields')).map((f) => f.toLowerCase()));
+		const season = p('season');
+		const seasonId = p('seasonId');
+		const episodes = (this.episodesByShow.get(show) ?? []).filter((e) => (season === null || e.season === Number(season)) && (seasonId === null || this.seasonId(show, e.season) === seasonId));
+		const start = Number(p('startIndex') ?? 0) || 0;
+		const limit = p('limit') !== null ? Number(p('limit')) : undefined;
+		const page = episodes.slice(start, limit === undefined ? undefined : start + limit);
+		const withUserData = p('enableUserData') === null || p('enableUserData')!.toLowerCase() !== 'false';
+		return { status: 200, body: { Items: page.map((e) => this.itemDto(e, withUserData ? user : undefined, fields)), TotalRecordCount: episodes.length, StartIndex: start } };
+	}
+
+	protected getItem(ctx: RequestContext, user: EmulatedUser | undefined, id: string): Reply {
 		const item = this.items.get(id);
-		if (item) return { status: 200, body: this.itemDto(item, user, new Set(['providerids', 'datecreated', 'path'])) };
+		const fields = new Set(['providerids', 'datecreated', 'path', 'parentid']);
+		if (item) return { status: 200, body: this.itemDto(item, user, fields) };
 		const show = this.shows.get(id);
-		if (show) return { status: 200, body: this.seriesDto(show, new Set(['providerids'])) };
+		if (show) return { status: 200, body: this.seriesDto(show, user, fields) };
 		return { status: 404, body: { message: 'Item not found' } };
 	}
 
+	/** MarkPlayed / MarkUnplayed of BaseItem: play count, last played date and position; nothing else. */
 	protected markPlayed(ctx: RequestContext, user: EmulatedUser, id: string, played: boolean): Reply {
 		const item = this.items.get(id);
 		if (!item) return { status: 404, body: { message: 'Item not found' } };
@@ -231,47 +384,81 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		if (played) {
 			const at = parseDatePlayed(this.param(ctx, 'datePlayed'));
 			if (this.param(ctx, 'datePlayed') && at === undefined) return { status: 400, body: { message: 'invalid datePlayed' } };
-			this.state.set(user.id, id, { played: true, playCount: Math.max(1, prev.playCount + (at ? 1 : 0)), lastPlayedAt: at ?? prev.lastPlayedAt ?? now, positionMs: 0, updatedAt: now });
+			this.state.set(user.id, id, { ...prev, played: true, playCount: Math.max(1, prev.playCount + (at ? 1 : 0)), lastPlayedAt: at ?? prev.lastPlayedAt ?? now, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: id, action: 'played', playedAt: at, method: ctx.method, path: ctx.path });
 		} else {
-			this.state.set(user.id, id, { played: false, playCount: 0, positionMs: 0, updatedAt: now });
+			this.state.set(user.id, id, { ...prev, played: false, playCount: 0, lastPlayedAt: undefined, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: id, action: 'unplayed', method: ctx.method, path: ctx.path });
 		}
 		return { status: 200, body: this.userData(item, user) ?? {} };
 	}
 
+	protected readUserData(user: EmulatedUser, id: string): Reply {
+		const item = this.items.get(id);
+		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		return { status: 200, body: this.userData(item, user) ?? {} };
+	}
+
+	/** POST …/UserData: Jellyfin applies what was sent, Emby replaces the record (see the top). */
 	protected saveUserData(ctx: RequestContext, user: EmulatedUser, id: string): Reply {
 		const item = this.items.get(id);
 		if (!item) return { status: 404, body: { message: 'Item not found' } };
 		const body = (ctx.body ?? {}) as Record<string, unknown>;
 		const ticks = body.PlaybackPositionTicks;
-		if (ticks !== undefined && (typeof ticks !== 'number' || ticks < 0)) return { status: 400, body: { message: 'invalid PlaybackPositionTicks' } };
+		if (ticks !== undefined && ticks !== null && (typeof ticks !== 'number' || ticks < 0)) return { status: 400, body: { message: 'invalid PlaybackPositionTicks' } };
 		const prev = this.state.get(user.id, id) ?? emptyState();
-		const next: ItemState = { ...prev, updatedAt: Date.now() };
-		if (typeof ticks === 'number') next.positionMs = Math.round(ticks / TICKS);
-		if (typeof body.Played === 'boolean') next.played = body.Played;
+		const at = (v: unknown) => (typeof v === 'string' ? parseDatePlayed(v) : undefined);
+		const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+		let next: ItemState;
+		if (this.flavor === 'jellyfin') {
+			next = { ...prev };
+			if (typeof ticks === 'number') next.positionMs = Math.round(ticks / TICKS);
+			if (typeof body.Played === 'boolean') next.played = body.Played;
+			if (typeof body.IsFavorite === 'boolean') next.isFavorite = body.IsFavorite;
+			if (num(body.PlayCount) !== undefined) next.playCount = num(body.PlayCount)!;
+			if (num(body.Rating) !== undefined) next.rating = num(body.Rating);
+			if (at(body.LastPlayedDate) !== undefined) next.lastPlayedAt = at(body.LastPlayedDate);
+		} else {
+			next = {
+				played: body.Played === true,
+				playCount: num(body.PlayCount) ?? 0,
+				lastPlayedAt: at(body.LastPlayedDate),
+				positionMs: typeof ticks === 'number' ? Math.round(ticks / TICKS) : 0,
+				isFavorite: body.IsFavorite === true,
+				rating: num(body.Rating),
+				updatedAt: prev.updatedAt,
+			};
+		}
+		next.updatedAt = Date.now();
 		this.state.set(user.id, id, next);
 		this.record({ userId: user.id, itemId: id, action: 'position', positionMs: next.positionMs, method: ctx.method, path: ctx.path });
 		return this.flavor === 'emby' ? { status: 200 } : { status: 200, body: this.userData(item, user) };
 	}
 
-	protected publicInfo(): Reply {
+	protected publicInfo(): Record<string, unknown> {
 		return {
-			status: 200,
-			body: {
-				LocalAddress: this.url,
-				ServerName: this.options.name ?? `emulator-${this.flavor}`,
-				Version: this.options.version ?? (this.flavor === 'emby' ? '4.8.11.0' : '10.11.8'),
-				ProductName: this.flavor === 'emby' ? 'Emby Server' : 'Jellyfin Server',
-				OperatingSystem: '',
-				Id: this.serverId,
-				StartupWizardCompleted: true,
-			},
+			LocalAddress: this.url,
+			ServerName: this.options.name ?? `emulator-${this.flavor}`,
+			Version: this.version,
+			ProductName: this.flavor === 'emby' ? 'Emby Server' : 'Jellyfin Server',
+			OperatingSystem: '',
+			Id: this.serverId,
+			StartupWizardCompleted: true,
 		};
 	}
 
 	protected users(): Array<Record<string, unknown>> {
-		return this.options.users.map((u) => ({ Name: u.name, ServerId: this.serverId, Id: u.id, HasPassword: true, Policy: { IsAdministrator: !!u.admin, IsDisabled: false, IsHidden: false } }));
+		return this.options.users.map((u) => ({ Name: u.name, ServerId: this.serverId, Id: u.id, HasPassword: true, Policy: this.policy(u) }));
+	}
+
+	/** A user's policy; Jellyfin's spec requires the provider ids (the defaults a server sets). */
+	protected policy(user: EmulatedUser): Record<string, unknown> {
+		const policy: Record<string, unknown> = { IsAdministrator: !!user.admin, IsDisabled: false, IsHidden: false };
+		if (this.flavor === 'jellyfin') {
+			policy.AuthenticationProviderId = 'Jellyfin.Server.Implementations.Users.DefaultAuthenticationProvider';
+			policy.PasswordResetProviderId = 'Jellyfin.Server.Implementations.Users.DefaultPasswordResetProvider';
+		}
+		return policy;
 	}
 
 	protected views(): Reply {
@@ -279,13 +466,34 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return { status: 200, body: { Items: [lib('movies', 'Movies'), lib('tvshows', 'Shows')], TotalRecordCount: 2, StartIndex: 0 } };
 	}
 
-	/** Wraps a user-scoped handler: resolves the user from the path or the query first. */
-	protected scoped(handler: (ctx: RequestContext, user: EmulatedUser, id: string) => Reply, userInPath: boolean): (ctx: RequestContext) => Reply {
+	/** A handler for a user-scoped route: the user from the path (index 0) or the query. */
+	protected withUser(userInPath: boolean, handler: (ctx: RequestContext, user: EmulatedUser, id: string) => Reply): (ctx: RequestContext) => Reply {
 		return (ctx) => {
-			const user = this.targetUser(ctx, userInPath ? ctx.params[0] : undefined);
+			const user = this.requireUser(ctx, userInPath ? ctx.params[0] : undefined);
 			if ('status' in user) return user;
 			return handler(ctx, user, userInPath ? ctx.params[1] : ctx.params[0]);
 		};
+	}
+
+	/** Like withUser, for reads that an API key may also make without a user (no user data then). */
+	protected maybeUser(userInPath: boolean, handler: (ctx: RequestContext, user: EmulatedUser | undefined, id: string) => Reply): (ctx: RequestContext) => Reply {
+		return (ctx) => {
+			const user = this.targetUser(ctx, userInPath ? ctx.params[0] : undefined);
+			if (user && 'status' in user) return user;
+			return handler(ctx, user, userInPath ? ctx.params[1] : ctx.params[0]);
+		};
+	}
+
+	/** The routes both servers have, with the user in the path. */
+	protected userPathRoutes(): Route[] {
+		return [
+			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Views$/i, handler: this.withUser(true, () => this.views()) },
+			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items$/i, handler: this.withUser(true, (ctx, u) => this.listItems(ctx, u)) },
+			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.getItem(ctx, u, id)) },
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
+			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
+		];
 	}
 }
 
@@ -296,31 +504,36 @@ function providerIds(guids: Guids): Record<string, string> {
 	return out;
 }
 
-function parseProviderFilter(value: string): Array<[string, string]> {
-	return value
-		.split(',')
-		.map((pair) => pair.split('.'))
-		.filter((p) => p.length === 2)
-		.map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
+/** The one pair Emby filters on: the first well-formed `prov.id` of the list (see the top). */
+function firstProviderPair(value: string | null): string | undefined {
+	for (const pair of list(value)) {
+		const parts = pair.split('.');
+		if (parts.length === 2 && parts[0] && parts[1]) return `${parts[0]}=${parts[1]}`.toLowerCase();
+	}
+	return undefined;
 }
 
-function matchesProvider(guids: Guids, wanted: Array<[string, string]>): boolean {
-	return wanted.some(([k, v]) => guids[k as keyof Guids] === v);
-}
-
-function versionAtLeast(version: string, major: number, minor: number): boolean {
-	const [a, b] = version.split('.').map(Number);
-	return a > major || (a === major && b >= minor);
+/** `ProviderIds LIKE '%key=val%'` on the stored "Imdb=tt…|Tmdb=…" text: a substring, any case. */
+function matchesProvider(guids: Guids, pair: string): boolean {
+	const stored = Object.entries(providerIds(guids))
+		.map(([k, v]) => `${k}=${v}`)
+		.join('|')
+		.toLowerCase();
+	return stored.includes(pair);
 }
 
 export class JellyfinEmulator extends MediaBrowserEmulator {
 	protected readonly flavor = 'jellyfin' as const;
 
+	constructor(options: MediaBrowserOptions) {
+		super(options, 'jellyfin');
+	}
+
 	idOf(item: SeedItem): string {
 		return (item.kind === 'movie' ? 'a' : 'e') + item.n.toString(16).padStart(31, '0');
 	}
 	showId(show: SeedShow): string {
-		return 's' + show.n.toString(16).padStart(31, '0');
+		return 'b' + show.n.toString(16).padStart(31, '0');
 	}
 	seasonId(show: SeedShow, season: number): string {
 		return 'c' + (show.n * 100 + season).toString(16).padStart(31, '0');
@@ -329,69 +542,80 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 		return kind === 'movies' ? 'f0000000000000000000000000000001' : 'f0000000000000000000000000000002';
 	}
 
+	protected defaultOrder(): SortKey[] {
+		return versionAtLeast(this.version, 10, 11) ? [{ by: 'SortName', descending: false }] : [];
+	}
+
+	private get legacyAuthorization(): boolean {
+		return this.options.legacyAuthorization ?? !versionAtLeast(this.version, 12, 0);
+	}
+
+	/** AuthorizationContext: which headers and query names carry a token in this version. */
 	protected tokenOf(ctx: RequestContext): string | undefined {
-		const auth = String(ctx.headers.authorization ?? '');
+		const legacy = this.legacyAuthorization;
+		const auth = String(ctx.headers['x-emby-authorization'] ?? ctx.headers.authorization ?? '');
 		const m = /^(MediaBrowser|Emby)\s+(.*)$/i.exec(auth);
-		if (m && (m[1].toLowerCase() === 'mediabrowser' || this.options.legacyAuthorization)) {
+		if (m && (m[1].toLowerCase() === 'mediabrowser' || legacy)) {
 			const token = /Token="([^"]*)"/i.exec(m[2]);
 			if (token) return token[1];
 		}
+		if (legacy) {
+			const header = (ctx.headers['x-emby-token'] as string | undefined) ?? (ctx.headers['x-mediabrowser-token'] as string | undefined);
+			if (header) return header;
+		}
 		const apiKey = this.param(ctx, 'ApiKey');
 		if (apiKey) return apiKey;
-		if (this.options.legacyAuthorization) {
-			return (ctx.headers['x-emby-token'] as string | undefined) ?? (ctx.headers['x-mediabrowser-token'] as string | undefined) ?? this.param(ctx, 'api_key') ?? undefined;
-		}
-		return undefined;
+		return legacy ? (this.param(ctx, 'api_key') ?? undefined) : undefined;
 	}
 
 	protected routes(): Route[] {
-		const modern = versionAtLeast(this.options.version ?? '10.11.8', 10, 9);
-		const legacy: Route[] = [
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Views$/i, handler: this.scoped(() => this.views(), true) },
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items$/i, handler: (ctx) => this.withUser(ctx, ctx.params[0], (u) => this.listItems(ctx, u)) },
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.getItem(ctx, u, id), true) },
-			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, true), true) },
-			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, false), true) },
-			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.scoped((ctx, u, id) => this.saveUserData(ctx, u, id), true) },
-		];
+		const modern = versionAtLeast(this.version, 10, 9);
+		// 10.9 moved user-scoped routes to query style; the old ones stay (hidden) in versions.ts.
 		const current: Route[] = [
-			{ method: 'GET', pattern: /^\/UserViews$/i, handler: (ctx) => this.withUser(ctx, undefined, () => this.views()) },
-			{ method: 'GET', pattern: /^\/Items$/i, handler: (ctx) => this.withUser(ctx, undefined, (u) => this.listItems(ctx, u)) },
-			{ method: 'GET', pattern: /^\/Items\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.getItem(ctx, u, id), false) },
-			{ method: 'POST', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, true), false) },
-			{ method: 'DELETE', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, false), false) },
-			{ method: 'POST', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.scoped((ctx, u, id) => this.saveUserData(ctx, u, id), false) },
+			{ method: 'GET', pattern: /^\/UserViews$/i, handler: this.withUser(false, () => this.views()) },
+			{ method: 'GET', pattern: /^\/Items\/(\w+)$/i, handler: this.maybeUser(false, (ctx, u, id) => this.getItem(ctx, u, id)) },
+			{ method: 'POST', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.withUser(false, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
+			{ method: 'DELETE', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.withUser(false, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
+			{ method: 'GET', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (_ctx, u, id) => this.readUserData(u, id)) },
+			{ method: 'POST', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
+			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (_ctx, u, id) => this.readUserData(u, id)) },
 		];
+		const userPath = this.userPathRoutes().filter((r) => modern || !/UserData/.test(r.pattern.source));
 		return [
-			{ method: 'GET', pattern: /^\/System\/Info\/Public$/i, handler: () => this.publicInfo() },
-			{ method: 'GET', pattern: /^\/System\/Info$/i, handler: () => ({ ...this.publicInfo(), body: { ...(this.publicInfo().body as object), HasPendingRestart: false } }) },
+			{ method: 'GET', pattern: /^\/System\/Info\/Public$/i, handler: () => ({ status: 200, body: this.publicInfo() }) },
+			{ method: 'GET', pattern: /^\/System\/Info$/i, handler: () => ({ status: 200, body: { ...this.publicInfo(), HasPendingRestart: false } }) },
 			{
 				method: 'GET',
 				pattern: /^\/Users$/i,
-				handler: (ctx) => (this.caller(ctx) === 'admin' || (this.caller(ctx) as EmulatedUser).admin ? { status: 200, body: this.users() } : { status: 403, body: { message: 'Forbidden' } }),
+				handler: (ctx) => {
+					const caller = this.caller(ctx);
+					return caller === 'admin' || caller?.admin ? { status: 200, body: this.users() } : { status: 403, body: { message: 'Forbidden' } };
+				},
 			},
 			{
 				method: 'GET',
 				pattern: /^\/Users\/Me$/i,
 				handler: (ctx) => {
+					// UserController.GetCurrentUser: an API key has no user -> 400.
 					const caller = this.caller(ctx);
 					if (caller === 'admin' || !caller) return { status: 400, body: { message: 'API keys have no user' } };
 					return { status: 200, body: this.users().find((u) => u.Id === caller.id) };
 				},
 			},
+			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
+			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
 			...(modern ? current : []),
-			...legacy,
+			...userPath,
 		];
-	}
-
-	private withUser(ctx: RequestContext, fromPath: string | undefined, handler: (u: EmulatedUser) => Reply): Reply {
-		const user = this.targetUser(ctx, fromPath);
-		return 'status' in user ? user : handler(user);
 	}
 }
 
 export class EmbyEmulator extends MediaBrowserEmulator {
 	protected readonly flavor = 'emby' as const;
+
+	constructor(options: MediaBrowserOptions) {
+		super(options, 'emby');
+	}
 
 	idOf(item: SeedItem): string {
 		return String(item.kind === 'movie' ? 100000 + item.n : 1000000 + item.n);
@@ -404,6 +628,10 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 	}
 	protected libraryId(kind: 'movies' | 'tvshows'): string {
 		return kind === 'movies' ? '3' : '4';
+	}
+
+	protected defaultOrder(): SortKey[] {
+		return [];
 	}
 
 	protected stripPrefix(path: string): string {
@@ -420,22 +648,14 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 	}
 
 	protected routes(): Route[] {
-		const items = (ctx: RequestContext): Reply => {
-			const user = this.targetUser(ctx, ctx.params[0]);
-			return 'status' in user ? user : this.listItems(ctx, user);
-		};
 		return [
-			{ method: 'GET', pattern: /^\/System\/Info\/Public$/i, handler: () => this.publicInfo() },
-			{ method: 'GET', pattern: /^\/System\/Info$/i, handler: () => this.publicInfo() },
+			{ method: 'GET', pattern: /^\/System\/Info\/Public$/i, handler: () => ({ status: 200, body: this.publicInfo() }) },
+			{ method: 'GET', pattern: /^\/System\/Info$/i, handler: () => ({ status: 200, body: this.publicInfo() }) },
 			{ method: 'GET', pattern: /^\/Users\/Query$/i, handler: () => ({ status: 200, body: { Items: this.users(), TotalRecordCount: this.options.users.length } }) },
-			{ method: 'GET', pattern: /^\/Users$/i, handler: () => ({ status: 200, body: this.users() }) },
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Views$/i, handler: this.scoped(() => this.views(), true) },
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items$/i, handler: items },
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.getItem(ctx, u, id), true) },
-			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, true), true) },
-			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, false), true) },
-			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)\/Delete$/i, handler: this.scoped((ctx, u, id) => this.markPlayed(ctx, u, id, false), true) },
-			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.scoped((ctx, u, id) => this.saveUserData(ctx, u, id), true) },
+			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
+			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
+			...this.userPathRoutes(),
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)\/Delete$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 		];
 	}
 }

@@ -1,12 +1,22 @@
 /**
- * Emulated Plex Media Server (backend-apis.md §1.2): JSON only with `Accept: application/json`
- * (XML otherwise), X-Plex-Token in a header or the query (401 with an HTML body without it),
- * zero-valued attributes omitted, paging by X-Plex-Container-Start/Size as headers or query,
- * per-user state (each user has a token), `/:/scrobble`, `/:/unscrobble`, `/:/progress` and
- * `/:/timeline` (which ignores updates without X-Plex-Client-Identifier, as PMS does).
+ * Emulated Plex Media Server (backend-apis.md §1.2), bound to the community spec plus what PMS
+ * serves beyond it (versions.ts):
+ * - JSON only with `Accept: application/json`, XML with child elements otherwise (plexxml.ts);
+ * - X-Plex-Token in a header or the query (401 with an HTML body without it);
+ * - zero-valued attributes omitted, paging by X-Plex-Container-Start/Size as headers or query;
+ * - `/library`, `/library/sections` (and `/all`), a section's `/all` with the media-query filters
+ *   clients use (`type`, `title`, `year`, `unwatched`, `inProgress`, `episode.unwatched`, `sort`)
+ *   and `includeMeta`, `/collections`, `/allLeaves`; `/library/metadata/{id}` with `Guid`,
+ *   `Media` / `Part` by default, its `/children` and `/allLeaves`;
+ * - per-user state (each user has a token), `/:/scrobble`, `/:/unscrobble`, `/:/progress` and
+ *   `/:/timeline` (GET and the spec's PUT / POST; the timeline is ignored without
+ *   X-Plex-Client-Identifier and a duration, as PMS does).
  */
-import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
+import { specsPresent } from './spec/files';
+import { PLEX_VERSION, plexGate } from './versions';
 
 export interface PlexEmulatorOptions {
 	library: SeedLibrary;
@@ -16,10 +26,13 @@ export interface PlexEmulatorOptions {
 	name?: string;
 	/** Give items legacy-agent guid strings instead of a Guid array. */
 	legacyAgents?: boolean;
+	/** Check requests against the published spec (default: when the specs are at hand). */
+	spec?: boolean;
 }
 
 const MOVIE_SECTION = '1';
 const SHOW_SECTION = '2';
+const TYPE = { movie: '1', show: '2', season: '3', episode: '4' };
 
 export const plexKeys = {
 	movie: (n: number) => String(100000 + n),
@@ -32,17 +45,28 @@ function hex24(prefix: string, n: number): string {
 	return (prefix + n.toString(16)).padStart(24, '0');
 }
 
+const NOT_FOUND = '<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>';
+
 export class PlexEmulator extends EmulatedServer {
 	readonly state = new StateStore();
 	readonly machineIdentifier: string;
 	private readonly items = new Map<string, SeedItem>();
 	private readonly shows = new Map<string, SeedShow>();
+	private readonly seasons = new Map<string, { show: SeedShow; season: number }>();
+	private readonly episodesByShow = new Map<SeedShow, SeedEpisode[]>();
 
 	constructor(readonly options: PlexEmulatorOptions) {
 		super();
 		this.machineIdentifier = options.machineIdentifier ?? '0123456789abcdef0123456789abcdef01234567';
+		if (options.spec ?? specsPresent) this.gate = plexGate();
 		for (const item of allItems(options.library)) this.items.set(this.keyOf(item), item);
 		for (const show of options.library.shows) this.shows.set(plexKeys.show(show.n), show);
+		for (const e of options.library.episodes) {
+			this.seasons.set(plexKeys.season(e.show.n, e.season), { show: e.show, season: e.season });
+			const list = this.episodesByShow.get(e.show);
+			if (list) list.push(e);
+			else this.episodesByShow.set(e.show, [e]);
+		}
 	}
 
 	keyOf(item: SeedItem): string {
@@ -67,33 +91,55 @@ export class PlexEmulator extends EmulatedServer {
 		if (ctx.path === '/identity') return undefined;
 		const token = (ctx.headers['x-plex-token'] as string | undefined) ?? ctx.query.get('X-Plex-Token');
 		if (token && this.options.users.some((u) => u.token === token)) return undefined;
-		return {
-			status: 401,
-			headers: { 'content-type': 'text/html' },
-			body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>',
-			raw: true,
-		};
+		return { status: 401, headers: { 'content-type': 'text/html' }, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>', raw: true };
+	}
+
+	protected refusal(status: number): Reply {
+		const text = status === 404 ? NOT_FOUND : `<html><head><title>Bad Request</title></head><body><h1>${status} Bad Request</h1></body></html>`;
+		return { status, headers: { 'content-type': 'text/html' }, body: text, raw: true };
 	}
 
 	private container(ctx: RequestContext, container: Record<string, unknown>, headers: Record<string, string> = {}): Reply {
 		const accept = String(ctx.headers.accept ?? '');
 		if (!accept.includes('application/json')) {
-			const attrs = Object.entries(container)
-				.filter(([, v]) => typeof v !== 'object')
-				.map(([k, v]) => `${k}="${String(v)}"`)
-				.join(' ');
-			return { status: 200, headers: { ...headers, 'content-type': 'text/xml;charset=utf-8' }, body: `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer ${attrs}/>`, raw: true };
+			return { status: 200, headers: { ...headers, 'content-type': 'text/xml;charset=utf-8' }, body: mediaContainerXml(container), raw: true };
 		}
 		return { status: 200, headers, body: { MediaContainer: container } };
 	}
 
+	private sectionsContainer(ctx: RequestContext): Reply {
+		const section = (key: string, title: string, type: string, agent: string, root: string) => ({
+			allowSync: true,
+			key,
+			type,
+			title,
+			agent,
+			scanner: type === 'movie' ? 'Plex Movie' : 'Plex TV Series',
+			language: 'en-US',
+			uuid: `section-${type}`,
+			updatedAt: 1716000000,
+			createdAt: 1700000000,
+			scannedAt: 1716000000,
+			content: true,
+			directory: true,
+			Location: [{ id: Number(key), path: root }],
+		});
+		return this.container(ctx, {
+			size: 2,
+			allowSync: false,
+			title1: 'Plex Library',
+			Directory: [section(MOVIE_SECTION, 'Movies', 'movie', 'tv.plex.agents.movie', '/media/movies'), section(SHOW_SECTION, 'TV Shows', 'show', 'tv.plex.agents.series', '/media/tv')],
+		});
+	}
+
 	protected routes(): Route[] {
+		const identity = { size: 0, claimed: true, machineIdentifier: this.machineIdentifier, version: PLEX_VERSION };
 		return [
-			{ method: 'GET', pattern: /^\/identity$/, handler: (ctx) => this.container(ctx, { size: 0, claimed: true, machineIdentifier: this.machineIdentifier, version: '1.41.3.9314-a0bfb8370' }) },
+			{ method: 'GET', pattern: /^\/identity$/, handler: (ctx) => this.container(ctx, identity) },
 			{
 				method: 'GET',
 				pattern: /^\/$/,
-				handler: (ctx) => this.container(ctx, { size: 0, friendlyName: this.options.name ?? 'emulator-plex', machineIdentifier: this.machineIdentifier, version: '1.41.3.9314-a0bfb8370', platform: 'Linux' }),
+				handler: (ctx) => this.container(ctx, { size: 0, friendlyName: this.options.name ?? 'emulator-plex', machineIdentifier: this.machineIdentifier, version: PLEX_VERSION, platform: 'Linux', myPlex: false }),
 			},
 			{
 				method: 'GET',
@@ -101,38 +147,53 @@ export class PlexEmulator extends EmulatedServer {
 				handler: (ctx) => {
 					if (this.user(ctx) !== this.options.users[0]) return { status: 401, body: 'owner only', raw: true };
 					const Account = this.options.users.map((u, i) => ({ id: i === 0 ? 1 : Number(u.id), key: `/accounts/${i === 0 ? 1 : u.id}`, name: u.name }));
-					return this.container(ctx, { size: Account.length, Account });
+					return this.container(ctx, { size: Account.length, identifier: 'com.plexapp.system.accounts', Account });
 				},
 			},
 			{
 				method: 'GET',
-				pattern: /^\/library\/sections$/,
+				pattern: /^\/library$/,
 				handler: (ctx) =>
 					this.container(ctx, {
-						size: 2,
+						size: 3,
+						allowSync: false,
+						identifier: 'com.plexapp.plugins.library',
+						mediaTagPrefix: '/system/bundle/media/flags/',
+						title1: 'Plex Library',
 						Directory: [
-							{ key: MOVIE_SECTION, title: 'Movies', type: 'movie', agent: 'tv.plex.agents.movie', uuid: 'section-movies', updatedAt: 1716000000 },
-							{ key: SHOW_SECTION, title: 'TV Shows', type: 'show', agent: 'tv.plex.agents.series', uuid: 'section-shows', updatedAt: 1716000000 },
+							{ key: 'sections', title: 'Library Sections' },
+							{ key: 'recentlyAdded', title: 'Recently Added Content' },
+							{ key: 'onDeck', title: 'On Deck Content' },
 						],
 					}),
 			},
+			{ method: 'GET', pattern: /^\/library\/sections$/, handler: (ctx) => this.sectionsContainer(ctx) },
+			{ method: 'GET', pattern: /^\/library\/sections\/all$/, handler: (ctx) => this.sectionsContainer(ctx) },
 			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/all$/, handler: (ctx) => this.listSection(ctx) },
+			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/allLeaves$/, handler: (ctx) => this.sectionLeaves(ctx) },
+			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/collections$/, handler: (ctx) => (this.isSection(ctx.params[0]) ? this.container(ctx, { size: 0, librarySectionID: Number(ctx.params[0]) }) : this.refusal(404)) },
 			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)$/, handler: (ctx) => this.getMetadata(ctx) },
+			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)\/children$/, handler: (ctx) => this.children(ctx) },
+			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)\/allLeaves$/, handler: (ctx) => this.allLeaves(ctx) },
 			...['GET', 'PUT'].flatMap((method) => [
 				{ method, pattern: /^\/:\/scrobble$/, handler: (ctx: RequestContext) => this.scrobble(ctx, true) },
 				{ method, pattern: /^\/:\/unscrobble$/, handler: (ctx: RequestContext) => this.scrobble(ctx, false) },
-				{ method, pattern: /^\/:\/progress$/, handler: (ctx: RequestContext) => this.progress(ctx, ctx.query.get('key'), ctx.query.get('time')) },
 			]),
-			{
-				method: 'POST',
+			{ method: 'GET', pattern: /^\/:\/progress$/, handler: (ctx: RequestContext) => this.progress(ctx, ctx.query.get('key'), ctx.query.get('time')) },
+			...['GET', 'POST'].map((method) => ({
+				method,
 				pattern: /^\/:\/timeline$/,
-				handler: (ctx) => {
+				handler: (ctx: RequestContext) => {
 					// PMS ignores timeline reports from clients that do not identify themselves.
 					if (!ctx.headers['x-plex-client-identifier'] || !ctx.query.get('duration')) return { status: 200 };
-					return this.progress(ctx, ctx.query.get('ratingKey'), ctx.query.get('time'));
+					return this.progress(ctx, ctx.query.get('ratingKey') ?? ctx.query.get('key')?.split('/').pop() ?? null, ctx.query.get('time'));
 				},
-			},
+			})),
 		];
+	}
+
+	private isSection(id: string): boolean {
+		return id === MOVIE_SECTION || id === SHOW_SECTION;
 	}
 
 	private paging(ctx: RequestContext): { start: number; size: number } {
@@ -141,39 +202,144 @@ export class PlexEmulator extends EmulatedServer {
 		return { start: Math.max(0, start || 0), size: Math.max(0, Number.isFinite(size) ? size : 1_000_000) };
 	}
 
-	private listSection(ctx: RequestContext): Reply {
-		const [section] = ctx.params;
-		const user = this.user(ctx);
-		const type = ctx.query.get('type');
-		const guids = ctx.query.get('includeGuids') === '1';
-		let rows: Array<Record<string, unknown>>;
-		if (section === MOVIE_SECTION && (type === null || type === '1')) {
-			rows = this.options.library.movies.map((m) => this.itemJson(m, user, guids));
-		} else if (section === SHOW_SECTION && (type === null || type === '2')) {
-			rows = this.options.library.shows.map((s) => this.showJson(s, guids));
-		} else if (section === SHOW_SECTION && type === '4') {
-			rows = this.options.library.episodes.map((e) => this.itemJson(e, user, guids));
-		} else if (section === MOVIE_SECTION || section === SHOW_SECTION) {
-			rows = [];
-		} else {
-			return { status: 404, body: { message: 'section not found' } };
-		}
+	/** A page of rows as PMS sends it: total size in the body and the headers; rows become JSON per page only. */
+	private page<T>(ctx: RequestContext, rows: T[], toJson: (row: T) => Record<string, unknown>, extra: Record<string, unknown>): Reply {
 		const { start, size } = this.paging(ctx);
-		const page = rows.slice(start, start + size);
+		const page = rows.slice(start, start + size).map(toJson);
 		return this.container(
 			ctx,
-			{ size: page.length, totalSize: rows.length, offset: start, librarySectionID: Number(section), Metadata: page },
+			{ size: page.length, totalSize: rows.length, offset: start, ...extra, ...(page.length > 0 ? { Metadata: page } : {}) },
 			{ 'X-Plex-Container-Total-Size': String(rows.length), 'X-Plex-Container-Start': String(start) },
 		);
 	}
 
+	/** The media-query filters clients use on a section (`title` is "contains", any case). */
+	private keep(ctx: RequestContext, item: SeedItem | SeedShow, state: ItemState | undefined, kind: 'movie' | 'show' | 'episode'): boolean {
+		const q = ctx.query;
+		const title = q.get('title');
+		if (title !== null && !('kind' in item && item.kind === 'episode' ? item.title : item.title).toLowerCase().includes(title.toLowerCase())) return false;
+		const year = q.get('year');
+		if (year !== null && String('kind' in item && item.kind === 'episode' ? item.show.year : item.year) !== year) return false;
+		if (kind === 'show') return true;
+		const viewed = (state?.playCount ?? 0) > 0;
+		for (const name of ['unwatched', `${kind}.unwatched`]) {
+			const v = q.get(name);
+			if (v === '1' && viewed) return false;
+			if (v === '0' && !viewed) return false;
+		}
+		if (q.get('inProgress') === '1' && !((state?.positionMs ?? 0) > 0)) return false;
+		return true;
+	}
+
+	/** `sort=field[:desc]` on what clients sort by; ties keep library order (ratingKey). */
+	private sorted<T extends SeedItem | SeedShow>(ctx: RequestContext, rows: T[], user: EmulatedUser): T[] {
+		const sort = ctx.query.get('sort');
+		if (!sort) return rows;
+		const [field, direction] = sort.split(':');
+		const sign = direction === 'desc' ? -1 : 1;
+		const value = (row: T): string | number | undefined => {
+			const name = field.replace(/^\w+\./, '');
+			if (name === 'title' || name === 'titleSort') return row.title.toLowerCase();
+			if (name === 'year') return 'kind' in row && row.kind === 'episode' ? row.show.year : row.year;
+			if (name === 'addedAt') return 'addedAt' in row ? row.addedAt : undefined;
+			if (name === 'lastViewedAt' && 'kind' in row) return this.state.get(user.id, this.keyOf(row))?.lastPlayedAt;
+			return undefined;
+		};
+		return rows
+			.map((row, i) => ({ row, i, v: value(row) }))
+			.sort((a, b) => {
+				if (a.v === b.v) return a.i - b.i;
+				if (a.v === undefined) return -sign;
+				if (b.v === undefined) return sign;
+				return (a.v < b.v ? -1 : 1) * sign;
+			})
+			.map((d) => d.row);
+	}
+
+	private meta(section: string): Record<string, unknown> {
+		const type = section === MOVIE_SECTION ? 'movie' : 'show';
+		const filters = ['unwatched', 'inProgress', 'year', 'genre', 'title'].map((filter) => ({ filter, filterType: filter === 'unwatched' || filter === 'inProgress' ? 'boolean' : 'string', key: `/library/sections/${section}/${filter}`, title: filter }));
+		const sorts = ['titleSort', 'addedAt', 'year', 'lastViewedAt'].map((key) => ({ key, descKey: `${key}:desc`, title: key, defaultDirection: 'asc' }));
+		return {
+			Type: [{ key: `/library/sections/${section}/all?type=${TYPE[type]}`, type, title: type === 'movie' ? 'Movies' : 'TV Shows', active: true, Filter: filters, Sort: sorts, Field: [{ key: 'title', title: 'Title', type: 'string' }, { key: 'year', title: 'Year', type: 'integer' }] }],
+			FieldType: [
+				{ type: 'string', Operator: [{ key: '=', title: 'contains' }, { key: '==', title: 'is' }] },
+				{ type: 'integer', Operator: [{ key: '=', title: 'is' }] },
+			],
+		};
+	}
+
+	private listSection(ctx: RequestContext): Reply {
+		const [section] = ctx.params;
+		if (!this.isSection(section)) return this.refusal(404);
+		const user = this.user(ctx);
+		const type = ctx.query.get('type');
+		const guids = ctx.query.get('includeGuids') === '1';
+		const lib = this.options.library;
+		const extra: Record<string, unknown> = { librarySectionID: Number(section), librarySectionTitle: section === MOVIE_SECTION ? 'Movies' : 'TV Shows', viewGroup: section === MOVIE_SECTION ? 'movie' : 'show' };
+		if (ctx.query.get('includeMeta') === '1') extra.Meta = this.meta(section);
+		const item = (i: SeedItem) => this.itemJson(i, user, guids);
+		if (section === MOVIE_SECTION && (type === null || type === TYPE.movie)) {
+			return this.page(ctx, this.sorted(ctx, lib.movies.filter((m) => this.keep(ctx, m, this.state.get(user.id, this.keyOf(m)), 'movie')), user), item, extra);
+		}
+		if (section === SHOW_SECTION && (type === null || type === TYPE.show)) {
+			return this.page(ctx, this.sorted(ctx, lib.shows.filter((s) => this.keep(ctx, s, undefined, 'show')), user), (s) => this.showJson(s, user, guids), extra);
+		}
+		if (section === SHOW_SECTION && type === TYPE.episode) {
+			return this.page(ctx, this.sorted(ctx, lib.episodes.filter((e) => this.keep(ctx, e, this.state.get(user.id, this.keyOf(e)), 'episode')), user), item, extra);
+		}
+		return this.page(ctx, [] as SeedItem[], item, extra);
+	}
+
+	private sectionLeaves(ctx: RequestContext): Reply {
+		const [section] = ctx.params;
+		if (!this.isSection(section)) return this.refusal(404);
+		const user = this.user(ctx);
+		const leaves: SeedItem[] = section === MOVIE_SECTION ? this.options.library.movies : this.options.library.episodes;
+		return this.page(ctx, leaves, (i) => this.itemJson(i, user, ctx.query.get('includeGuids') === '1'), { librarySectionID: Number(section) });
+	}
+
 	private getMetadata(ctx: RequestContext): Reply {
 		const [key] = ctx.params;
+		const user = this.user(ctx);
+		// The metadata endpoint sends Guid (and Media) by default, unlike listings.
 		const item = this.items.get(key);
-		if (item) return this.container(ctx, { size: 1, Metadata: [this.itemJson(item, this.user(ctx), ctx.query.get('includeGuids') === '1')] });
+		if (item) return this.container(ctx, { size: 1, Metadata: [this.itemJson(item, user, true)] });
 		const show = this.shows.get(key);
-		if (show) return this.container(ctx, { size: 1, Metadata: [this.showJson(show, true)] });
-		return { status: 404, body: '<html><head><title>Not Found</title></head></html>', headers: { 'content-type': 'text/html' }, raw: true };
+		if (show) return this.container(ctx, { size: 1, Metadata: [this.showJson(show, user, true)] });
+		const season = this.seasons.get(key);
+		if (season) return this.container(ctx, { size: 1, Metadata: [this.seasonJson(season.show, season.season, user)] });
+		return this.refusal(404);
+	}
+
+	private episodesOf(show: SeedShow, season?: number): SeedEpisode[] {
+		const all = this.episodesByShow.get(show) ?? [];
+		return season === undefined ? all : all.filter((e) => e.season === season);
+	}
+
+	/** A show's seasons, or a season's episodes. */
+	private children(ctx: RequestContext): Reply {
+		const [key] = ctx.params;
+		const user = this.user(ctx);
+		const show = this.shows.get(key);
+		if (show) {
+			const numbers = [...new Set(this.episodesOf(show).map((e) => e.season))];
+			return this.page(ctx, numbers, (n) => this.seasonJson(show, n, user), { key, parentTitle: show.title, viewGroup: 'season' });
+		}
+		const season = this.seasons.get(key);
+		if (season) return this.page(ctx, this.episodesOf(season.show, season.season), (e) => this.itemJson(e, user, ctx.query.get('includeGuids') === '1'), { key, viewGroup: 'episode' });
+		if (this.items.has(key)) return this.container(ctx, { size: 0 });
+		return this.refusal(404);
+	}
+
+	private allLeaves(ctx: RequestContext): Reply {
+		const [key] = ctx.params;
+		const user = this.user(ctx);
+		const show = this.shows.get(key);
+		const season = this.seasons.get(key);
+		if (!show && !season) return this.refusal(404);
+		const episodes = show ? this.episodesOf(show) : this.episodesOf(season!.show, season!.season);
+		return this.page(ctx, episodes, (e) => this.itemJson(e, user, ctx.query.get('includeGuids') === '1'), { key, viewGroup: 'episode' });
 	}
 
 	private guidFields(prefix: string, n: number, guids: Record<string, string | undefined>, include: boolean): Record<string, unknown> {
@@ -181,7 +347,7 @@ export class PlexEmulator extends EmulatedServer {
 			const legacy = guids.imdb ? `com.plexapp.agents.imdb://${guids.imdb}?lang=en` : guids.tmdb ? `com.plexapp.agents.themoviedb://${guids.tmdb}?lang=en` : `local://${n}`;
 			return { guid: legacy };
 		}
-		const fields: Record<string, unknown> = { guid: `plex://${prefix}/${hex24(prefix === 'movie' ? '1' : prefix === 'show' ? '2' : '3', n)}` };
+		const fields: Record<string, unknown> = { guid: `plex://${prefix}/${hex24(prefix === 'movie' ? '1' : prefix === 'show' ? '2' : prefix === 'season' ? '4' : '3', n)}` };
 		if (include) {
 			const list = Object.entries(guids)
 				.filter(([, v]) => v !== undefined)
@@ -191,7 +357,14 @@ export class PlexEmulator extends EmulatedServer {
 		return fields;
 	}
 
-	private showJson(show: SeedShow, includeGuids: boolean): Record<string, unknown> {
+	/** Played counts of a set of episodes, as PMS puts them on shows and seasons. */
+	private leafCounts(episodes: SeedEpisode[], user: EmulatedUser): Record<string, number> {
+		const viewed = episodes.filter((e) => (this.state.get(user.id, this.keyOf(e))?.playCount ?? 0) > 0).length;
+		return viewed > 0 ? { leafCount: episodes.length, viewedLeafCount: viewed } : { leafCount: episodes.length };
+	}
+
+	private showJson(show: SeedShow, user: EmulatedUser, includeGuids: boolean): Record<string, unknown> {
+		const episodes = this.episodesOf(show);
 		return {
 			ratingKey: plexKeys.show(show.n),
 			key: `/library/metadata/${plexKeys.show(show.n)}/children`,
@@ -201,6 +374,29 @@ export class PlexEmulator extends EmulatedServer {
 			year: show.year,
 			librarySectionID: Number(SHOW_SECTION),
 			librarySectionTitle: 'TV Shows',
+			librarySectionKey: `/library/sections/${SHOW_SECTION}`,
+			childCount: new Set(episodes.map((e) => e.season)).size,
+			addedAt: Math.floor(Math.min(...episodes.map((e) => e.addedAt), Date.UTC(2024, 0, 1)) / 1000),
+			...this.leafCounts(episodes, user),
+		};
+	}
+
+	private seasonJson(show: SeedShow, season: number, user: EmulatedUser): Record<string, unknown> {
+		const key = plexKeys.season(show.n, season);
+		return {
+			ratingKey: key,
+			key: `/library/metadata/${key}/children`,
+			parentRatingKey: plexKeys.show(show.n),
+			parentKey: `/library/metadata/${plexKeys.show(show.n)}`,
+			parentTitle: show.title,
+			...this.guidFields('season', show.n * 100 + season, {}, false),
+			type: 'season',
+			title: `Season ${season}`,
+			index: season,
+			addedAt: Math.floor(Math.min(...this.episodesOf(show, season).map((e) => e.addedAt)) / 1000),
+			librarySectionID: Number(SHOW_SECTION),
+			librarySectionTitle: 'TV Shows',
+			...this.leafCounts(this.episodesOf(show, season), user),
 		};
 	}
 
@@ -221,8 +417,10 @@ export class PlexEmulator extends EmulatedServer {
 				librarySectionID: Number(SHOW_SECTION),
 				librarySectionTitle: 'TV Shows',
 				grandparentRatingKey: plexKeys.show(item.show.n),
+				grandparentKey: `/library/metadata/${plexKeys.show(item.show.n)}`,
 				grandparentTitle: item.show.title,
 				parentRatingKey: plexKeys.season(item.show.n, item.season),
+				parentKey: `/library/metadata/${plexKeys.season(item.show.n, item.season)}`,
 				parentTitle: `Season ${item.season}`,
 				parentIndex: item.season,
 				index: item.episode,
@@ -231,11 +429,13 @@ export class PlexEmulator extends EmulatedServer {
 		}
 		base.duration = item.durationMs;
 		base.addedAt = Math.floor(item.addedAt / 1000);
-		base.updatedAt = Math.floor(item.addedAt / 1000) + 60;
+		base.updatedAt = Math.floor(item.savedAt / 1000);
 		// PMS omits zero values.
 		if (state.playCount > 0) base.viewCount = state.playCount;
 		if (state.positionMs > 0) base.viewOffset = state.positionMs;
 		if (state.lastPlayedAt) base.lastViewedAt = Math.floor(state.lastPlayedAt / 1000);
+		if (state.rating !== undefined) base.userRating = state.rating;
+		base.Media = [{ id: Number(key), duration: item.durationMs, container: 'mkv', Part: [{ id: Number(key), key: `/library/parts/${key}/${Math.floor(item.addedAt / 1000)}/file.mkv`, duration: item.durationMs, file: item.path, container: 'mkv' }] }];
 		return base;
 	}
 
@@ -250,15 +450,15 @@ export class PlexEmulator extends EmulatedServer {
 			user.id,
 			key,
 			played
-				? { played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now }
-				: { played: false, playCount: 0, lastPlayedAt: prev.lastPlayedAt, positionMs: 0, updatedAt: now },
+				? { ...prev, played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now }
+				: { ...prev, played: false, playCount: 0, positionMs: 0, updatedAt: now },
 		);
 		this.record({ userId: user.id, itemId: key, action: played ? 'played' : 'unplayed', method: ctx.method, path: ctx.path });
 		return { status: 200 };
 	}
 
 	private progress(ctx: RequestContext, key: string | null, time: string | null): Reply {
-		if (ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 400, body: 'missing identifier', raw: true };
+		if (ctx.path === '/:/progress' && ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 400, body: 'missing identifier', raw: true };
 		const item = key ? this.items.get(key) : undefined;
 		if (!key || !item) return { status: 404, body: 'not found', raw: true };
 		const ms = Number(time);
@@ -268,7 +468,7 @@ export class PlexEmulator extends EmulatedServer {
 		const now = Date.now();
 		if (ms / item.durationMs > 0.9) {
 			// PMS counts a report past 90 % as watched.
-			this.state.set(user.id, key, { played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now });
+			this.state.set(user.id, key, { ...prev, played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: key, action: 'played', method: ctx.method, path: ctx.path });
 		} else {
 			this.state.set(user.id, key, { ...prev, positionMs: ms, updatedAt: now });

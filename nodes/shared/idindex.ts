@@ -7,7 +7,7 @@ import { GUID_KEYS, type Guids, type WatchItem } from './model';
 import type { FindQuery } from './backends/client';
 
 /** Lookup order: imdb first (unique across types), then the others. */
-const PRIORITY: ReadonlyArray<keyof Guids> = ['imdb', 'tvdb', 'tmdb', 'tvmaze', 'tvrage', 'anidb'];
+export const LOOKUP_ORDER: ReadonlyArray<keyof Guids> = ['imdb', 'tvdb', 'tmdb', 'tvmaze', 'tvrage', 'anidb'];
 
 function itemKey(type: string, provider: string, id: string): string {
 	return `${type}|${provider}|${id}`;
@@ -60,13 +60,13 @@ export class IdIndex {
 
 	/** Matches of the first id (in priority order) that matches anything; [] when none. */
 	find(query: FindQuery): WatchItem[] {
-		for (const provider of PRIORITY) {
+		for (const provider of LOOKUP_ORDER) {
 			const id = query.guids[provider];
 			const hit = id ? this.keys.get(itemKey(query.type, provider, id)) : undefined;
 			if (hit) return [...hit];
 		}
 		if (query.type === 'episode' && query.show && query.season !== undefined && query.episode !== undefined) {
-			for (const provider of PRIORITY) {
+			for (const provider of LOOKUP_ORDER) {
 				const id = query.show.guids[provider];
 				const hit = id ? this.keys.get(episodeKey(provider, id, query.season, query.episode)) : undefined;
 				if (hit) return [...hit];

@@ -307,7 +307,7 @@ describe('full sync template through transient faults (429, 5xx, timeouts, dropp
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: true });
 		// What flaky servers do; each within the nodes' default 4 retries.
-		servers.plex.addFault({ path: /^\/library\/sections$/, status: 503, times: 1 });
+		servers.plex.addFault({ path: /^\/library\/sections\/all$/, status: 503, times: 1 });
 		servers.plex.addFault({ path: /^\/:\/(scrobble|timeline)$/, drop: true, times: 3 });
 		servers.jellyfin.addFault({ path: /^\/Items$/, status: 429, retryAfter: 1, times: 3 });
 		servers.jellyfin.addFault({ path: /^\/UserPlayedItems\//, status: 502, times: 2 });

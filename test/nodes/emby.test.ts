@@ -111,3 +111,48 @@ describe('Emby node', () => {
 		expect(emby.stateOf(users[0].id, m).played).toBe(false);
 	});
 });
+
+describe('Emby writes keep what the user did not ask to change', () => {
+	it('Set Resume Position sends the whole user data back: favourite, rating, play count, played and last play stay', async () => {
+		const m = library.movies[14];
+		emby.seedState(users[0].id, m, { played: true, playCount: 4, isFavorite: true, rating: 7.5, lastPlayedAt: Date.UTC(2025, 2, 3), positionMs: 0 });
+		await run({ resource: 'item', operation: 'setPosition', itemId: emby.idOf(m), position: 1234, positionUnit: 's' });
+		expect(emby.stateOf(users[0].id, m)).toMatchObject({ positionMs: 1_234_000, played: true, playCount: 4, isFavorite: true, rating: 7.5, lastPlayedAt: Date.UTC(2025, 2, 3) });
+	});
+
+	it('a position on an item Emby has no user data for yet writes a complete, empty record', async () => {
+		const m = library.movies[15];
+		await run({ resource: 'item', operation: 'setPosition', itemId: emby.idOf(m), position: 90, positionUnit: 's' });
+		expect(emby.stateOf(users[0].id, m)).toMatchObject({ positionMs: 90_000, played: false, playCount: 0, isFavorite: false });
+	});
+
+	it("another user's state is untouched by a write for this user", async () => {
+		const m = library.movies[16];
+		emby.seedState(users[1].id, m, { isFavorite: true, played: true, playCount: 1 });
+		await run({ resource: 'item', operation: 'setPosition', itemId: emby.idOf(m), position: 300, positionUnit: 's' });
+		await run({ resource: 'item', operation: 'markPlayed', itemId: emby.idOf(m) });
+		expect(emby.stateOf(users[1].id, m)).toMatchObject({ isFavorite: true, played: true, playCount: 1, positionMs: 0 });
+	});
+});
+
+describe('Emby lookups by external id', () => {
+	it('finds a film Emby knows by its TMDb id only, although the IMDb id comes first (Emby filters on the first pair)', async () => {
+		const m = library.movies[12]; // n = 13: no IMDb id on the server
+		const out = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'movie', externalIds: { imdb: 'tt7654321', tmdb: m.guids.tmdb } });
+		expect(out.map((i) => i.json.id)).toEqual([emby.idOf(m)]);
+	});
+
+	it('finds an episode by its TVDB id when its IMDb id is unknown to Emby, and by show ids when it has none', async () => {
+		const ep = library.episodes.find((e) => !e.guids.imdb && e.guids.tvdb)!;
+		const out = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { imdb: 'tt7654322', tvdb: ep.guids.tvdb } });
+		expect(out.map((i) => i.json.id)).toEqual([emby.idOf(ep)]);
+		const byShow = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { showImdb: 'tt7654323', showTvdb: ep.show.guids.tvdb, season: ep.season, episode: ep.episode } });
+		expect(byShow.map((i) => i.json.id)).toEqual([emby.idOf(ep)]);
+	});
+
+	it('never returns items a short id only matches as a substring of their ids', async () => {
+		// "Tmdb=10000" is a substring of "Tmdb=100001", "Tmdb=100002", …: Emby returns them all.
+		const out = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'movie', externalIds: { tmdb: '10000' } });
+		expect(out.map((i) => i.json)).toEqual([{ found: false, query: { type: 'movie', guids: { tmdb: '10000' } } }]);
+	});
+});

@@ -11,7 +11,7 @@ const users = [
 	{ id: '5a0b1c2d3e4f40718293a4b5c6d7e8f9', name: 'alice', token: 'dummy-jellyfin-alice', admin: true },
 	{ id: '6b1c2d3e4f5a41829304b5c6d7e8f9a0', name: 'bob', token: 'dummy-jellyfin-bob' },
 ];
-const modern = new JellyfinEmulator({ library, users, apiKey: API_KEY, version: '10.11.8' });
+const modern = new JellyfinEmulator({ library, users, apiKey: API_KEY, version: '10.11.11' });
 const legacy = new JellyfinEmulator({ library, users, apiKey: API_KEY, version: '10.8.13' });
 const node = new Jellyfin();
 
@@ -39,8 +39,8 @@ beforeEach(() => {
 });
 
 describe.each([
-	['10.11 (query-style routes)', modern, { played: '/UserPlayedItems/', userData: '/UserItems/' }],
-	['10.8 (legacy /Users/{id} routes)', legacy, { played: '/Users/5a0b1c2d3e4f40718293a4b5c6d7e8f9/PlayedItems/', userData: '/Users/5a0b1c2d3e4f40718293a4b5c6d7e8f9/Items/' }],
+	['10.11 (query-style routes)', modern, { played: '/UserPlayedItems/' }],
+	['10.8 (legacy /Users/{id} routes)', legacy, { played: '/Users/5a0b1c2d3e4f40718293a4b5c6d7e8f9/PlayedItems/' }],
 ])('Jellyfin node on %s', (_label, server, paths) => {
 	const m1 = library.movies[0];
 
@@ -69,23 +69,50 @@ describe.each([
 		});
 	});
 
-	it('marks played with the watched date, unplayed, and sets a position on the right route', async () => {
+	it('marks played with the watched date and unplayed on the route the version documents', async () => {
 		const id = server.idOf(m1);
 		const played = await runOn(server, { resource: 'item', operation: 'markPlayed', itemId: id, watchedAt: '2025-01-02T03:04:05Z' });
 		expect(played[0].json).toMatchObject({ played: true, playedAt: '2025-01-02T03:04:05.000Z' });
-		await runOn(server, { resource: 'item', operation: 'setPosition', itemId: server.idOf(library.movies[1]), position: 600, positionUnit: 's' });
 		await runOn(server, { resource: 'item', operation: 'markUnplayed', itemId: id });
-		const movie2 = server.idOf(library.movies[1]);
 		expect(server.writes.map((w) => [w.action, w.method, w.path])).toEqual([
 			['played', 'POST', paths.played + id],
-			['position', 'POST', `${paths.userData}${movie2}/UserData`],
 			['unplayed', 'DELETE', paths.played + id],
 		]);
 		expect(server.writes[0].playedAt).toBe(Date.UTC(2025, 0, 2, 3, 4, 5));
-		expect(server.stateOf(users[0].id, library.movies[1]).positionMs).toBe(600_000);
 		expect(server.stateOf(users[0].id, m1).played).toBe(false);
 		// Bob's state is his own.
 		expect(server.stateOf(users[1].id, m1).played).toBe(false);
+	});
+});
+
+describe('Jellyfin resume positions by version', () => {
+	const m2 = library.movies[1];
+
+	it('10.9+: writes only the position through /UserItems/{id}/UserData, keeping favourite, rating and play count', async () => {
+		modern.seedState(users[0].id, m2, { isFavorite: true, rating: 8, playCount: 3, lastPlayedAt: Date.UTC(2024, 1, 1) });
+		await runOn(modern, { resource: 'item', operation: 'setPosition', itemId: modern.idOf(m2), position: 600, positionUnit: 's' });
+		expect(modern.writes.map((w) => [w.action, w.method, w.path])).toEqual([['position', 'POST', `/UserItems/${modern.idOf(m2)}/UserData`]]);
+		expect(modern.stateOf(users[0].id, m2)).toMatchObject({ positionMs: 600_000, isFavorite: true, rating: 8, playCount: 3, lastPlayedAt: Date.UTC(2024, 1, 1) });
+	});
+
+	it('10.8: Set Resume Position fails naming the version and the minimum, and writes nothing', async () => {
+		const failure = await runOn(legacy, { resource: 'item', operation: 'setPosition', itemId: legacy.idOf(m2), position: 600, positionUnit: 's' }).catch((e: Error) => e);
+		expect((failure as Error).message).toBe(
+			'Jellyfin 10.8.13 has no API to set a resume position (POST /UserItems/{itemId}/UserData came in 10.9); update the server to 10.9 or later',
+		);
+		expect(legacy.writes).toEqual([]);
+		expect(legacy.requests).toBeGreaterThan(0);
+	});
+
+	it('10.8: Apply Watch State skips a position with that reason and still marks plays', async () => {
+		const source = { backend: 'plex', type: 'movie', id: '1', title: m2.title, guids: { tmdb: m2.guids.tmdb }, played: false, positionMs: 1_200_000, durationMs: m2.durationMs, event: 'stop', tainted: true, updatedAt: '2026-02-03T04:05:06.000Z' };
+		const played = { ...source, guids: { tmdb: library.movies[2].guids.tmdb }, played: true, event: 'scrobble', tainted: false, positionMs: undefined };
+		const out = await runOn(legacy, { resource: 'item', operation: 'apply', applyOptions: {} }, [source, played]);
+		expect(out.map((i) => [i.json.action, i.json.reason])).toEqual([
+			['skipped', expect.stringContaining('Jellyfin 10.8.13 has no API to set a resume position')],
+			['marked-played', 'played on plex'],
+		]);
+		expect(legacy.writes.map((w) => w.action)).toEqual(['played']);
 	});
 });
 
@@ -107,7 +134,7 @@ describe('Jellyfin node users and auth', () => {
 		);
 	});
 
-	it('sends the MediaBrowser Authorization header (legacy X-Emby-Token is off on this server)', async () => {
+	it('says a refused credential is refused, without echoing it', async () => {
 		const failure = await runOn(modern, { resource: 'library', operation: 'getAll' }, undefined, 'dummy-not-a-key').catch((e: Error) => e);
 		expect((failure as Error).message).toBe('list libraries: the server refused the credential (HTTP 401); check the token');
 	});
@@ -153,5 +180,41 @@ describe('Jellyfin node: a 20k-item library', () => {
 		expect(out.filter((i) => i.json.played === true)).toHaveLength(1);
 		// version + views + 1 series page (500) + 40 item pages (20 000 / 500)
 		expect(server.requests).toBe(1 + 1 + 1 + 40);
+	});
+});
+
+describe('Changed Since finds new plays (the servers date-filter on metadata saves, not on user data)', () => {
+	it.each([
+		['Jellyfin 10.11', modern],
+		['Jellyfin 10.8', legacy],
+	])('%s: an item played after the date comes back, older plays and untouched items do not', async (_label, server) => {
+		const recent = library.movies[5];
+		const old = library.movies[6];
+		server.seedState(users[0].id, recent, { played: true, playCount: 1, lastPlayedAt: Date.UTC(2026, 5, 2), updatedAt: Date.UTC(2026, 5, 2) });
+		server.seedState(users[0].id, old, { played: true, playCount: 1, lastPlayedAt: Date.UTC(2024, 5, 2), updatedAt: Date.UTC(2024, 5, 2) });
+		const out = await runOn(server, { resource: 'library', operation: 'getWatchState', filters: { changedSince: '2026-06-01T00:00:00Z' }, requestOptions: { pageSize: 5 } });
+		expect(out.map((i) => i.json.id)).toEqual([server.idOf(recent)]);
+		// Sorted by last play, newest first: the read stops at the first older page.
+		expect(server.requests).toBeLessThanOrEqual(5);
+	});
+});
+
+describe('Paging is stable when the server order has ties', () => {
+	// 120 shows of 5 episodes: every "001 - 0001 - Episode 1" sort name appears 120 times.
+	const ties = seedLibrary({ movies: 0, shows: 120, seasonsPerShow: 1, episodesPerSeason: 5 });
+	const server = new JellyfinEmulator({ library: ties, users, apiKey: API_KEY, version: '10.11.11' });
+	beforeAll(async () => {
+		await server.start();
+	});
+	afterAll(async () => {
+		await server.stop();
+	});
+
+	it('every episode comes back exactly once when pages are read concurrently', async () => {
+		const out = await runOn(server, { resource: 'library', operation: 'getWatchState', filters: {}, requestOptions: { pageSize: 25, concurrency: 4 } });
+		const ids = out.map((i) => String(i.json.id));
+		expect(ids).toHaveLength(600);
+		expect(new Set(ids).size).toBe(600);
+		expect(new Set(ids)).toEqual(new Set(ties.episodes.map((e) => server.idOf(e))));
 	});
 });

@@ -122,7 +122,7 @@ describe('Plex node: reading', () => {
 		]);
 		expect(fromInput.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 		// One index for the whole run: 2 input items, one library read.
-		const listings = [...plex.requestsByRoute.entries()].filter(([k]) => k.includes('all')).reduce((a, [, n]) => a + n, 0);
+		const listings = [...plex.requestsByRoute.entries()].filter(([k]) => k.includes('(\\w+)\\/all')).reduce((a, [, n]) => a + n, 0);
 		expect(listings).toBe(3);
 	});
 });
@@ -242,7 +242,7 @@ describe('Plex node under faults', () => {
 	});
 
 	it('honours Retry-After on 429', async () => {
-		plex.addFault({ path: /^\/library\/sections$/, status: 429, retryAfter: 1, times: 1 });
+		plex.addFault({ path: /^\/library\/sections\/all$/, status: 429, retryAfter: 1, times: 1 });
 		const started = Date.now();
 		await run({ resource: 'library', operation: 'getAll' });
 		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -257,9 +257,9 @@ describe('Plex node under faults', () => {
 	});
 
 	it('times out a slow server', async () => {
-		plex.addFault({ path: /^\/library\/sections$/, delayMs: 2500, times: Infinity });
+		plex.addFault({ path: /^\/library\/sections\/all$/, delayMs: 2500, times: Infinity });
 		const failure = await run({ resource: 'library', operation: 'getAll', requestOptions: { retries: 0, timeout: 1 } }).catch((e: Error) => e);
-		expect((failure as Error).message).toMatch(/^GET \/library\/sections failed: /);
+		expect((failure as Error).message).toMatch(/^GET \/library\/sections\/all failed: /);
 	});
 
 	it('stops a listing that fails midway instead of returning part of the library', async () => {

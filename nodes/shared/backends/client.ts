@@ -58,6 +58,8 @@ export interface MediaClient {
 	markPlayed(item: WatchItem, playedAt?: string): Promise<void>;
 	markUnplayed(item: WatchItem): Promise<void>;
 	setPosition(item: WatchItem, positionMs: number): Promise<void>;
+	/** Why this server cannot take a resume position (its version has no endpoint), or undefined. */
+	positionsUnsupported(): Promise<string | undefined>;
 	listLibraries(): Promise<LibraryInfo[]>;
 	listUsers(): Promise<UserInfo[]>;
 	listWatchState(query: WatchStateQuery): Promise<WatchItem[]>;

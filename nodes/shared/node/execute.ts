@@ -11,7 +11,7 @@ import {
 	type INodeExecutionData,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
-import { decideApply, type ApplyOptions, type Source } from '../apply';
+import { decideApply, type ApplyDecision, type ApplyOptions, type Source } from '../apply';
 import type { PlannedWrite } from '../plan';
 import { POSITION_TOLERANCE_MS } from '../rules';
 import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
@@ -104,7 +104,7 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	for (const match of matches) {
 		// Decide on fresh state: the match may come from an index read earlier in this run.
 		const target = await client.getItem(match.id);
-		const decision = decideApply(source, target, rules);
+		const decision = await withinServerAbilities(client, decideApply(source, target, rules));
 		if (!dryRun) {
 			if (decision.step === 'mark-played') await client.markPlayed(target, decision.playedAt);
 			if (decision.step === 'mark-unplayed') await client.markUnplayed(target);
@@ -120,6 +120,13 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 		});
 	}
 	return results;
+}
+
+/** A position write on a server version that cannot take one is skipped, with the reason. */
+async function withinServerAbilities(client: MediaClient, decision: ApplyDecision): Promise<ApplyDecision> {
+	if (decision.step !== 'set-position') return decision;
+	const unsupported = await client.positionsUnsupported();
+	return unsupported ? { step: 'skip', reason: unsupported } : decision;
 }
 
 /**
@@ -142,8 +149,10 @@ async function applyPlannedWrite(ctx: IExecuteFunctions, client: MediaClient, i:
 		else if (Date.parse(target.updatedAt) > Date.parse(write.target.updatedAt)) reason = 'target changed after it was listed';
 		else action = 'marked-unplayed';
 	} else if (write.op === 'set-position' && write.positionMs !== undefined) {
+		const unsupported = await client.positionsUnsupported();
 		if (target.played === true) reason = 'target is played now';
 		else if (Math.abs((target.positionMs ?? 0) - write.positionMs) < POSITION_TOLERANCE_MS) reason = 'position already in step';
+		else if (unsupported) reason = unsupported;
 		else action = 'progress';
 	} else {
 		throw new NodeOperationError(ctx.getNode(), `Unknown planned write "${String(write.op)}"`, { itemIndex: i });

@@ -1,42 +1,53 @@
 /**
  * Jellyfin and Emby clients. They share the MediaBrowser API; what differs is kept in the two
- * subclasses: route generation (Jellyfin 10.9+ query-style routes vs `/Users/{userId}/…`),
- * the lookup by external id (Emby `AnyProviderIdEquals`, Jellyfin an id index), listing users.
+ * subclasses: the routes each version documents (Jellyfin 10.9+ query-style, 10.8 and Emby
+ * `/Users/{userId}/…`), how a resume position is written (Jellyfin applies the fields sent,
+ * Emby replaces the whole user-data record), the date format of a play, the lookup by external
+ * id (Emby `AnyProviderIdEquals`, Jellyfin an id index) and listing users.
  */
 import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
 import { guidsFromProviderIds, isPlainObject } from '../../guids';
-import { IdIndex } from '../../idindex';
+import { IdIndex, LOOKUP_ORDER } from '../../idindex';
 import { GUID_KEYS, type Guids, type WatchItem } from '../../model';
-import { msToTicks, toCompactUtc, toText } from '../../units';
+import { msToTicks, parseTime, toCompactUtc, toText } from '../../units';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
 import { mediaBrowserItemToWatchItem } from './item';
 
 const ITEM_FIELDS = 'ProviderIds,DateCreated';
 
-/** A route of either generation: the modern path with `userId` in the query, or the legacy path. */
+/**
+ * Every paged read asks for one order that does not depend on the page: without SortBy a
+ * server orders by SortName (Jellyfin 10.11+), which ties for every "S01E01 Pilot" across shows,
+ * or not at all, and tied rows may land on two pages or none. DateCreated (ticks) then SortName
+ * is as good as unique; what is left is caught by checking the ids (readItems).
+ */
+const STABLE_ORDER = { SortBy: 'DateCreated,SortName', SortOrder: 'Ascending' };
+
+/** The routes of a server version; `userData` is absent where the version has no such endpoint. */
 interface Routes {
 	items: string;
 	item(id: string): string;
 	played(id: string): string;
-	userData(id: string): string;
+	userData?: (id: string) => string;
 	views: string;
 	/** Whether user-scoped calls need `userId` in the query. */
 	userInQuery: boolean;
 }
 
-function legacyRoutes(userId: string): Routes {
+function userRoutes(userId: string, withUserData: boolean): Routes {
 	const u = `/Users/${encodeURIComponent(userId)}`;
 	return {
 		items: `${u}/Items`,
 		item: (id) => `${u}/Items/${encodeURIComponent(id)}`,
 		played: (id) => `${u}/PlayedItems/${encodeURIComponent(id)}`,
-		userData: (id) => `${u}/Items/${encodeURIComponent(id)}/UserData`,
+		userData: withUserData ? (id) => `${u}/Items/${encodeURIComponent(id)}/UserData` : undefined,
 		views: `${u}/Views`,
 		userInQuery: false,
 	};
 }
 
-const MODERN_ROUTES: Routes = {
+/** Jellyfin 10.9+: the routes its spec documents (the `/Users/{id}/…` ones are hidden there). */
+const QUERY_ROUTES: Routes = {
 	items: '/Items',
 	item: (id) => `/Items/${encodeURIComponent(id)}`,
 	played: (id) => `/UserPlayedItems/${encodeURIComponent(id)}`,
@@ -57,8 +68,16 @@ abstract class MediaBrowserClient implements MediaClient {
 	protected abstract chooseRoutes(userId: string): Promise<Routes>;
 	/** The user whose state is used when the node does not name one. */
 	protected abstract defaultUser(): Promise<string>;
+	/** `datePlayed` as this server's spec wants it. */
+	protected abstract datePlayed(playedAt: string): string;
+	/** Extra query of the libraries call (Emby's spec requires IncludeExternalContent). */
+	protected viewsQuery(): Record<string, QueryValue> {
+		return {};
+	}
 	abstract listUsers(): Promise<UserInfo[]>;
 	abstract findItems(query: FindQuery): Promise<WatchItem[]>;
+	abstract setPosition(item: WatchItem, positionMs: number): Promise<void>;
+	abstract positionsUnsupported(): Promise<string | undefined>;
 
 	protected async call(what: string, request: HttpRequest): Promise<unknown> {
 		this.requests++;
@@ -82,7 +101,7 @@ abstract class MediaBrowserClient implements MediaClient {
 	}
 
 	async listLibraries(): Promise<LibraryInfo[]> {
-		const { routes, query } = await this.scoped();
+		const { routes, query } = await this.scoped(this.viewsQuery());
 		const body = await this.call('list libraries', { method: 'GET', path: routes.views, query });
 		const items = isPlainObject(body) && Array.isArray(body.Items) ? body.Items : [];
 		return items.filter(isPlainObject).map((v) => ({
@@ -93,22 +112,57 @@ abstract class MediaBrowserClient implements MediaClient {
 		}));
 	}
 
-	/** Pages through an Items query: the first page gives the total, the rest run concurrently. */
+	private async itemsPage(what: string, query: Record<string, QueryValue>): Promise<{ items: unknown[]; total: number }> {
+		const { routes } = await this.scoped();
+		const body = await this.call(what, { method: 'GET', path: routes.items, query });
+		if (!isPlainObject(body) || !Array.isArray(body.Items)) throw new BackendError(`${what}: the server did not answer with an item list`);
+		return { items: body.Items as unknown[], total: Number(body.TotalRecordCount ?? body.Items.length) };
+	}
+
+	/**
+	 * Pages through an Items query in one stable order: the first page gives the total, the rest
+	 * run concurrently. Every id must come back exactly once; if not (the library changed, or the
+	 * server's order still had ties), the list is read again in one request, and a listing that
+	 * is still short is an error, never a partial result.
+	 */
 	protected async readItems(what: string, extra: Record<string, QueryValue>): Promise<unknown[]> {
-		const { routes, query } = await this.scoped({ Recursive: true, EnableTotalRecordCount: true, ...extra });
+		const { query } = await this.scoped({ Recursive: true, ...STABLE_ORDER, ...extra });
 		const size = this.options.pageSize;
-		const page = async (start: number) => {
-			const body = await this.call(what, { method: 'GET', path: routes.items, query: { ...query, StartIndex: start, Limit: size } });
-			if (!isPlainObject(body) || !Array.isArray(body.Items)) throw new BackendError(`${what}: the server did not answer with an item list`);
-			return { items: body.Items as unknown[], total: Number(body.TotalRecordCount ?? body.Items.length) };
-		};
-		const first = await page(0);
+		const first = await this.itemsPage(what, { ...query, StartIndex: 0, Limit: size });
 		const starts: number[] = [];
 		for (let start = size; start < first.total; start += size) starts.push(start);
-		const rest = await mapLimit(starts, this.options.concurrency, async (start) => (await page(start)).items);
+		const rest = await mapLimit(starts, this.options.concurrency, async (start) => (await this.itemsPage(what, { ...query, StartIndex: start, Limit: size })).items);
 		const rows = [...first.items, ...rest.flat()];
-		if (rows.length < first.total) throw new BackendError(`${what}: got ${rows.length} of ${first.total} items; the listing changed or was cut short`);
-		return rows;
+		if (distinctIds(rows) === first.total && rows.length === first.total) return rows;
+		const whole = await this.itemsPage(what, { ...query, StartIndex: 0 });
+		if (distinctIds(whole.items) === whole.total && whole.items.length === whole.total) return whole.items;
+		throw new BackendError(`${what}: got ${distinctIds(whole.items)} distinct of ${whole.total} items; the listing changed or was cut short`);
+	}
+
+	/**
+	 * Items whose last play is at or after `since`, newest first, read page by page until the
+	 * plays are older. Both servers' MinDateLastSaved(ForUser) filter on when the item's metadata
+	 * was saved, which a play never moves, so it cannot find new plays.
+	 */
+	protected async readPlayedSince(what: string, extra: Record<string, QueryValue>, since: string): Promise<unknown[]> {
+		const { query } = await this.scoped({ Recursive: true, SortBy: 'DatePlayed,DateCreated,SortName', SortOrder: 'Descending', ...extra });
+		const rows: unknown[] = [];
+		const seen = new Set<string>();
+		for (let start = 0; ; start += this.options.pageSize) {
+			const page = await this.itemsPage(what, { ...query, StartIndex: start, Limit: this.options.pageSize });
+			let older = false;
+			for (const row of page.items) {
+				const played = isPlainObject(row) && isPlainObject(row.UserData) ? parseTime(row.UserData.LastPlayedDate) : undefined;
+				if (!played || played < since) {
+					older = true;
+					continue;
+				}
+				const id = isPlainObject(row) ? String(row.Id) : '';
+				if (!seen.has(id)) rows.push(row);
+				seen.add(id);
+			}
+			if (older || page.items.length < this.options.pageSize || start + page.items.length >= page.total) return rows;
+		}
 	}
 
 	protected async seriesGuids(parentId?: string): Promise<Map<string, Guids>> {
@@ -135,7 +189,6 @@ abstract class MediaBrowserClient implements MediaClient {
 		const filters: Record<string, QueryValue> = {};
 		if (query.only === 'played') filters.IsPlayed = true;
 		if (query.only === 'inProgress') filters.Filters = 'IsResumable';
-		if (query.changedSince) filters.MinDateLastSavedForUser = query.changedSince;
 		const items: WatchItem[] = [];
 		const all = !query.libraries || query.libraries.length === 0;
 		for (const library of all ? [undefined] : libraries) {
@@ -143,19 +196,24 @@ abstract class MediaBrowserClient implements MediaClient {
 			const wantsShows = !library || library.type === 'show';
 			const seriesGuids = wantsShows ? await this.seriesGuids(parent) : undefined;
 			const types = !library ? 'Movie,Episode' : library.type === 'movie' ? 'Movie' : 'Episode';
-			const rows = await this.readItems('list items', { IncludeItemTypes: types, Fields: ITEM_FIELDS, EnableUserData: true, ParentId: parent, ...filters });
+			const itemQuery = { IncludeItemTypes: types, Fields: ITEM_FIELDS, EnableUserData: true, ParentId: parent, ...filters };
+			const rows = query.changedSince ? await this.readPlayedSince('list items', itemQuery, query.changedSince) : await this.readItems('list items', itemQuery);
 			items.push(...this.toItems(rows, seriesGuids, userId).filter((i) => keepForQuery(i, query)));
 		}
 		return items;
 	}
 
-	async getItem(id: string): Promise<WatchItem> {
+	protected async readDto(id: string): Promise<unknown> {
 		const { routes, query } = await this.scoped();
+		return await this.call(`read item ${id}`, { method: 'GET', path: routes.item(id), query });
+	}
+
+	async getItem(id: string): Promise<WatchItem> {
 		const userId = await this.userId();
-		const dto = await this.call(`read item ${id}`, { method: 'GET', path: routes.item(id), query });
+		const dto = await this.readDto(id);
 		let seriesGuids: Map<string, Guids> | undefined;
 		if (isPlainObject(dto) && dto.Type === 'Episode' && toText(dto.SeriesId)) {
-			const series = await this.call(`read series ${String(dto.SeriesId)}`, { method: 'GET', path: routes.item(String(dto.SeriesId)), query });
+			const series = await this.readDto(String(dto.SeriesId));
 			if (isPlainObject(series)) seriesGuids = new Map([[String(dto.SeriesId), guidsFromProviderIds(series.ProviderIds)]]);
 		}
 		const item = mediaBrowserItemToWatchItem(dto, { backend: this.backend, userId, seriesGuids, userDataRequested: true, fallbackTime: new Date().toISOString() });
@@ -170,7 +228,7 @@ abstract class MediaBrowserClient implements MediaClient {
 	}
 
 	async markPlayed(item: WatchItem, playedAt?: string): Promise<void> {
-		const { routes, query } = await this.scoped(playedAt ? { datePlayed: toCompactUtc(playedAt) } : {});
+		const { routes, query } = await this.scoped(playedAt ? { datePlayed: this.datePlayed(playedAt) } : {});
 		await this.call(`mark ${item.id} played`, { method: 'POST', path: routes.played(item.id), query });
 	}
 
@@ -179,27 +237,32 @@ abstract class MediaBrowserClient implements MediaClient {
 		await this.call(`mark ${item.id} unplayed`, { method: 'DELETE', path: routes.played(item.id), query });
 	}
 
-	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
+	protected async postUserData(item: WatchItem, body: Record<string, unknown>): Promise<void> {
 		const { routes, query } = await this.scoped();
-		await this.call(`set position of ${item.id}`, {
-			method: 'POST',
-			path: routes.userData(item.id),
-			query,
-			body: { PlaybackPositionTicks: msToTicks(positionMs) },
-		});
+		if (!routes.userData) throw new BackendError((await this.positionsUnsupported()) ?? `set position of ${item.id}: this server has no user-data endpoint`);
+		await this.call(`set position of ${item.id}`, { method: 'POST', path: routes.userData(item.id), query, body });
 	}
+}
+
+/** How many different ids a page list holds (a stable read has exactly the total). */
+function distinctIds(rows: unknown[]): number {
+	return new Set(rows.map((r) => (isPlainObject(r) ? String(r.Id) : ''))).size;
 }
 
 export class JellyfinClient extends MediaBrowserClient {
 	readonly backend = 'jellyfin' as const;
+	private version?: string;
 
-	/** 10.9 moved user-scoped routes to query style; older servers only have the legacy ones. */
+	/** 10.9 moved user-scoped routes to query style; 10.8 only has `/Users/{id}/…` (and no UserData). */
 	protected async chooseRoutes(userId: string): Promise<Routes> {
 		const info = await this.call('read server version', { method: 'GET', path: '/System/Info/Public' });
-		const version = isPlainObject(info) ? String(info.Version ?? '') : '';
-		const [major, minor] = version.split('.').map(Number);
-		const modern = major > 10 || (major === 10 && minor >= 9);
-		return modern ? MODERN_ROUTES : legacyRoutes(userId);
+		this.version = isPlainObject(info) ? String(info.Version ?? '') : '';
+		return supportsQueryRoutes(this.version) ? QUERY_ROUTES : userRoutes(userId, false);
+	}
+
+	/** The spec's date-time (the server also reads yyyyMMddHHmmss, but that is not documented). */
+	protected datePlayed(playedAt: string): string {
+		return playedAt;
 	}
 
 	/** A user token knows its user; an API key does not and needs the node's User. */
@@ -211,6 +274,16 @@ export class JellyfinClient extends MediaBrowserClient {
 		});
 		if (isPlainObject(me) && toText(me.Id)) return String(me.Id);
 		throw new BackendError('this credential is an API key: choose the User whose watch state to use');
+	}
+
+	async positionsUnsupported(): Promise<string | undefined> {
+		const routes = await this.routes();
+		return routes.userData ? undefined : `Jellyfin ${this.version || 'before 10.9'} has no API to set a resume position (POST /UserItems/{itemId}/UserData came in 10.9); update the server to 10.9 or later`;
+	}
+
+	/** Jellyfin applies only the fields sent (UserDataManager.SaveUserData): favourites, ratings and play counts stay. */
+	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
+		await this.postUserData(item, { PlaybackPositionTicks: msToTicks(positionMs) });
 	}
 
 	async listUsers(): Promise<UserInfo[]> {
@@ -229,15 +302,52 @@ export class JellyfinClient extends MediaBrowserClient {
 	}
 }
 
+function supportsQueryRoutes(version: string): boolean {
+	const [major, minor] = version.split('.').map(Number);
+	return major > 10 || (major === 10 && minor >= 9);
+}
+
+/** Emby's user-data fields a POST must carry back, or Emby resets them (it replaces the record). */
+const EMBY_USER_DATA = ['Rating', 'PlayCount', 'IsFavorite', 'LastPlayedDate', 'Played', 'PlaybackPositionTicks'] as const;
+/** Emby's provider names, as it stores them ("Imdb=tt…|Tmdb=…"). */
+const EMBY_PROVIDER: Partial<Record<keyof Guids, string>> = { imdb: 'Imdb', tmdb: 'Tmdb', tvdb: 'Tvdb' };
+
 export class EmbyClient extends MediaBrowserClient {
 	readonly backend = 'emby' as const;
 
 	protected async chooseRoutes(userId: string): Promise<Routes> {
-		return legacyRoutes(userId);
+		return userRoutes(userId, true);
+	}
+
+	/** Emby's spec: "Format = yyyyMMddHHmmss". */
+	protected datePlayed(playedAt: string): string {
+		return toCompactUtc(playedAt);
+	}
+
+	protected viewsQuery(): Record<string, QueryValue> {
+		return { IncludeExternalContent: false };
 	}
 
 	protected async defaultUser(): Promise<string> {
 		throw new BackendError('Emby API keys have no user: choose the User whose watch state to use');
+	}
+
+	async positionsUnsupported(): Promise<string | undefined> {
+		return undefined;
+	}
+
+	/**
+	 * Emby's POST takes a whole UserItemDataDto and replaces the record, so a body with only the
+	 * position would clear the favourite, the rating, the play count and the played flag. The
+	 * current user data is read and sent back whole with only the position changed.
+	 */
+	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
+		const dto = await this.readDto(item.id);
+		const current = isPlainObject(dto) && isPlainObject(dto.UserData) ? dto.UserData : {};
+		const body: Record<string, unknown> = { Played: false, IsFavorite: false };
+		for (const field of EMBY_USER_DATA) if (current[field] !== undefined) body[field] = current[field];
+		body.PlaybackPositionTicks = msToTicks(positionMs);
+		await this.postUserData(item, body);
 	}
 
 	async listUsers(): Promise<UserInfo[]> {
@@ -252,51 +362,60 @@ export class EmbyClient extends MediaBrowserClient {
 	}
 
 	/**
-	 * `AnyProviderIdEquals` finds items by any of their ids in one request. The answer is checked
-	 * again here: a server that ignored the filter must not make us write to unrelated items.
+	 * One `AnyProviderIdEquals` request per id, in lookup order, until one finds the item: Emby
+	 * filters on the first `prov.id` pair only, as a substring of its stored ids (the inherited
+	 * MediaBrowser query code), so a list of pairs can miss an item known by a later id, and a
+	 * short id can find unrelated items. Every answer is checked here: only items that share an
+	 * id exactly are returned. Episodes without a hit are then looked up through their series.
 	 */
 	async findItems(query: FindQuery): Promise<WatchItem[]> {
 		const userId = await this.userId();
-		const direct = providerFilter(query.guids);
-		if (direct) {
-			const rows = await this.readItems('find item', {
-				AnyProviderIdEquals: direct,
-				IncludeItemTypes: query.type === 'movie' ? 'Movie' : 'Episode',
-				Fields: ITEM_FIELDS,
-				EnableUserData: true,
-			});
+		const type = query.type === 'movie' ? 'Movie' : 'Episode';
+		for (const provider of LOOKUP_ORDER) {
+			const pair = providerPair(provider, query.guids[provider]);
+			if (!pair) continue;
+			const rows = await this.readItems('find item', { AnyProviderIdEquals: pair, IncludeItemTypes: type, Fields: ITEM_FIELDS, EnableUserData: true });
 			const seriesGuids = query.type === 'episode' ? await this.seriesOf(rows) : undefined;
 			const hits = this.toItems(rows, seriesGuids, userId).filter((i) => sharesId(i.guids, query.guids));
 			if (hits.length > 0) return hits;
 		}
-		const showFilter = query.type === 'episode' && query.season !== undefined && query.episode !== undefined ? providerFilter(query.show?.guids ?? {}) : undefined;
-		if (!showFilter) return [];
-		const series = await this.readItems('find series', { AnyProviderIdEquals: showFilter, IncludeItemTypes: 'Series', Fields: 'ProviderIds' });
-		const hits: WatchItem[] = [];
-		for (const s of series) {
-			if (!isPlainObject(s) || !sharesId(guidsFromProviderIds(s.ProviderIds), query.show!.guids)) continue;
-			const seriesGuids = new Map([[String(s.Id), guidsFromProviderIds(s.ProviderIds)]]);
-			const episodes = await this.readItems('list episodes', { ParentId: String(s.Id), IncludeItemTypes: 'Episode', Fields: ITEM_FIELDS, EnableUserData: true });
-			hits.push(...this.toItems(episodes, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode));
+		if (query.type !== 'episode' || query.season === undefined || query.episode === undefined || !query.show) return [];
+		for (const provider of LOOKUP_ORDER) {
+			const pair = providerPair(provider, query.show.guids[provider]);
+			if (!pair) continue;
+			const series = (await this.readItems('find series', { AnyProviderIdEquals: pair, IncludeItemTypes: 'Series', Fields: 'ProviderIds' })).filter(
+				(s) => isPlainObject(s) && sharesId(guidsFromProviderIds(s.ProviderIds), query.show!.guids),
+			) as Array<Record<string, unknown>>;
+			const hits: WatchItem[] = [];
+			for (const s of series) {
+				const episodes = await this.call('list episodes', {
+					method: 'GET',
+					path: `/Shows/${encodeURIComponent(String(s.Id))}/Episodes`,
+					query: { UserId: userId, Season: query.season, Fields: ITEM_FIELDS },
+				});
+				const rows = isPlainObject(episodes) && Array.isArray(episodes.Items) ? episodes.Items : [];
+				const seriesGuids = new Map([[String(s.Id), guidsFromProviderIds(s.ProviderIds)]]);
+				hits.push(...this.toItems(rows, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode));
+			}
+			if (hits.length > 0) return hits;
 		}
-		return hits;
+		return [];
 	}
 
 	private async seriesOf(rows: unknown[]): Promise<Map<string, Guids>> {
 		const map = new Map<string, Guids>();
-		const { routes, query } = await this.scoped();
 		const ids = [...new Set(rows.filter(isPlainObject).map((r) => toText(r.SeriesId)).filter((id): id is string => !!id))];
 		await mapLimit(ids, this.options.concurrency, async (id) => {
-			const s = await this.call(`read series ${id}`, { method: 'GET', path: routes.item(id), query });
+			const s = await this.readDto(id);
 			if (isPlainObject(s)) map.set(id, guidsFromProviderIds(s.ProviderIds));
 		});
 		return map;
 	}
 }
 
-function providerFilter(guids: Guids): string | undefined {
-	const pairs = GUID_KEYS.filter((k) => guids[k]).map((k) => `${k}.${guids[k]}`);
-	return pairs.length > 0 ? pairs.join(',') : undefined;
+function providerPair(provider: keyof Guids, id: string | undefined): string | undefined {
+	const name = EMBY_PROVIDER[provider];
+	return name && id ? `${name}.${id}` : undefined;
 }
 
 function sharesId(a: Guids, b: Guids): boolean {

@@ -23,9 +23,14 @@ export class PlexClient implements MediaClient {
 
 	constructor(private readonly options: ClientOptions) {}
 
+	/**
+	 * Every call identifies the client: the spec requires X-Plex-Client-Identifier on each
+	 * operation (PMS ignores timeline reports without it).
+	 */
 	private async call(what: string, request: HttpRequest): Promise<unknown> {
 		this.requests++;
-		return await requestJson(this.options.send, this.options.retry, what, request);
+		const headers = { 'X-Plex-Client-Identifier': this.options.clientIdentifier ?? 'n8n-nodes-watchstate', 'X-Plex-Product': 'n8n-nodes-watchstate', ...request.headers };
+		return await requestJson(this.options.send, this.options.retry, what, { ...request, headers });
 	}
 
 	private async container(what: string, path: string, query: Record<string, QueryValue> = {}): Promise<Record<string, unknown>> {
@@ -41,8 +46,12 @@ export class PlexClient implements MediaClient {
 		return this.serverId;
 	}
 
+	/** `/library/sections/all` as the spec documents it; servers older than it answer `/library/sections`. */
 	async listLibraries(): Promise<LibraryInfo[]> {
-		const c = await this.container('list libraries', '/library/sections');
+		const c = await this.container('list libraries', '/library/sections/all').catch(async (error: unknown) => {
+			if (error instanceof BackendError && error.status === 404) return await this.container('list libraries', '/library/sections');
+			throw error;
+		});
 		const dirs = Array.isArray(c.Directory) ? c.Directory : [];
 		return dirs.filter(isPlainObject).map((d) => ({ id: String(d.key), title: String(d.title ?? ''), type: String(d.type ?? ''), backend: 'plex' as const }));
 	}
@@ -101,13 +110,14 @@ export class PlexClient implements MediaClient {
 		return items;
 	}
 
+	/** The metadata endpoint sends Guid by default (its spec has no includeGuids). */
 	async getItem(id: string): Promise<WatchItem> {
-		const c = await this.container(`read item ${id}`, `/library/metadata/${encodeURIComponent(id)}`, { includeGuids: 1 });
+		const c = await this.container(`read item ${id}`, `/library/metadata/${encodeURIComponent(id)}`);
 		const meta = Array.isArray(c.Metadata) ? c.Metadata[0] : undefined;
 		let showGuids: Map<string, Guids> | undefined;
 		if (isPlainObject(meta) && meta.type === 'episode' && toText(meta.grandparentRatingKey)) {
 			const showId = String(meta.grandparentRatingKey);
-			const show = await this.container(`read show ${showId}`, `/library/metadata/${encodeURIComponent(showId)}`, { includeGuids: 1 });
+			const show = await this.container(`read show ${showId}`, `/library/metadata/${encodeURIComponent(showId)}`);
 			const row = Array.isArray(show.Metadata) ? show.Metadata[0] : undefined;
 			if (isPlainObject(row)) showGuids = new Map([[showId, guidsFromPlex(row.Guid, row.guid).guids]]);
 		}
@@ -130,9 +140,13 @@ export class PlexClient implements MediaClient {
 		await this.call(`mark ${item.id} unplayed`, { method: 'PUT', path: '/:/unscrobble', query: { key: item.id, identifier: LIBRARY } });
 	}
 
+	async positionsUnsupported(): Promise<string | undefined> {
+		return undefined;
+	}
+
 	/**
 	 * Through /:/timeline (works for the token's own user, unlike /:/progress for others); PMS
-	 * ignores it without a client identifier and a duration, so both are always sent.
+	 * ignores it without a client identifier (sent on every call) and a duration.
 	 */
 	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
 		const durationMs = item.durationMs ?? (await this.getItem(item.id)).durationMs;
@@ -140,11 +154,9 @@ export class PlexClient implements MediaClient {
 		await this.call(`set position of ${item.id}`, {
 			method: 'POST',
 			path: '/:/timeline',
-			headers: { 'X-Plex-Client-Identifier': this.options.clientIdentifier ?? 'n8n-nodes-watchstate' },
 			query: {
 				ratingKey: item.id,
 				key: `/library/metadata/${item.id}`,
-				identifier: LIBRARY,
 				state: 'stopped',
 				time: Math.round(positionMs),
 				duration: durationMs,

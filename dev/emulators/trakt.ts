@@ -177,24 +177,28 @@ export class TraktEmulator extends EmulatedServer {
 		return item.kind === 'movie' ? { type: 'movie', movie: this.movieJson(item) } : { type: 'episode', episode: this.episodeJson(item), show: this.showJson(item.show) };
 	}
 
-	/** Finds what a request body names: movie ids, episode ids, or show ids + season + number. */
+	/**
+	 * Finds what a request body names: movie ids, episode ids, or show ids + season + number. An
+	 * episode is identified by its Trakt or TVDB id only (trakt/trakt-api idsRequestSchema.ts,
+	 * episodeIdsRequestSchema: trakt | tvdb); its IMDb or TMDb id finds nothing.
+	 */
 	resolve(body: Record<string, unknown>): SeedMovie | SeedEpisode | undefined {
 		const lib = this.options.library;
-		const matches = (ids: unknown, guids: Guids, trakt: number) => {
+		const matches = (ids: unknown, guids: Guids, trakt: number, providers: ReadonlyArray<'imdb' | 'tmdb' | 'tvdb'>) => {
 			if (!ids || typeof ids !== 'object') return false;
 			const i = ids as Record<string, unknown>;
-			return i.trakt === trakt || (['imdb', 'tmdb', 'tvdb'] as const).some((k) => i[k] !== undefined && String(i[k]) === guids[k]);
+			return i.trakt === trakt || providers.some((k) => i[k] !== undefined && String(i[k]) === guids[k]);
 		};
-		if (body.movie) return lib.movies.find((m) => matches((body.movie as Record<string, unknown>).ids, m.guids, traktId.movie(m)));
+		if (body.movie) return lib.movies.find((m) => matches((body.movie as Record<string, unknown>).ids, m.guids, traktId.movie(m), ['imdb', 'tmdb']));
 		const ep = body.episode as Record<string, unknown> | undefined;
 		if (!ep) return undefined;
 		if (ep.ids) {
-			const hit = lib.episodes.find((e) => matches(ep.ids, e.guids, traktId.episode(e)));
+			const hit = lib.episodes.find((e) => matches(ep.ids, e.guids, traktId.episode(e), ['tvdb']));
 			if (hit) return hit;
 		}
 		const show = body.show as Record<string, unknown> | undefined;
 		if (show && ep.season !== undefined && ep.number !== undefined) {
-			const s = lib.shows.find((x) => matches(show.ids, x.guids, traktId.show(x)));
+			const s = lib.shows.find((x) => matches(show.ids, x.guids, traktId.show(x), ['imdb', 'tmdb', 'tvdb']));
 			return s ? lib.episodes.find((e) => e.show === s && e.season === Number(ep.season) && e.episode === Number(ep.number)) : undefined;
 		}
 		return undefined;

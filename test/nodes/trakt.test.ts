@@ -92,6 +92,15 @@ describe('Trakt node: scrobbling', () => {
 		expect(trakt.history.map((h) => h.item.n)).toEqual([e.n]);
 	});
 
+	it('scrobbles an episode known only by IMDb / TMDb ids (which Trakt does not take) by show + season + number', async () => {
+		const e = library.episodes.find((x) => x.guids.imdb)!;
+		const out = await scrobble([
+			{ backend: 'plex', type: 'episode', id: '9', title: e.title, guids: { imdb: e.guids.imdb }, show: { title: e.show.title, guids: e.show.guids }, season: e.season, episode: e.episode, played: true, durationMs: 3_000_000, updatedAt: '2026-01-01T00:00:00.000Z', event: 'scrobble', tainted: false },
+		]);
+		expect(out[0].json.action).toBe('stop');
+		expect(trakt.history.map((h) => h.item.n)).toEqual([e.n]);
+	});
+
 	it('debounces pauses of the same item', async () => {
 		const out = await scrobble([movieEvent(4, { event: 'pause', positionMs: 600_000 }), movieEvent(4, { event: 'pause', positionMs: 610_000 })]);
 		expect(out.map((i) => i.json.action)).toEqual(['pause', 'duplicate']);

@@ -53,6 +53,13 @@ describe('traktRef', () => {
 		expect(traktRef({ type: 'movie', title: 'x', guids: { tvdb: '1' } })).toBeUndefined();
 	});
 
+	it('never sends an episode by IMDb or TMDb id (Trakt takes trakt or tvdb ids only): show + numbers instead', () => {
+		const episode = { type: 'episode' as const, title: 'Pilot', guids: { imdb: 'tt0959621', tmdb: '62085' }, show: { title: 'Breaking Bad', guids: { tvdb: '81189', imdb: 'tt0903747' } }, season: 1, episode: 1 };
+		expect(traktRef(episode)).toEqual({ show: { title: 'Breaking Bad', ids: { tvdb: 81189, imdb: 'tt0903747' } }, episode: { season: 1, number: 1 } });
+		expect(traktRef({ ...episode, guids: { imdb: 'tt0959621', tvdb: '349232' } })).toEqual({ episode: { ids: { tvdb: 349232 } } });
+		expect(traktRef({ ...episode, show: undefined })).toBeUndefined();
+	});
+
 	it('groups history entries the way /sync/history takes them', () => {
 		expect(
 			historyBody([

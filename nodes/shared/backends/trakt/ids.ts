@@ -1,6 +1,8 @@
 /**
- * How Trakt identifies a WatchItem: movies by their ids; episodes by their own ids, or by the
- * show's ids plus season and number (Tautulli only knows the show's ids for an episode).
+ * How Trakt identifies a WatchItem: movies by their IMDb / TMDb ids; episodes by their own TVDB
+ * id (Trakt takes only `trakt` or `tvdb` ids for an episode: trakt/trakt-api
+ * idsRequestSchema.ts), otherwise by the show's ids plus season and number (as Tautulli sends
+ * episodes, and as an episode known only by IMDb / TMDb ids must be sent).
  */
 import type { Guids, WatchItem } from '../../model';
 
@@ -23,7 +25,7 @@ export function traktRef(item: Pick<WatchItem, 'type' | 'title' | 'year' | 'guid
 		const movieIds = ids(item.guids, ['imdb', 'tmdb']);
 		return movieIds ? { movie: { title: item.title || undefined, year: item.year, ids: movieIds } } : undefined;
 	}
-	const episodeIds = ids(item.guids, ['tvdb', 'imdb', 'tmdb']);
+	const episodeIds = ids(item.guids, ['tvdb']);
 	if (episodeIds) return { episode: { ids: episodeIds } };
 	const showIds = ids(item.show?.guids, ['tvdb', 'tmdb', 'imdb']);
 	if (showIds && item.season !== undefined && item.episode !== undefined) {

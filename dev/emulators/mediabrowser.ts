@@ -393,6 +393,15 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return { status: 200, body: this.userData(item, user) ?? {} };
 	}
 
+	/** Favourite on / off: only IsFavorite changes (UserLibraryController.MarkFavoriteItem). */
+	protected markFavorite(user: EmulatedUser, id: string, favorite: boolean): Reply {
+		const item = this.items.get(id);
+		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		const prev = this.state.get(user.id, id) ?? emptyState();
+		this.state.set(user.id, id, { ...prev, isFavorite: favorite, updatedAt: Date.now() });
+		return { status: 200, body: this.userData(item, user) };
+	}
+
 	protected readUserData(user: EmulatedUser, id: string): Reply {
 		const item = this.items.get(id);
 		if (!item) return { status: 404, body: { message: 'Item not found' } };
@@ -493,6 +502,8 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
 			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/FavoriteItems\/(\w+)$/i, handler: this.withUser(true, (_ctx, u, id) => this.markFavorite(u, id, true)) },
+			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/FavoriteItems\/(\w+)$/i, handler: this.withUser(true, (_ctx, u, id) => this.markFavorite(u, id, false)) },
 		];
 	}
 }
@@ -579,6 +590,8 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 			{ method: 'GET', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (_ctx, u, id) => this.readUserData(u, id)) },
 			{ method: 'POST', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
 			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (_ctx, u, id) => this.readUserData(u, id)) },
+			{ method: 'POST', pattern: /^\/UserFavoriteItems\/(\w+)$/i, handler: this.withUser(false, (_ctx, u, id) => this.markFavorite(u, id, true)) },
+			{ method: 'DELETE', pattern: /^\/UserFavoriteItems\/(\w+)$/i, handler: this.withUser(false, (_ctx, u, id) => this.markFavorite(u, id, false)) },
 		];
 		const userPath = this.userPathRoutes().filter((r) => modern || !/UserData/.test(r.pattern.source));
 		return [

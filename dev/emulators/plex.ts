@@ -136,11 +136,7 @@ export class PlexEmulator extends EmulatedServer {
 		const identity = { size: 0, claimed: true, machineIdentifier: this.machineIdentifier, version: PLEX_VERSION };
 		return [
 			{ method: 'GET', pattern: /^\/identity$/, handler: (ctx) => this.container(ctx, identity) },
-			{
-				method: 'GET',
-				pattern: /^\/$/,
-				handler: (ctx) => this.container(ctx, { size: 0, friendlyName: this.options.name ?? 'emulator-plex', machineIdentifier: this.machineIdentifier, version: PLEX_VERSION, platform: 'Linux', myPlex: false }),
-			},
+			{ method: 'GET', pattern: /^\/$/, handler: (ctx) => this.container(ctx, this.capabilities()) },
 			{
 				method: 'GET',
 				pattern: /^\/accounts$/,
@@ -190,6 +186,61 @@ export class PlexEmulator extends EmulatedServer {
 				},
 			})),
 		];
+	}
+
+	/** The server root: what a PMS says of itself (the attributes python-plexapi's PlexServer reads). */
+	private capabilities(): Record<string, unknown> {
+		return {
+			size: 0,
+			allowCameraUpload: false,
+			allowChannelAccess: true,
+			allowMediaDeletion: false,
+			allowSharing: true,
+			allowSync: false,
+			allowTuners: false,
+			backgroundProcessing: true,
+			certificate: false,
+			companionProxy: true,
+			countryCode: 'usa',
+			diagnostics: 'logs,databases,streaminglogs',
+			eventStream: true,
+			friendlyName: this.options.name ?? 'emulator-plex',
+			hubSearch: true,
+			machineIdentifier: this.machineIdentifier,
+			multiuser: true,
+			myPlex: false,
+			myPlexMappingState: 'unknown',
+			myPlexSigninState: 'none',
+			myPlexSubscription: false,
+			myPlexUsername: '',
+			ownerFeatures: 'collections,content_filter,download_certificates,federated-auth,hub-style-list,music_videos,webhooks',
+			photoAutoTag: false,
+			platform: 'Linux',
+			platformVersion: '6.1',
+			pluginHost: true,
+			pushNotifications: false,
+			readOnlyLibraries: false,
+			streamingBrainABRVersion: 3,
+			streamingBrainVersion: 2,
+			sync: true,
+			transcoderActiveVideoSessions: 0,
+			transcoderAudio: true,
+			transcoderLyrics: true,
+			transcoderPhoto: true,
+			transcoderSubtitles: true,
+			transcoderVideo: true,
+			transcoderVideoBitrates: '64,96,208,320,720,1500,2000,3000,4000,8000,10000,12000,20000',
+			transcoderVideoQualities: '0,1,2,3,4,5,6,7,8,9,10,11,12',
+			transcoderVideoResolutions: '128,128,160,240,320,480,768,720,720,1080,1080,1080,1080',
+			updatedAt: 1716000000,
+			updater: true,
+			version: PLEX_VERSION,
+			voiceSearch: true,
+			Directory: [
+				{ count: 1, key: 'library', title: 'library' },
+				{ count: 1, key: 'accounts', title: 'accounts' },
+			],
+		};
 	}
 
 	private isSection(id: string): boolean {

@@ -84,8 +84,11 @@ export class TraktEmulator extends EmulatedServer {
 		if (ctx.path.startsWith('/oauth/')) return undefined;
 		if (ctx.headers['trakt-api-key'] !== this.options.clientId) return { status: 403, body: { error: 'invalid api key' } };
 		if (ctx.headers['trakt-api-version'] !== '2') return { status: 400, body: { error: 'trakt-api-version 2 required' } };
+		// Search is public: the API key is enough (trakt-api contracts: only sync, scrobble and
+		// users routes carry authMetadata('required')). An invalid token is refused everywhere.
 		const auth = String(ctx.headers.authorization ?? '');
 		const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+		if (!token && ctx.path.startsWith('/search/')) return undefined;
 		if (!token || !this.access.has(token)) return { status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid' } };
 		return undefined;
 	}

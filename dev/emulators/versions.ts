@@ -40,6 +40,8 @@ function jellyfinHiddenRoutes(): ServedRoute[] {
 		hidden('DELETE', '/Users/{userId}/PlayedItems/{itemId}', '/UserPlayedItems/{itemId}'),
 		hidden('GET', '/Users/{userId}/Items/{itemId}/UserData', '/UserItems/{itemId}/UserData'),
 		hidden('POST', '/Users/{userId}/Items/{itemId}/UserData', '/UserItems/{itemId}/UserData'),
+		hidden('POST', '/Users/{userId}/FavoriteItems/{itemId}', '/UserFavoriteItems/{itemId}'),
+		hidden('DELETE', '/Users/{userId}/FavoriteItems/{itemId}', '/UserFavoriteItems/{itemId}'),
 	];
 }
 

@@ -28,3 +28,6 @@ export const { URL } = url;
 export const delay = (ms: number, signal?: AbortSignal): Promise<void> => timers.setTimeout(ms, undefined, { signal });
 /** The process object, for CLIs (argv, env, signals). */
 export const proc = nodeProcess;
+/** This folder (dev/lib, or its compiled copy), to find the repository from. */
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals
+export const DEV_LIB_DIR = __dirname;

@@ -193,7 +193,7 @@ describe('full sync template in a real n8n', () => {
 		if (servers) await stopDemoServers(servers);
 	});
 
-	const runs = () => servers.plex.requestsByRoute.get('GET ^\\/library\\/sections$') ?? 0;
+	const runs = () => servers.plex.requestsByRoute.get('GET ^\\/library\\/sections\\/all$') ?? 0;
 	const allWrites = () => servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length;
 	// Items without any external id (like unmatched items on real servers) cannot be synced.
 	const matchable = (item: SeedItem) => Object.keys(item.guids).length > 0 || (item.kind === 'episode' && Object.keys(item.show.guids).length > 0);

@@ -56,6 +56,8 @@ export interface SeedOptions {
 	seasonsPerShow?: number;
 	episodesPerSeason?: number;
 	seed?: number;
+	/** "Movie 12" / "Show 3" (readable in tests), or titles made of words, as real libraries have. */
+	titles?: 'numbered' | 'realistic';
 }
 
 /** Small deterministic PRNG (mulberry32). */
@@ -83,22 +85,26 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 	const random = prng(options.seed ?? 1);
 	const seasons = options.seasonsPerShow ?? 2;
 	const perSeason = options.episodesPerSeason ?? 10;
+	const movieTitle = (n: number) => (options.titles === 'realistic' ? realisticTitle(n, 'movie') : `Movie ${n}`);
+	const showTitle = (n: number) => (options.titles === 'realistic' ? realisticTitle(n, 'show') : `Show ${n}`);
 	const movies: SeedMovie[] = [];
 	for (let n = 1; n <= options.movies; n++) {
 		const noIds = n % 29 === 0;
 		const guids: Guids = noIds ? {} : { tmdb: String(100000 + n), tvdb: n % 5 === 0 ? String(700000 + n) : undefined };
 		if (!noIds && n % 13 !== 0) guids.imdb = `tt1${String(n).padStart(6, '0')}`;
 		if (guids.tvdb === undefined) delete guids.tvdb;
+		const title = movieTitle(n);
+		const year = 1970 + (n % 55);
 		movies.push({
 			kind: 'movie',
 			n,
-			title: `Movie ${n}`,
-			year: 1970 + (n % 55),
+			title,
+			year,
 			guids: ordered(guids),
 			durationMs: (80 + Math.floor(random() * 80)) * 60_000,
 			addedAt: BASE_ADDED + n * 60_000,
 			savedAt: BASE_ADDED + n * 60_000 + HOUR,
-			path: `/media/movies/Movie ${n} (${1970 + (n % 55)})/Movie ${n} (${1970 + (n % 55)}).mkv`,
+			path: `/media/movies/${title} (${year})/${title} (${year}).mkv`,
 		});
 	}
 	const shows: SeedShow[] = [];
@@ -107,7 +113,7 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 	for (let s = 1; s <= options.shows; s++) {
 		const show: SeedShow = {
 			n: s,
-			title: `Show ${s}`,
+			title: showTitle(s),
 			year: 1990 + (s % 35),
 			guids: s % 29 === 0 ? {} : ordered({ imdb: `tt2${String(s).padStart(6, '0')}`, tmdb: String(200000 + s), tvdb: String(300000 + s) }),
 		};
@@ -176,4 +182,72 @@ export interface EmulatedUser {
 	/** A token that acts as this user. */
 	token: string;
 	admin?: boolean;
+}
+
+const WORDS = {
+	adjective: ['Silent', 'Crimson', 'Hidden', 'Broken', 'Golden', 'Last', 'Distant', 'Frozen', 'Burning', 'Lonely', 'Wild', 'Dark', 'Bright', 'Little', 'Electric', 'Quiet', 'Savage', 'Velvet', 'Iron', 'Hollow', 'Endless', 'Secret', 'Scarlet', 'Northern'],
+	noun: ['River', 'Harbor', 'Garden', 'Empire', 'Station', 'Mirror', 'Winter', 'Kingdom', 'Letter', 'Island', 'Machine', 'Witness', 'Orchard', 'Frontier', 'Signal', 'Voyage', 'Shadow', 'Crown', 'Harvest', 'Canyon', 'Lantern', 'Circus', 'Tide', 'Engine'],
+	place: ['Paris', 'the North', 'Avalon', 'the Valley', 'Brooklyn', 'the Moon', 'Berlin', 'the Coast', 'Tokyo', 'the Desert', 'Oslo', 'Rome', 'the Delta', 'Lisbon'],
+	subtitle: ['The Return', 'Reckoning', 'Origins', 'The Long Night', 'Homecoming', 'Aftermath', 'First Light', 'Endgame'],
+};
+
+/**
+ * A title made of words, as in a real library: "The Silent River", "Crimson Harbor: Reckoning",
+ * "Letters from Oslo". Titles repeat (remakes, common phrases) but rarely; ids tell them apart.
+ */
+export function realisticTitle(n: number, kind: 'movie' | 'show'): string {
+	const r = prng(n * 7919 + (kind === 'show' ? 104_729 : 0));
+	const pick = <T>(list: T[]) => list[Math.floor(r() * list.length)];
+	const adjective = pick(WORDS.adjective);
+	const noun = pick(WORDS.noun);
+	const other = pick(WORDS.noun);
+	const place = pick(WORDS.place);
+	const forms = [
+		`The ${adjective} ${noun}`,
+		`${adjective} ${noun}: ${pick(WORDS.subtitle)}`,
+		`${noun}s from ${place}`,
+		`A ${noun} in ${place}`,
+		`${adjective} ${noun} & the ${other}`,
+		`${noun} of the ${adjective} ${other}`,
+		`The ${noun}'s ${other}`,
+	];
+	// A sequel or a distinguishing number keeps most titles unique in a 100k library.
+	const base = forms[Math.floor(r() * forms.length)];
+	const extra = Math.floor(r() * 60);
+	return extra < 20 ? base : `${base} ${extra}`;
+}
+
+export type ServerKind = 'plex' | 'jellyfin' | 'emby';
+
+/** Shows vary their titles independently of the movie with the same number. */
+export const SHOW_TITLE_OFFSET = 100_000;
+
+/** A title as these servers compare it in a search: lower case, without diacritics. */
+export function foldTitle(title: string): string {
+	return title.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+}
+
+/**
+ * How one server may name a title differently from the others, as real servers do: without its
+ * article, without punctuation, with a dash for a colon, with diacritics, with the year appended
+ * (an item matched from its file name), or translated (a title no search by another server's
+ * title can find). Deterministic by item number; most items keep the shared title.
+ */
+export function titleOnServer(server: ServerKind, title: string, n: number): string {
+	const variant = (n * 31 + server.length * 7) % 40;
+	if (server === 'plex') {
+		if (variant === 1) return title.replace(/^(The|A) /, '');
+		if (variant === 2) return title.replace(/e/, 'é');
+		if (variant === 3) return `Le Film ${n}`;
+	}
+	if (server === 'jellyfin') {
+		if (variant === 4) return title.replace(/[:'&]/g, '').replace(/\s+/g, ' ');
+		if (variant === 5) return `${title} (${1970 + (n % 55)})`;
+		if (variant === 6) return `Der Film ${n}`;
+	}
+	if (server === 'emby') {
+		if (variant === 7) return title.replace(': ', ' - ');
+		if (variant === 8) return title.replace(/^(The|A) (.*)$/, '$2, $1');
+	}
+	return title;
 }

@@ -22,7 +22,7 @@
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
 import type { Guids } from '../../nodes/shared/model';
-import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -45,6 +45,8 @@ export interface MediaBrowserOptions {
 	ignoreProviderFilter?: boolean;
 	/** Check requests against the version's published spec (default: when the specs are at hand). */
 	spec?: boolean;
+	/** Name some titles as this server would (library.ts titleOnServer). */
+	titleVariants?: boolean;
 }
 
 type Flavor = 'jellyfin' | 'emby';
@@ -70,6 +72,9 @@ interface Row {
 	item?: SeedItem;
 	show?: SeedShow;
 }
+
+/** The sort key of a search's ranking (not a SortBy the servers take). */
+const SEARCH_RANK = '$searchRank';
 
 const list = (value: string | null) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -104,6 +109,21 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected abstract tokenOf(ctx: RequestContext): string | undefined;
 	/** What the server does without any SortBy: its default ORDER BY (ordering.ts). */
 	protected abstract defaultOrder(): SortKey[];
+
+	/** The title this server shows for an item (or a series), which may differ from other servers'. */
+	titleOf(item: SeedItem | SeedShow): string {
+		if (!this.options.titleVariants || ('kind' in item && item.kind === 'episode')) return item.title;
+		return titleOnServer(this.flavor, item.title, 'kind' in item ? item.n : SHOW_TITLE_OFFSET + item.n);
+	}
+
+	private readonly folded = new Map<SeedItem | SeedShow, string>();
+
+	/** The title as a search compares it (CleanName: lower case, no diacritics), computed once. */
+	protected foldedTitle(item: SeedItem | SeedShow): string {
+		let folded = this.folded.get(item);
+		if (folded === undefined) this.folded.set(item, (folded = foldTitle(this.titleOf(item))));
+		return folded;
+	}
 
 	seedState(userId: string, item: SeedItem, state: Partial<ItemState>): void {
 		this.state.set(userId, this.idOf(item), { ...emptyState(), ...state });
@@ -184,9 +204,9 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const st = user ? this.state.get(user.id, this.idOf(item)) : undefined;
 		switch (by.toLowerCase()) {
 			case 'sortname':
-				return item.kind === 'movie' ? sortNameOf(item.title) : episodeSortName(item.season, item.episode, item.title);
+				return item.kind === 'movie' ? sortNameOf(this.titleOf(item)) : episodeSortName(item.season, item.episode, item.title);
 			case 'name':
-				return item.title.toLowerCase();
+				return foldTitle(this.titleOf(item));
 			case 'datecreated':
 				return item.addedAt;
 			case 'dateplayed':
@@ -199,7 +219,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			case 'runtime':
 				return item.durationMs;
 			case 'seriessortname':
-				return item.kind === 'episode' ? sortNameOf(item.show.title) : undefined;
+				return item.kind === 'episode' ? sortNameOf(this.titleOf(item.show)) : undefined;
 			case 'parentindexnumber':
 				return item.kind === 'episode' ? item.season : undefined;
 			case 'indexnumber':
@@ -213,7 +233,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected itemDto(item: SeedItem, user: EmulatedUser | undefined, fields: Set<string>): Record<string, unknown> {
 		const id = this.idOf(item);
 		const dto: Record<string, unknown> = {
-			Name: item.title,
+			Name: this.titleOf(item),
 			ServerId: this.serverId,
 			Id: id,
 			RunTimeTicks: item.durationMs * TICKS,
@@ -229,7 +249,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 				ProductionYear: item.show.year,
 				IndexNumber: item.episode,
 				ParentIndexNumber: item.season,
-				SeriesName: item.show.title,
+				SeriesName: this.titleOf(item.show),
 				SeriesId: this.showId(item.show),
 				SeasonId: this.seasonId(item.show, item.season),
 				SeasonName: `Season ${item.season}`,
@@ -250,7 +270,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 
 	/** A series row; with user data it carries the played counts of its episodes, as the servers do. */
 	protected seriesDto(show: SeedShow, user: EmulatedUser | undefined, fields: Set<string>): Record<string, unknown> {
-		const dto: Record<string, unknown> = { Name: show.title, ServerId: this.serverId, Id: this.showId(show), Type: 'Series', IsFolder: true, ProductionYear: show.year };
+		const dto: Record<string, unknown> = { Name: this.titleOf(show), ServerId: this.serverId, Id: this.showId(show), Type: 'Series', IsFolder: true, ProductionYear: show.year };
 		if (fields.has('providerids')) dto.ProviderIds = providerIds(show.guids);
 		if (fields.has('path')) dto.Path = `/media/tv/${show.title} (${show.year})`;
 		const episodes = this.episodesByShow.get(show) ?? [];
@@ -342,10 +362,27 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			if (filters.has('IsFavorite') && !st.isFavorite) continue;
 			rows.push({ id, item });
 		}
-		const keys = requestedOrder(p('sortBy'), p('sortOrder'));
-		return orderRows(rows, keys.length > 0 ? keys : this.defaultOrder(), (row, by) =>
-			row.item ? this.sortValue(row.item, user, by) : by.toLowerCase() === 'sortname' || by.toLowerCase() === 'name' ? sortNameOf(row.show!.title) : undefined,
-		);
+		const requested = requestedOrder(p('sortBy'), p('sortOrder'));
+		const term = p('searchTerm') ? foldTitle(p('searchTerm')!) : undefined;
+		const found = term ? rows.filter((row) => this.foldedTitle((row.item ?? row.show)!).includes(term)) : rows;
+		// A search ranks matches first, then by SortName, before any requested order.
+		const keys = term ? [{ by: SEARCH_RANK, descending: false }, { by: 'SortName', descending: false }, ...requested] : requested.length > 0 ? requested : this.defaultOrder();
+		return orderRows(found, keys, (row, by) => {
+			if (by === SEARCH_RANK) return this.searchRank(this.foldedTitle((row.item ?? row.show)!), term!);
+			return row.item ? this.sortValue(row.item, user, by) : by.toLowerCase() === 'sortname' || by.toLowerCase() === 'name' ? sortNameOf(this.titleOf(row.show!)) : undefined;
+		});
+	}
+
+	/**
+	 * Where a search match ranks (lower first). Jellyfin 10.11+: exact, then prefix with a word
+	 * break, then prefix, then contains (OrderMapper.MapSearchRelevanceOrder); older versions and
+	 * Emby: SearchScore, 10 each for a prefix, an exact and a contained match (SqliteItemRepository).
+	 */
+	protected searchRank(name: string, term: string): number {
+		if (this.flavor === 'jellyfin' && versionAtLeast(this.version, 10, 11)) {
+			return name === term ? 0 : name.startsWith(`${term} `) ? 1 : name.startsWith(term) ? 2 : 3;
+		}
+		return -((name.startsWith(term) ? 10 : 0) + (name === term ? 10 : 0) + (term.length > 1 && name.includes(term) ? 10 : 0));
 	}
 
 	/** `/Shows/{id}/Episodes`: a series' episodes in aired order, optionally one season. */

@@ -12,7 +12,7 @@
  *   `/:/timeline` (GET and the spec's PUT / POST; the timeline is ignored without
  *   X-Plex-Client-Identifier and a duration, as PMS does).
  */
-import { allItems, emptyState, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -28,6 +28,8 @@ export interface PlexEmulatorOptions {
 	legacyAgents?: boolean;
 	/** Check requests against the published spec (default: when the specs are at hand). */
 	spec?: boolean;
+	/** Name some titles as this server would (library.ts titleOnServer). */
+	titleVariants?: boolean;
 }
 
 const MOVIE_SECTION = '1';
@@ -71,6 +73,20 @@ export class PlexEmulator extends EmulatedServer {
 
 	keyOf(item: SeedItem): string {
 		return item.kind === 'movie' ? plexKeys.movie(item.n) : plexKeys.episode(item.n);
+	}
+
+	private readonly folded = new Map<SeedItem | SeedShow, string>();
+
+	private foldedTitle(item: SeedItem | SeedShow): string {
+		let folded = this.folded.get(item);
+		if (folded === undefined) this.folded.set(item, (folded = foldTitle(this.titleOf(item))));
+		return folded;
+	}
+
+	/** The title this server shows for an item (or a show), which may differ from other servers'. */
+	titleOf(item: SeedItem | SeedShow): string {
+		if (!this.options.titleVariants || ('kind' in item && item.kind === 'episode')) return item.title;
+		return titleOnServer('plex', item.title, 'kind' in item ? item.n : SHOW_TITLE_OFFSET + item.n);
 	}
 
 	/** Sets a user's state directly (test setup), without logging a write. */
@@ -268,7 +284,8 @@ export class PlexEmulator extends EmulatedServer {
 	private keep(ctx: RequestContext, item: SeedItem | SeedShow, state: ItemState | undefined, kind: 'movie' | 'show' | 'episode'): boolean {
 		const q = ctx.query;
 		const title = q.get('title');
-		if (title !== null && !('kind' in item && item.kind === 'episode' ? item.title : item.title).toLowerCase().includes(title.toLowerCase())) return false;
+		// `title=` matches titles containing the term, regardless of case and accents.
+		if (title !== null && !this.foldedTitle(item).includes(foldTitle(title))) return false;
 		const year = q.get('year');
 		if (year !== null && String('kind' in item && item.kind === 'episode' ? item.show.year : item.year) !== year) return false;
 		if (kind === 'show') return true;
@@ -290,7 +307,7 @@ export class PlexEmulator extends EmulatedServer {
 		const sign = direction === 'desc' ? -1 : 1;
 		const value = (row: T): string | number | undefined => {
 			const name = field.replace(/^\w+\./, '');
-			if (name === 'title' || name === 'titleSort') return row.title.toLowerCase();
+			if (name === 'title' || name === 'titleSort') return foldTitle(this.titleOf(row));
 			if (name === 'year') return 'kind' in row && row.kind === 'episode' ? row.show.year : row.year;
 			if (name === 'addedAt') return 'addedAt' in row ? row.addedAt : undefined;
 			if (name === 'lastViewedAt' && 'kind' in row) return this.state.get(user.id, this.keyOf(row))?.lastPlayedAt;
@@ -375,7 +392,7 @@ export class PlexEmulator extends EmulatedServer {
 		const show = this.shows.get(key);
 		if (show) {
 			const numbers = [...new Set(this.episodesOf(show).map((e) => e.season))];
-			return this.page(ctx, numbers, (n) => this.seasonJson(show, n, user), { key, parentTitle: show.title, viewGroup: 'season' });
+			return this.page(ctx, numbers, (n) => this.seasonJson(show, n, user), { key, parentTitle: this.titleOf(show), viewGroup: 'season' });
 		}
 		const season = this.seasons.get(key);
 		if (season) return this.page(ctx, this.episodesOf(season.show, season.season), (e) => this.itemJson(e, user, ctx.query.get('includeGuids') === '1'), { key, viewGroup: 'episode' });
@@ -421,7 +438,7 @@ export class PlexEmulator extends EmulatedServer {
 			key: `/library/metadata/${plexKeys.show(show.n)}/children`,
 			...this.guidFields('show', show.n, { ...show.guids }, includeGuids),
 			type: 'show',
-			title: show.title,
+			title: this.titleOf(show),
 			year: show.year,
 			librarySectionID: Number(SHOW_SECTION),
 			librarySectionTitle: 'TV Shows',
@@ -439,7 +456,7 @@ export class PlexEmulator extends EmulatedServer {
 			key: `/library/metadata/${key}/children`,
 			parentRatingKey: plexKeys.show(show.n),
 			parentKey: `/library/metadata/${plexKeys.show(show.n)}`,
-			parentTitle: show.title,
+			parentTitle: this.titleOf(show),
 			...this.guidFields('season', show.n * 100 + season, {}, false),
 			type: 'season',
 			title: `Season ${season}`,
@@ -459,7 +476,7 @@ export class PlexEmulator extends EmulatedServer {
 			key: `/library/metadata/${key}`,
 			...this.guidFields(item.kind, item.n, { ...item.guids }, includeGuids),
 			type: item.kind,
-			title: item.title,
+			title: this.titleOf(item),
 		};
 		if (item.kind === 'movie') {
 			Object.assign(base, { librarySectionID: Number(MOVIE_SECTION), librarySectionTitle: 'Movies', year: item.year });
@@ -469,7 +486,7 @@ export class PlexEmulator extends EmulatedServer {
 				librarySectionTitle: 'TV Shows',
 				grandparentRatingKey: plexKeys.show(item.show.n),
 				grandparentKey: `/library/metadata/${plexKeys.show(item.show.n)}`,
-				grandparentTitle: item.show.title,
+				grandparentTitle: this.titleOf(item.show),
 				parentRatingKey: plexKeys.season(item.show.n, item.season),
 				parentKey: `/library/metadata/${plexKeys.season(item.show.n, item.season)}`,
 				parentTitle: `Season ${item.season}`,

@@ -22,7 +22,7 @@ function episodeKey(provider: string, showId: string, season: number, episode: n
  * type), and for episodes each show id with season and number. The index and the planner match
  * by exactly these.
  */
-export function matchKeys(item: Pick<WatchItem, 'type' | 'guids' | 'show' | 'season' | 'episode'>): string[] {
+export function matchKeys(item: Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode'> & { show?: { guids?: Guids } }): string[] {
 	const keys: string[] = [];
 	for (const provider of GUID_KEYS) {
 		const id = item.guids?.[provider];
@@ -77,14 +77,31 @@ export class IdIndex {
 }
 
 /** The find query that locates a WatchItem from another server. */
-export function queryFor(item: Pick<WatchItem, 'type' | 'guids' | 'show' | 'season' | 'episode'>): FindQuery {
+export function queryFor(item: Pick<WatchItem, 'type' | 'guids' | 'title' | 'year' | 'show' | 'season' | 'episode'>): FindQuery {
 	return {
 		type: item.type,
 		guids: item.guids ?? {},
-		show: item.show ? { guids: item.show.guids ?? {} } : undefined,
+		title: item.title || undefined,
+		year: item.year,
+		show: item.show ? { guids: item.show.guids ?? {}, title: item.show.title || undefined } : undefined,
 		season: item.season,
 		episode: item.episode,
 	};
+}
+
+/** Whether two id sets share one id of the same provider. */
+export function sharesAnyId(a: Guids, b: Guids): boolean {
+	return GUID_KEYS.some((k) => !!a[k] && a[k] === b[k]);
+}
+
+/**
+ * Whether a candidate found by title is the item the query means: one of its own ids matches,
+ * or (episodes) a show id with season and number. A title alone never makes a match.
+ */
+export function matchesQuery(item: WatchItem, query: FindQuery): boolean {
+	if (item.type !== query.type) return false;
+	const wanted = new Set(matchKeys(query));
+	return matchKeys(item).some((key) => wanted.has(key));
 }
 
 /** True when the query carries at least one id to search by. */

@@ -141,15 +141,18 @@ describe('Jellyfin node users and auth', () => {
 });
 
 describe('Jellyfin node: find and apply', () => {
-	it('finds by episode ids and by show ids + numbers with one library read per run', async () => {
+	it('finds by episode ids (no title: the library, read once) and by show title + ids + numbers (a search)', async () => {
 		const ep = library.episodes.find((e) => e.show.n === 2 && e.season === 2 && e.episode === 3)!;
 		const out = await runOn(modern, { resource: 'item', operation: 'find', findBy: 'input' }, [
 			{ type: 'episode', guids: { tvdb: ep.guids.tvdb } },
+			{ type: 'episode', guids: { tvdb: ep.guids.tvdb } },
 			{ type: 'episode', guids: {}, show: { title: 'Show 2', guids: { imdb: 'tt2000002' } }, season: 2, episode: 3 },
 		]);
-		expect(out.map((i) => i.json.id)).toEqual([modern.idOf(ep), modern.idOf(ep)]);
+		expect(out.map((i) => i.json.id)).toEqual([modern.idOf(ep), modern.idOf(ep), modern.idOf(ep)]);
 		const itemListings = [...modern.requestsByRoute.entries()].filter(([k]) => k.startsWith('GET ^\\/Items$')).reduce((a, [, n]) => a + n, 0);
-		expect(itemListings).toBe(2); // series + items, once
+		// The index: series + items, once for both untitled queries; then one series search.
+		expect(itemListings).toBe(3);
+		expect(modern.requestsByRoute.get('GET ^\\/Shows\\/(\\w+)\\/Episodes$')).toBe(1);
 	});
 
 	it('applies a Plex scrobble as played with its date, and leaves an unknown state alone', async () => {

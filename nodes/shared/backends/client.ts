@@ -20,11 +20,16 @@ export interface UserInfo {
 	backend: Backend;
 }
 
-/** What to look for: ids of the item itself, or for episodes the show's ids plus numbers. */
+/**
+ * What to look for: ids of the item itself, or for episodes the show's ids plus numbers. The
+ * titles only help a server without a lookup by id find candidates; ids decide.
+ */
 export interface FindQuery {
 	type: MediaType;
 	guids: Guids;
-	show?: { guids: Guids };
+	title?: string;
+	year?: number;
+	show?: { guids: Guids; title?: string };
 	season?: number;
 	episode?: number;
 }
@@ -46,8 +51,16 @@ export interface ClientOptions {
 	concurrency: number;
 	/** Jellyfin / Emby: the user whose state is read and written. */
 	userId?: string;
-	/** Plex: X-Plex-Client-Identifier sent with timeline reports. */
+	/** Plex: X-Plex-Client-Identifier sent with every request. */
 	clientIdentifier?: string;
+	/**
+	 * How Plex and Jellyfin find items: `targeted` searches by title and checks the ids (a few
+	 * requests per item, whatever the library size), `index` reads the library once per execution
+	 * (cheaper for many items at once).
+	 */
+	lookup?: 'targeted' | 'index';
+	/** When a targeted search finds nothing: read the library into the index (default) or not. */
+	indexFallback?: boolean;
 }
 
 export interface MediaClient {
@@ -55,6 +68,8 @@ export interface MediaClient {
 	getItem(id: string): Promise<WatchItem>;
 	/** Every item here that shares an external id with the query (copies in several libraries). */
 	findItems(query: FindQuery): Promise<WatchItem[]>;
+	/** Whether a found item was read from the server for this lookup (not from an index built earlier). */
+	isFresh(item: WatchItem): boolean;
 	markPlayed(item: WatchItem, playedAt?: string): Promise<void>;
 	markUnplayed(item: WatchItem): Promise<void>;
 	setPosition(item: WatchItem, positionMs: number): Promise<void>;

@@ -184,6 +184,14 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 					description: 'Whether to only report what would be written',
 				},
 				{
+					displayName: 'Read Library When Not Found',
+					name: 'libraryFallback',
+					type: 'boolean',
+					default: true,
+					description:
+						'Whether Plex and Jellyfin read the whole library when the title search finds no item with these IDs (a title that differs entirely between servers). Turn off when this server lacks many items the others have: those events then cost a few requests instead of a library read.',
+				},
+				{
 					displayName: 'Propagate Un-Marks',
 					name: 'propagateUnplayed',
 					type: 'boolean',
@@ -212,7 +220,7 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 					name: 'changedSince',
 					type: 'dateTime',
 					default: '',
-					description: 'Only items whose watch state changed since then',
+					description: 'Only items last played at or after this time (an un-mark has no date; the full sync finds those)',
 				},
 				{
 					displayName: 'Libraries',

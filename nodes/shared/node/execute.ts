@@ -35,11 +35,23 @@ interface RequestOptions {
 	timeout?: number;
 }
 
+/**
+ * Up to this many items in one execution, Plex and Jellyfin find each by a title search (a few
+ * requests each, whatever the library size); beyond it one library read serves them all.
+ */
+export const TARGETED_LOOKUP_MAX_ITEMS = 25;
+
+interface LookupOptions {
+	lookup?: ClientOptions['lookup'];
+	indexFallback?: boolean;
+}
+
 export async function createClient(
 	ctx: IExecuteFunctions | ILoadOptionsFunctions,
 	backend: MediaBackend,
 	request: RequestOptions,
 	userId?: string,
+	lookup: LookupOptions = {},
 ): Promise<MediaClient> {
 	const settings = await connectionSettings(ctx, CREDENTIAL[backend], (request.timeout ?? 30) * 1000);
 	const credentials = backend === 'plex' ? await ctx.getCredentials(CREDENTIAL.plex) : undefined;
@@ -50,6 +62,7 @@ export async function createClient(
 		concurrency: request.concurrency ?? 4,
 		userId: userId || undefined,
 		clientIdentifier: credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined,
+		...lookup,
 	};
 	if (backend === 'plex') return new PlexClient(options);
 	if (backend === 'jellyfin') return new JellyfinClient(options);
@@ -102,8 +115,8 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	if (matches.length === 0) return [{ action: 'not-found', reason: `no ${source.type} with these ids on ${client.backend}`, source: sourceRef, query: query as unknown as IDataObject, dryRun }];
 	const results: IDataObject[] = [];
 	for (const match of matches) {
-		// Decide on fresh state: the match may come from an index read earlier in this run.
-		const target = await client.getItem(match.id);
+		// Decide on fresh state: a match from an index read earlier in this run is read again.
+		const target = client.isFresh(match) ? match : await client.getItem(match.id);
 		const decision = await withinServerAbilities(client, decideApply(source, target, rules));
 		if (!dryRun) {
 			if (decision.step === 'mark-played') await client.markPlayed(target, decision.playedAt);
@@ -229,8 +242,12 @@ export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBac
 			const operation = ctx.getNodeParameter('operation', i) as string;
 			const userId = backend === 'plex' || resource === 'user' ? '' : String(ctx.getNodeParameter('userId', i, '') ?? '');
 			const request = ctx.getNodeParameter('requestOptions', i, {}) as RequestOptions;
-			const key = `${userId}|${JSON.stringify(request)}`;
-			if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, userId));
+			const lookup: LookupOptions = {
+				lookup: items.length > TARGETED_LOOKUP_MAX_ITEMS ? 'index' : 'targeted',
+				indexFallback: operation !== 'apply' || (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).libraryFallback !== false,
+			};
+			const key = `${userId}|${JSON.stringify(request)}|${JSON.stringify(lookup)}`;
+			if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, userId, lookup));
 			const client = await clients.get(key)!;
 			for (const json of await runOperation(ctx, client, resource, operation, i)) out.push({ json, pairedItem: { item: i } });
 		} catch (error) {

@@ -7,8 +7,9 @@
  */
 import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
 import { guidsFromProviderIds, isPlainObject } from '../../guids';
-import { IdIndex, LOOKUP_ORDER } from '../../idindex';
-import { GUID_KEYS, type Guids, type WatchItem } from '../../model';
+import { IdIndex, LOOKUP_ORDER, matchesQuery, sharesAnyId } from '../../idindex';
+import type { Guids, WatchItem } from '../../model';
+import { searchTerms, titleCore } from '../../titles';
 import { msToTicks, parseTime, toCompactUtc, toText } from '../../units';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
 import { mediaBrowserItemToWatchItem } from './item';
@@ -62,8 +63,14 @@ abstract class MediaBrowserClient implements MediaClient {
 	private user?: Promise<string>;
 	private routeSet?: Promise<Routes>;
 	private index?: Promise<IdIndex>;
+	/** Items read from the server for the lookup that returned them. */
+	protected readonly fresh = new WeakSet<WatchItem>();
 
 	constructor(protected readonly options: ClientOptions) {}
+
+	isFresh(item: WatchItem): boolean {
+		return this.fresh.has(item);
+	}
 
 	protected abstract chooseRoutes(userId: string): Promise<Routes>;
 	/** The user whose state is used when the node does not name one. */
@@ -296,9 +303,65 @@ export class JellyfinClient extends MediaBrowserClient {
 		}));
 	}
 
-	/** Jellyfin has no query by external id (backend-apis.md §2.2): use the index. */
+	/**
+	 * Jellyfin has no query by external id (backend-apis.md §2.2): a title search (`searchTerm`,
+	 * which matches names containing the term) with the ids checked finds one item in a few
+	 * requests; many items at once, or an item the search misses, go through the index.
+	 */
 	async findItems(query: FindQuery): Promise<WatchItem[]> {
+		if (this.options.lookup !== 'index') {
+			const hits = await this.searchByTitle(query);
+			if (hits.length > 0 || this.options.indexFallback === false) return hits;
+		}
 		return await this.indexed(query);
+	}
+
+	private async searchByTitle(query: FindQuery): Promise<WatchItem[]> {
+		const userId = await this.userId();
+		// A film: the version, up to three searches and the write; an episode: the version, up to
+		// two series searches, the season's episodes and the write.
+		const terms = query.type === 'movie' ? searchTerms(query.title, 3) : searchTerms(query.show?.title, 2);
+		for (const term of terms) {
+			const hits = query.type === 'movie' ? await this.searchMovies(term, query, userId) : await this.searchEpisodes(term, query, userId);
+			if (hits.length > 0) {
+				for (const hit of hits) this.fresh.add(hit);
+				return hits;
+			}
+		}
+		return [];
+	}
+
+	private async search(term: string, type: string, fields: string, limit: number): Promise<unknown[]> {
+		const { routes, query } = await this.scoped({ searchTerm: term, IncludeItemTypes: type, Recursive: true, Fields: fields, EnableUserData: true, Limit: limit });
+		const body = await this.call(`search ${type.toLowerCase()}`, { method: 'GET', path: routes.items, query });
+		return isPlainObject(body) && Array.isArray(body.Items) ? body.Items : [];
+	}
+
+	private async searchMovies(term: string, query: FindQuery, userId: string): Promise<WatchItem[]> {
+		return this.toItems(await this.search(term, 'Movie', ITEM_FIELDS, 50), undefined, userId).filter((i) => matchesQuery(i, query));
+	}
+
+	/** The series by title (its ids checked, or with no show ids its exact title), then its episodes of the season. */
+	private async searchEpisodes(term: string, query: FindQuery, userId: string): Promise<WatchItem[]> {
+		if (query.season === undefined || query.episode === undefined) return [];
+		const showIds = query.show?.guids ?? {};
+		const hasShowIds = Object.values(showIds).some(Boolean);
+		const series = (await this.search(term, 'Series', 'ProviderIds', 20))
+			.filter(isPlainObject)
+			.filter((s) => (hasShowIds ? sharesAnyId(guidsFromProviderIds(s.ProviderIds), showIds) : titleCore(String(s.Name ?? '')) === titleCore(query.show?.title ?? '')));
+		const hits: WatchItem[] = [];
+		for (const s of series.slice(0, 3)) {
+			const id = String(s.Id);
+			const body = await this.call('list episodes', {
+				method: 'GET',
+				path: `/Shows/${encodeURIComponent(id)}/Episodes`,
+				query: { userId, season: query.season, Fields: ITEM_FIELDS, EnableUserData: true },
+			});
+			const rows = isPlainObject(body) && Array.isArray(body.Items) ? body.Items : [];
+			const seriesGuids = new Map([[id, guidsFromProviderIds(s.ProviderIds)]]);
+			hits.push(...this.toItems(rows, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode && matchesQuery(e, query)));
+		}
+		return hits;
 	}
 }
 
@@ -376,15 +439,15 @@ export class EmbyClient extends MediaBrowserClient {
 			if (!pair) continue;
 			const rows = await this.readItems('find item', { AnyProviderIdEquals: pair, IncludeItemTypes: type, Fields: ITEM_FIELDS, EnableUserData: true });
 			const seriesGuids = query.type === 'episode' ? await this.seriesOf(rows) : undefined;
-			const hits = this.toItems(rows, seriesGuids, userId).filter((i) => sharesId(i.guids, query.guids));
-			if (hits.length > 0) return hits;
+			const hits = this.toItems(rows, seriesGuids, userId).filter((i) => sharesAnyId(i.guids, query.guids));
+			if (hits.length > 0) return this.freshly(hits);
 		}
 		if (query.type !== 'episode' || query.season === undefined || query.episode === undefined || !query.show) return [];
 		for (const provider of LOOKUP_ORDER) {
 			const pair = providerPair(provider, query.show.guids[provider]);
 			if (!pair) continue;
 			const series = (await this.readItems('find series', { AnyProviderIdEquals: pair, IncludeItemTypes: 'Series', Fields: 'ProviderIds' })).filter(
-				(s) => isPlainObject(s) && sharesId(guidsFromProviderIds(s.ProviderIds), query.show!.guids),
+				(s) => isPlainObject(s) && sharesAnyId(guidsFromProviderIds(s.ProviderIds), query.show!.guids),
 			) as Array<Record<string, unknown>>;
 			const hits: WatchItem[] = [];
 			for (const s of series) {
@@ -397,9 +460,14 @@ export class EmbyClient extends MediaBrowserClient {
 				const seriesGuids = new Map([[String(s.Id), guidsFromProviderIds(s.ProviderIds)]]);
 				hits.push(...this.toItems(rows, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode));
 			}
-			if (hits.length > 0) return hits;
+			if (hits.length > 0) return this.freshly(hits);
 		}
 		return [];
+	}
+
+	private freshly(items: WatchItem[]): WatchItem[] {
+		for (const item of items) this.fresh.add(item);
+		return items;
 	}
 
 	private async seriesOf(rows: unknown[]): Promise<Map<string, Guids>> {
@@ -416,8 +484,4 @@ export class EmbyClient extends MediaBrowserClient {
 function providerPair(provider: keyof Guids, id: string | undefined): string | undefined {
 	const name = EMBY_PROVIDER[provider];
 	return name && id ? `${name}.${id}` : undefined;
-}
-
-function sharesId(a: Guids, b: Guids): boolean {
-	return GUID_KEYS.some((k) => !!a[k] && a[k] === b[k]);
 }

@@ -1,10 +1,13 @@
 /**
  * Plex Media Server client (backend-apis.md §1.2). Always asks for JSON; pages listings with
- * X-Plex-Container-Start/Size; finds items through an id index built from one full listing per
- * client, because PMS only looks up its own `plex://` guids.
+ * X-Plex-Container-Start/Size. PMS looks up only its own `plex://` guids, so an item is found by
+ * a title search in its sections with the ids checked (a few requests, whatever the library size),
+ * or, for many items at once or when the search finds nothing, through an id index built from
+ * one full listing per client.
  */
 import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
-import { IdIndex } from '../../idindex';
+import { IdIndex, matchesQuery, sharesAnyId } from '../../idindex';
+import { searchTerms, titleCore } from '../../titles';
 import type { Guids, WatchItem } from '../../model';
 import { guidsFromPlex, isPlainObject } from '../../guids';
 import { toText } from '../../units';
@@ -20,6 +23,9 @@ export class PlexClient implements MediaClient {
 	requests = 0;
 	private index?: Promise<IdIndex>;
 	private serverId?: Promise<string | undefined>;
+	private libraries?: Promise<LibraryInfo[]>;
+	/** Items a title search read for the lookup that returned them. */
+	private readonly fresh = new WeakSet<WatchItem>();
 
 	constructor(private readonly options: ClientOptions) {}
 
@@ -102,7 +108,7 @@ export class PlexClient implements MediaClient {
 					if (isPlainObject(row) && toText(row.ratingKey)) showGuids.set(String(row.ratingKey), guidsFromPlex(row.Guid, row.guid).guids);
 				}
 				for (const row of await this.readSection(library.id, TYPE.episode)) {
-					const item = plexItemToWatchItem(row, { serverId, showGuids, fallbackTime: now });
+					const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now });
 					if (item && keepForQuery(item, query)) items.push(item);
 				}
 			}
@@ -127,8 +133,87 @@ export class PlexClient implements MediaClient {
 	}
 
 	async findItems(query: FindQuery): Promise<WatchItem[]> {
+		if (this.options.lookup !== 'index') {
+			const hits = await this.searchByTitle(query);
+			if (hits.length > 0 || this.options.indexFallback === false) return hits;
+		}
 		this.index ??= this.listWatchState().then((items) => IdIndex.of(items));
 		return (await this.index).find(query);
+	}
+
+	isFresh(item: WatchItem): boolean {
+		return this.fresh.has(item);
+	}
+
+	private sections(): Promise<LibraryInfo[]> {
+		this.libraries ??= this.listLibraries();
+		return this.libraries;
+	}
+
+	/**
+	 * Each search term in turn, in every section of the item's kind, until an item's ids match:
+	 * sections, up to three searches and the write for a film; sections, up to two show searches,
+	 * the seasons, the season's episodes and the write for an episode (at most 6 requests with one
+	 * section of each kind). Items found this way carry no serverId: reading /identity for it would
+	 * be one request more on every event.
+	 */
+	private async searchByTitle(query: FindQuery): Promise<WatchItem[]> {
+		const terms = query.type === 'movie' ? searchTerms(query.title, 3) : searchTerms(query.show?.title, 2);
+		if (terms.length === 0) return [];
+		const sections = (await this.sections()).filter((l) => l.type === (query.type === 'movie' ? 'movie' : 'show'));
+		for (const term of terms) {
+			const hits: WatchItem[] = [];
+			for (const section of sections) {
+				hits.push(...(query.type === 'movie' ? await this.searchMovies(section.id, term, query) : await this.searchEpisodes(section.id, term, query)));
+			}
+			if (hits.length > 0) {
+				for (const hit of hits) this.fresh.add(hit);
+				return hits;
+			}
+		}
+		return [];
+	}
+
+	private async searchSection(sectionId: string, type: number, term: string): Promise<unknown[]> {
+		const c = await this.container(`search library ${sectionId}`, `/library/sections/${encodeURIComponent(sectionId)}/all`, { type, title: term, includeGuids: 1 });
+		return Array.isArray(c.Metadata) ? c.Metadata : [];
+	}
+
+	private async searchMovies(sectionId: string, term: string, query: FindQuery): Promise<WatchItem[]> {
+		const now = new Date().toISOString();
+		return (await this.searchSection(sectionId, TYPE.movie, term))
+			.map((row) => plexItemToWatchItem(row, { fallbackTime: now }))
+			.filter((item): item is WatchItem => !!item && matchesQuery(item, query));
+	}
+
+	/**
+	 * The show by title (its ids checked, or with no show ids its exact title), then that season's
+	 * episodes: seasons under `/children`, episodes under the season's `/children`.
+	 */
+	private async searchEpisodes(sectionId: string, term: string, query: FindQuery): Promise<WatchItem[]> {
+		if (query.season === undefined || query.episode === undefined) return [];
+		const wantedShowIds = query.show?.guids ?? {};
+		const hasShowIds = Object.values(wantedShowIds).some(Boolean);
+		const shows = (await this.searchSection(sectionId, TYPE.show, term)).filter(isPlainObject).filter((row) => {
+			const guids = guidsFromPlex(row.Guid, row.guid).guids;
+			return hasShowIds ? sharesAnyId(guids, wantedShowIds) : titleCore(String(row.title ?? '')) === titleCore(query.show?.title ?? '');
+		});
+		const now = new Date().toISOString();
+		const hits: WatchItem[] = [];
+		for (const show of shows.slice(0, 3)) {
+			const showId = String(show.ratingKey);
+			const seasons = await this.container(`read seasons of ${showId}`, `/library/metadata/${encodeURIComponent(showId)}/children`);
+			const season = (Array.isArray(seasons.Metadata) ? seasons.Metadata : []).filter(isPlainObject).find((s) => Number(s.index) === query.season);
+			if (!season) continue;
+			const episodes = await this.container(`read episodes of ${String(season.ratingKey)}`, `/library/metadata/${encodeURIComponent(String(season.ratingKey))}/children`, { includeGuids: 1 });
+			const showGuids = new Map([[showId, guidsFromPlex(show.Guid, show.guid).guids]]);
+			for (const row of Array.isArray(episodes.Metadata) ? episodes.Metadata : []) {
+				if (!isPlainObject(row) || Number(row.index) !== query.episode) continue;
+				const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now });
+				if (item && matchesQuery(item, query)) hits.push(item);
+			}
+		}
+		return hits;
 	}
 
 	/** PMS has no "watched at" parameter: the play is recorded at the time of the call. */

@@ -121,6 +121,7 @@ export class TraktEmulator extends EmulatedServer {
 			{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.token(ctx) },
 			{ method: 'POST', pattern: /^\/scrobble\/(start|pause|stop)$/, handler: write((ctx) => this.scrobble(ctx)) },
 			{ method: 'GET', pattern: /^\/sync\/history(?:\/(movies|episodes|shows))?$/, handler: (ctx) => this.getHistory(ctx) },
+			{ method: 'GET', pattern: /^\/sync\/watched\/(movies|shows)$/, handler: (ctx) => this.getWatched(ctx.params[0] as 'movies' | 'shows') },
 			{ method: 'POST', pattern: /^\/sync\/history$/, handler: write((ctx) => this.addHistory(ctx)) },
 			{ method: 'POST', pattern: /^\/sync\/history\/remove$/, handler: write((ctx) => this.removeHistory(ctx)) },
 			{ method: 'GET', pattern: /^\/sync\/playback(?:\/(movies|episodes))?$/, handler: (ctx) => this.getPlayback(ctx) },
@@ -270,6 +271,45 @@ export class TraktEmulator extends EmulatedServer {
 			.sort((a, b) => (a.watchedAt < b.watchedAt ? 1 : -1))
 			.map((h) => ({ id: h.id, watched_at: h.watchedAt, action: h.action, ...this.itemJson(h.item) }));
 		return this.page(ctx, rows);
+	}
+
+	/**
+	 * Everything watched, one row per movie or per show with its seasons' episodes, plays counted
+	 * and the last play: one answer however long the history (Trakt's GET /sync/watched/{type}).
+	 */
+	private getWatched(type: 'movies' | 'shows'): Reply {
+		const latest = (a: string | undefined, b: string) => (!a || b > a ? b : a);
+		if (type === 'movies') {
+			const byMovie = new Map<SeedMovie, { plays: number; last: string }>();
+			for (const h of this.history) {
+				if (h.item.kind !== 'movie') continue;
+				const row = byMovie.get(h.item) ?? { plays: 0, last: '' };
+				byMovie.set(h.item, { plays: row.plays + 1, last: latest(row.last, h.watchedAt) });
+			}
+			return { status: 200, body: [...byMovie].map(([m, r]) => ({ plays: r.plays, last_watched_at: r.last, last_updated_at: r.last, movie: this.movieJson(m) })) };
+		}
+		const byShow = new Map<SeedShow, Map<number, Map<number, { plays: number; last: string }>>>();
+		for (const h of this.history) {
+			if (h.item.kind !== 'episode') continue;
+			const seasons = byShow.get(h.item.show) ?? new Map<number, Map<number, { plays: number; last: string }>>();
+			byShow.set(h.item.show, seasons);
+			const episodes = seasons.get(h.item.season) ?? new Map<number, { plays: number; last: string }>();
+			seasons.set(h.item.season, episodes);
+			const row = episodes.get(h.item.episode) ?? { plays: 0, last: '' };
+			episodes.set(h.item.episode, { plays: row.plays + 1, last: latest(row.last, h.watchedAt) });
+		}
+		const body = [...byShow].map(([show, seasons]) => {
+			const all = [...seasons.values()].flatMap((e) => [...e.values()]);
+			const last = all.reduce((a, r) => latest(a, r.last), '');
+			return {
+				plays: all.reduce((n, r) => n + r.plays, 0),
+				last_watched_at: last,
+				last_updated_at: last,
+				show: this.showJson(show),
+				seasons: [...seasons].map(([number, episodes]) => ({ number, episodes: [...episodes].map(([n, r]) => ({ number: n, plays: r.plays, last_watched_at: r.last })) })),
+			};
+		});
+		return { status: 200, body };
 	}
 
 	/** Every item a history body names, with its watched_at. */

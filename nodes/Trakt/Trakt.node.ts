@@ -81,14 +81,19 @@ export class Trakt implements INodeType {
 				// Items Trakt cannot identify are reported, not sent, and do not fail the batch.
 				const withoutIds: IDataObject[] = [];
 				let existing: Set<string> | undefined;
-				if (operation === 'add' && options.skipExisting !== false) existing = await historyKeys(trakt);
+				if (operation === 'add' && options.skipExisting !== false) {
+					const types = new Set(items.map(({ json }) => json.type));
+					existing = await watchedKeys(trakt, { movies: types.has('movie'), shows: types.has('episode') });
+				}
 				items.forEach(({ json }, i) => {
 					if (operation === 'add' && options.onlyPlayed !== false && json.played !== true) return void skipped++;
 					asWatchItem(this, json, i);
-					const ref = traktRef(json as unknown as WatchItem);
+					const item = json as unknown as WatchItem;
+					const ref = traktRef(item);
 					if (!ref) return void withoutIds.push({ backend: json.backend ?? null, id: json.id ?? null, title: json.title ?? null });
-					if (existing?.has(refKey(ref))) return void skipped++;
-					existing?.add(refKey(ref));
+					const keys = itemKeys(item);
+					if (existing && keys.some((k) => existing!.has(k))) return void skipped++;
+					for (const k of keys) existing?.add(k);
 					const at = typeof json.playedAt === 'string' ? json.playedAt : undefined;
 					entries.push(operation === 'add' && at ? { ...ref, watched_at: at } : ref);
 				});
@@ -126,38 +131,35 @@ export class Trakt implements INodeType {
 	}
 }
 
-type RefInput = Parameters<typeof traktRef>[0];
-
-function refKey(ref: TraktRef): string {
-	if ('movie' in ref) return `movie|${JSON.stringify(ref.movie.ids)}`;
-	if ('show' in ref) return `se|${JSON.stringify(ref.show.ids)}|${ref.episode.season}|${ref.episode.number}`;
-	return `episode|${JSON.stringify(ref.episode.ids)}`;
-}
-
-/** Keys of everything already in the history, in every id form a ref may take. */
-async function historyKeys(trakt: TraktClient): Promise<Set<string>> {
+/**
+ * What Trakt already has as watched, keyed the way an input item is looked up: a movie by each of
+ * its ids, an episode by each of its show's ids with season and number. Read from
+ * /sync/watched/movies and /shows: one request each however long the history (the history itself
+ * is paged and grows with every play).
+ */
+async function watchedKeys(trakt: TraktClient, kinds: { movies: boolean; shows: boolean }): Promise<Set<string>> {
 	const keys = new Set<string>();
-	const rows = await trakt.paged('read history', '/sync/history', {});
-	for (const row of rows as Array<Record<string, Record<string, unknown>>>) {
-		const forms: RefInput[] = [];
-		if (row.movie) forms.push({ type: 'movie', title: '', guids: stringIds(row.movie.ids) });
-		if (row.episode) {
-			const show = { title: '', guids: stringIds(row.show?.ids) };
-			const numbers = { season: Number(row.episode.season), episode: Number(row.episode.number) };
-			forms.push({ type: 'episode', title: '', guids: stringIds(row.episode.ids), show, ...numbers });
-			forms.push({ type: 'episode', title: '', guids: {}, show, ...numbers });
+	if (kinds.movies) {
+		for (const row of (await trakt.get('read watched movies', '/sync/watched/movies')) as Array<Record<string, Record<string, unknown>>>) {
+			for (const [k, v] of Object.entries(stringIds(row.movie?.ids))) keys.add(`movie|${k}|${v}`);
 		}
-		for (const form of forms) {
-			// Every single id too: an item may be known here by fewer ids than Trakt has.
-			const ref = traktRef(form);
-			if (ref) keys.add(refKey(ref));
-			for (const [k, v] of Object.entries(form.guids)) {
-				const single = traktRef({ ...form, guids: { [k]: v } });
-				if (single) keys.add(refKey(single));
+	}
+	if (kinds.shows) {
+		for (const row of (await trakt.get('read watched shows', '/sync/watched/shows')) as Array<Record<string, unknown>>) {
+			const showIds = Object.entries(stringIds((row.show as Record<string, unknown> | undefined)?.ids));
+			for (const season of (row.seasons as Array<{ number: number; episodes?: Array<{ number: number }> }>) ?? []) {
+				for (const episode of season.episodes ?? []) for (const [k, v] of showIds) keys.add(`episode|${k}|${v}|${season.number}|${episode.number}`);
 			}
 		}
 	}
 	return keys;
+}
+
+/** The keys an input item would have in watchedKeys. */
+function itemKeys(item: WatchItem): string[] {
+	if (item.type === 'movie') return Object.entries(item.guids ?? {}).map(([k, v]) => `movie|${k}|${String(v)}`);
+	if (item.season === undefined || item.episode === undefined) return [];
+	return Object.entries(item.show?.guids ?? {}).map(([k, v]) => `episode|${k}|${String(v)}|${item.season}|${item.episode}`);
 }
 
 function stringIds(ids: unknown): Record<string, string> {

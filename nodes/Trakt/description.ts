@@ -112,7 +112,7 @@ export const traktProperties: INodeProperties[] = [
 				name: 'skipExisting',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to read the history first and add only items with no play yet, so repeated runs never add duplicate plays',
+				description: 'Whether to read what Trakt has as watched first (two requests, however long the history) and add only items with no play yet, so repeated runs never add duplicate plays',
 			},
 		],
 	},

@@ -121,9 +121,23 @@ describe('Trakt node: history', () => {
 		expect((out[0].json.withoutIds as IDataObject[]).map((x) => x.id)).toEqual(['29', '58', '87', '116', '145', '174', '203', '232']);
 		expect(trakt.history).toHaveLength(242);
 		expect(trakt.history.find((h) => h.item.n === 5)!.watchedAt).toBe('2025-06-15T20:00:00.000Z');
+		trakt.resetCounters();
 		const again = await run({ resource: 'history', operation: 'add', historyOptions: {} }, items);
 		expect(again[0].json).toMatchObject({ sent: 0, skipped: 242 });
 		expect(trakt.history).toHaveLength(242);
+		// What Trakt has as watched, in one request whatever the history's length; no write.
+		expect([...trakt.requestsByRoute.entries()]).toEqual([['GET ^\\/sync\\/watched\\/(movies|shows)$', 1]]);
+	});
+
+	it('skips episodes Trakt has as watched, by show ids + season + number, with one request for shows', async () => {
+		const [e1, e2] = library.episodes;
+		const episode = (e: (typeof library.episodes)[number]) => ({ backend: 'plex', type: 'episode', id: String(e.n), title: e.title, guids: { ...e.guids }, show: { title: e.show.title, guids: { ...e.show.guids } }, season: e.season, episode: e.episode, played: true, playedAt: '2025-03-01T00:00:00.000Z', updatedAt: '2025-03-01T00:00:00.000Z' });
+		await run({ resource: 'history', operation: 'add', historyOptions: {} }, [episode(e1)]);
+		trakt.resetCounters();
+		const out = await run({ resource: 'history', operation: 'add', historyOptions: {} }, [episode(e1), { ...episode(e2), guids: {} }]);
+		expect(out[0].json).toMatchObject({ sent: 1, skipped: 1, added: { episodes: 1 } });
+		expect(trakt.history.map((h) => h.item.n).sort()).toEqual([e1.n, e2.n]);
+		expect(trakt.requestsByRoute.get('GET ^\\/sync\\/watched\\/(movies|shows)$')).toBe(1);
 	});
 
 	it('removes plays and reads history back page by page', async () => {

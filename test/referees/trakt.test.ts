@@ -53,6 +53,10 @@ describe('trakt.tv drives the emulated Trakt', () => {
 		assert.deepEqual(added.added, { movies: 1, episodes: 0 });
 		const history = await trakt.sync.history.get({ type: 'movies' });
 		assert.ok(history.some((h: { watched_at: string }) => h.watched_at === '2025-05-05T10:00:00.000Z'));
+		const watched = await trakt.sync.watched({ type: 'movies' });
+		assert.ok(watched.some((w: { movie: { ids: { tmdb: string } }; plays: number }) => String(w.movie.ids.tmdb) === library.movies[2].guids.tmdb && w.plays === 1));
+		const shows = await trakt.sync.watched({ type: 'shows' });
+		assert.deepEqual(shows[0].seasons[0].episodes.map((e: { number: number }) => e.number), [library.episodes[1].episode]);
 		const removed = await write(() => trakt.sync.history.remove({ movies: [{ ids: { tmdb: Number(library.movies[2].guids.tmdb) } }] }));
 		assert.equal(removed.deleted.movies, 1);
 	});

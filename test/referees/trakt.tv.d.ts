@@ -15,7 +15,7 @@ declare module 'trakt.tv' {
 		export_token(): Token;
 		refresh_token(): Promise<Token>;
 		scrobble: { start: Call; pause: Call; stop: Call };
-		sync: { history: { add: Call; get: Call; remove: Call }; playback: { get: Call }; last_activities: Call };
+		sync: { history: { add: Call; get: Call; remove: Call }; playback: { get: Call }; watched: Call; last_activities: Call };
 		search: { id: Call };
 	}
 }

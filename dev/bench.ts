@@ -5,8 +5,10 @@
  * - planner: 3 servers x 100k items (movies + episodes, overlapping ids, conflicts), time, heap,
  *   and the time ratio 200k / 100k;
  * - import: reading a 100k-item emulated library per server, items per second and requests;
- * - through a real n8n (the real-time template): webhook-to-write latency, one event at a time,
- *   then a bounded sustained load, counting lost and doubled events (`--no-n8n` skips it).
+ * - lookups: how often a title search finds an item whose title another server names differently;
+ * - through a real n8n (the real-time template): webhook-to-write latency one event at a time at
+ *   about 1k, 20k and 100k items, with requests per event per server, then a bounded sustained
+ *   load and a burst, counting lost and doubled events (`--no-n8n` skips it).
  */
 import { parseEmbyWebhook } from '../nodes/shared/backends/emby/webhook';
 import { parseJellyfinWebhook } from '../nodes/shared/backends/jellyfin/webhook';
@@ -18,8 +20,8 @@ import type { HttpRequest, Send } from '../nodes/shared/http';
 import type { Backend } from '../nodes/shared/model';
 import { planSync, type PlanItem } from '../nodes/shared/plan';
 import { tokensMatch } from '../nodes/shared/webhook/token';
-import { startDemoServers, stopDemoServers } from './demo/world';
-import { seedLibrary } from './emulators/library';
+import { startDemoServers, stopDemoServers, type DemoServers } from './demo/world';
+import { seedLibrary, type SeedItem } from './emulators/library';
 import { loadableItems, runWebhookLoad } from './load';
 import { startStack } from './n8n/stack';
 import { EmbyEmulator, JellyfinEmulator } from './emulators/mediabrowser';
@@ -162,28 +164,129 @@ async function importing(): Promise<void> {
 	await Promise.all([plex.stop(), jellyfin.stop(), emby.stop()]);
 }
 
+/** Library sizes of the real-time runs: about 1k, 20k and 100k movies + episodes. */
+const SIZES = [
+	{ label: '1k', movies: 500, shows: 25 },
+	{ label: '20k', movies: 10_000, shows: 500 },
+	{ label: '100k', movies: 50_000, shows: 2_500 },
+];
+const libraryOf = (size: (typeof SIZES)[number]) => seedLibrary({ movies: size.movies, shows: size.shows, seasonsPerShow: 2, episodesPerSeason: 10, titles: 'realistic' });
+
+/**
+ * How often a title search finds the item on the 20k library whose servers name some titles
+ * their own way (article, punctuation, accents, year, translated): every 10th item, as each
+ * other server would send it, looked up on Plex and Jellyfin without the library read. A wrong
+ * item would be a bug (ids are checked); a miss costs the library read in real use.
+ */
+async function lookupHitRate(): Promise<void> {
+	const library = libraryOf(SIZES[1]);
+	const user = { id: '5a0b1c2d3e4f40718293a4b5c6d7e8f9', name: 'alice', token: 'dummy-bench-user', admin: true };
+	const servers = {
+		plex: new PlexEmulator({ library, users: [{ ...user, id: '1' }], titleVariants: true }),
+		jellyfin: new JellyfinEmulator({ library, users: [user], apiKey: 'dummy-bench-key', titleVariants: true }),
+		emby: new EmbyEmulator({ library, users: [user], apiKey: 'dummy-bench-key', titleVariants: true }),
+	};
+	await Promise.all(Object.values(servers).map((x) => x.start()));
+	const retry = { retries: 2, baseDelayMs: 200, maxDelayMs: 2000, maxRetryAfterMs: 10_000, sleep: async () => undefined, random: Math.random };
+	const options = { retry, pageSize: 1000, concurrency: 4, userId: user.id, lookup: 'targeted' as const, indexFallback: false };
+	const items = [...library.movies, ...library.episodes].filter((item, i) => i % 10 === 0 && Object.keys(item.guids).length > 0);
+	for (const target of ['plex', 'jellyfin'] as const) {
+		const idOn = (item: SeedItem) => (target === 'plex' ? servers.plex.keyOf(item) : servers.jellyfin.idOf(item));
+		let found = 0;
+		let missed = 0;
+		let unexplained = 0;
+		let wrong = 0;
+		let requests = 0;
+		for (const from of (['plex', 'jellyfin', 'emby'] as const).filter((x) => x !== target)) {
+			for (const item of items) {
+				// A fresh client per lookup, as in a fresh execution.
+				const client =
+					target === 'plex'
+						? new PlexClient({ ...options, send: plainSend(servers.plex.url, { 'X-Plex-Token': user.token, Accept: 'application/json' }) })
+						: new JellyfinClient({ ...options, send: plainSend(servers.jellyfin.url, { Authorization: 'MediaBrowser Token="dummy-bench-key"' }) });
+				const source = servers[from];
+				const query = item.kind === 'movie' ? { type: 'movie' as const, guids: item.guids, title: source.titleOf(item), year: item.year } : { type: 'episode' as const, guids: item.guids, show: { guids: item.show.guids, title: source.titleOf(item.show) }, season: item.season, episode: item.episode };
+				const hits = await client.findItems(query);
+				requests += client.requests;
+				const titles = [source, servers[target]].map((x) => (item.kind === 'movie' ? x.titleOf(item) : x.titleOf(item.show)));
+				if (hits.length === 0) {
+					missed++;
+					// Translated on one side: no search by the other title can find it.
+					if (!titles.some((t) => / Film \d+$/.test(t))) unexplained++;
+				}
+				else if (hits.every((h) => h.id === idOn(item))) found++;
+				else wrong++;
+			}
+		}
+		const total = found + missed + wrong;
+		rows.push([
+			`title search hit rate on ${target === 'plex' ? 'Plex' : 'Jellyfin'}`,
+			`${((found / total) * 100).toFixed(1)} %, ${wrong} wrong`,
+			`${total} lookups from the two other servers' titles, 20k library with per-server title variants; ${missed} missed, ${missed - unexplained} of them translated titles (the library read finds those); ${(requests / total).toFixed(2)} requests per lookup before the write`,
+		]);
+	}
+	await Promise.all(Object.values(servers).map((x) => x.stop()));
+}
+
+/** Movies and episodes spread over the whole library, every one with ids. */
+function spreadItems(servers: DemoServers, count: number): SeedItem[] {
+	const all = loadableItems(servers);
+	const step = Math.max(1, Math.floor(all.length / count));
+	return Array.from({ length: count }, (_, i) => all[(i * step + 7) % all.length]);
+}
+
 async function throughN8n(): Promise<void> {
-	const servers = await startDemoServers({ drift: false, movies: 600, shows: 20 });
+	const ports = { plex: 5711, jellyfin: 5712, emby: 5713, trakt: 5714 };
+	const ms = (x: number) => `${Math.round(x)} ms`;
+	let servers = await startDemoServers({ library: libraryOf(SIZES[0]), titleVariants: true, drift: false, ports });
 	const stack = await startStack(servers, { name: 'bench', port: 5698, brokerPort: 5699, templates: ['realtime-sync.json'], log: say }).catch(async (error: Error) => {
 		await stopDemoServers(servers);
 		throw error;
 	});
 	try {
-		const items = loadableItems(servers);
-		const ms = (x: number) => `${Math.round(x)} ms`;
-		// Warm-up: n8n compiles and caches on first use; not counted.
-		await runWebhookLoad(stack, servers, { items: items.slice(0, 6), concurrency: 1, mode: 'closed' });
-		const one = await runWebhookLoad(stack, servers, { items: items.slice(6, 106), concurrency: 1, mode: 'closed' });
-		rows.push(['n8n webhook→write, one at a time', `p50 ${ms(one.latency.p50)}, p95 ${ms(one.latency.p95)}`, `${one.events} events (Plex, Jellyfin, Emby in turn), each to 2 servers; max ${ms(one.latency.max)}; lost ${one.lost}, doubled ${one.doubled}`]);
-		const load = await runWebhookLoad(stack, servers, { items: items.slice(106, 506), concurrency: 8, mode: 'closed' });
+		// One event at a time at each library size: webhook -> both writes, and requests per event.
+		const p50: number[] = [];
+		for (const size of SIZES) {
+			if (size !== SIZES[0]) {
+				await stopDemoServers(servers);
+				servers = await startDemoServers({ library: libraryOf(size), titleVariants: true, drift: false, ports });
+			}
+			const items = spreadItems(servers, 66);
+			// Warm-up: n8n compiles and caches on first use; not counted.
+			await runWebhookLoad(stack, servers, { items: items.slice(0, 6), concurrency: 1, mode: 'closed', settleMs: 300_000 });
+			const one = await runWebhookLoad(stack, servers, { items: items.slice(6), concurrency: 1, mode: 'closed', settleMs: 300_000 });
+			p50.push(one.latency.p50);
+			const itemsCount = servers.library.movies.length + servers.library.episodes.length;
+			// Per target: the median and the most requests one event cost, and how many went past 6
+			// (a title the search could not find, then the library read).
+			const requests = (['plex', 'jellyfin', 'emby'] as const)
+				.map((t) => {
+					const list = [...one.eventRequests[t]].sort((a, b) => a - b);
+					const label = t === 'plex' ? 'Plex' : t === 'jellyfin' ? 'Jellyfin' : 'Emby';
+					return `${label} ${list[Math.floor(list.length / 2)]} (max ${list[list.length - 1]}, ${list.filter((n) => n > 6).length} of ${list.length} over 6)`;
+				})
+				.join(', ');
+			rows.push([
+				`n8n webhook→write, ${size.label} library`,
+				`p50 ${ms(one.latency.p50)}, p95 ${ms(one.latency.p95)}`,
+				`${itemsCount} items (${servers.library.movies.length} movies + ${servers.library.episodes.length} episodes), titles varying per server; ${one.events} events (Plex, Jellyfin, Emby in turn), each to 2 servers; requests per event on the target, median: ${requests}; max ${ms(one.latency.max)}; lost ${one.lost}, doubled ${one.doubled}`,
+			]);
+		}
+		rows.push(['n8n p50 at 100k / at 1k', `${(p50[2] / p50[0]).toFixed(2)}x`, 'goal: at most 1.5x']);
+
+		// Sustained load and a burst, on the 20k library.
+		await stopDemoServers(servers);
+		servers = await startDemoServers({ library: libraryOf(SIZES[1]), titleVariants: true, drift: false, ports });
+		const items = spreadItems(servers, 700);
+		const load = await runWebhookLoad(stack, servers, { items: items.slice(0, 400), concurrency: 8, mode: 'closed', settleMs: 300_000 });
 		rows.push([
-			'n8n sustained, 8 events in flight',
+			'n8n sustained, 8 events in flight, 20k library',
 			`${load.eventsPerSecond.toFixed(1)} events/s, lost ${load.lost}`,
 			`${load.events} events, ${load.accepted} answered 200, doubled ${load.doubled}; latency p50 ${ms(load.latency.p50)}, p95 ${ms(load.latency.p95)}; ${load.wallSeconds.toFixed(1)} s`,
 		]);
-		const burst = await runWebhookLoad(stack, servers, { items: items.slice(506), concurrency: 8, mode: 'burst', settleMs: 300_000 });
+		const burst = await runWebhookLoad(stack, servers, { items: items.slice(400), concurrency: 8, mode: 'burst', settleMs: 300_000 });
 		rows.push([
-			'n8n burst, sent as fast as answered',
+			'n8n burst, sent as fast as answered, 20k library',
 			`${burst.eventsPerSecond.toFixed(1)} events/s drained, lost ${burst.lost}`,
 			`${burst.events} events, ${burst.accepted} answered 200, doubled ${burst.doubled}; last write ${ms(burst.latency.max)} after its request (queued in n8n)`,
 		]);
@@ -198,6 +301,7 @@ async function main(): Promise<void> {
 	tokenTiming();
 	planner();
 	await importing();
+	await lookupHitRate();
 	if (!proc.argv.includes('--no-n8n')) await throughN8n();
 	const width = Math.max(...rows.map((r) => r[0].length));
 	const table = rows.map(([a, b, c]) => `| ${a.padEnd(width)} | ${b} | ${c} |`);

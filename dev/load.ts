@@ -11,7 +11,7 @@ import type { EmulatedServer } from './emulators/server';
 import type { Stack } from './n8n/stack';
 import { delay } from './lib/builtins';
 
-type Source = 'plex' | 'jellyfin' | 'emby';
+export type Source = 'plex' | 'jellyfin' | 'emby';
 const SOURCES: Source[] = ['plex', 'jellyfin', 'emby'];
 
 export interface LoadOptions {
@@ -40,6 +40,10 @@ export interface LoadResult {
 	latency: { p50: number; p95: number; max: number };
 	wallSeconds: number;
 	eventsPerSecond: number;
+	/** Requests each server answered per event that had to be written to it (mean). */
+	requestsPerEvent: Record<Source, number>;
+	/** One at a time only: each event's requests on each server it was written to. */
+	eventRequests: Record<Source, number[]>;
 }
 
 /** Items every server can find from a webhook's own ids. */
@@ -65,6 +69,9 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 		const deadline = Date.now() + settleMs;
 		while (Date.now() < deadline && !done()) await delay(20);
 	};
+	const requestsBefore = Object.fromEntries(SOURCES.map((s) => [s, emulators[s].requests])) as Record<Source, number>;
+	const eventRequests = Object.fromEntries(SOURCES.map((s) => [s, [] as number[]])) as Record<Source, number[]>;
+	const oneAtATime = options.mode === 'closed' && options.concurrency === 1;
 	const start = Date.now();
 	let next = 0;
 	const worker = async () => {
@@ -73,11 +80,13 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 			const req = watchedRequest(servers, event.item, event.from);
 			const url = hooks.get(req.trigger);
 			if (!url) throw new Error(`the stack has no ${req.trigger}`);
+			const before = SOURCES.map((s) => emulators[s].requests);
 			event.sentAt = Date.now();
 			const res = await fetch(url, { method: req.method, headers: req.headers, body: req.body });
 			await res.arrayBuffer();
 			event.status = res.status;
 			if (options.mode === 'closed' && res.status === 200) await waitFor(() => complete(event));
+			if (oneAtATime) targetsOf(event.from).forEach((t) => eventRequests[t].push(emulators[t].requests - before[SOURCES.indexOf(t)]));
 		}
 	};
 	await Promise.all(Array.from({ length: options.concurrency }, worker));
@@ -94,7 +103,12 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 		if (writes.some((w) => w.length > 1)) doubled++;
 	}
 	latencies.sort((a, b) => a - b);
+	const requestsPerEvent = Object.fromEntries(
+		SOURCES.map((s) => [s, (emulators[s].requests - requestsBefore[s]) / Math.max(1, events.filter((e) => e.from !== s).length)]),
+	) as Record<Source, number>;
 	return {
+		requestsPerEvent,
+		eventRequests,
 		events: events.length,
 		accepted: events.filter((e) => e.status === 200).length,
 		lost,

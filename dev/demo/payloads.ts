@@ -20,11 +20,11 @@ const plexKey = (item: SeedItem) => (item.kind === 'movie' ? plexKeys.movie(item
 
 /** The `payload` part Plex Media Server posts, for a movie or an episode. */
 export function plexPayload(servers: DemoServers, item: SeedItem, event: string, extra: object = {}): object {
-	const common = { ratingKey: plexKey(item), title: item.title, duration: item.durationMs, Guid: guidList(item) };
+	const common = { ratingKey: plexKey(item), title: servers.plex.titleOf(item), duration: item.durationMs, Guid: guidList(item) };
 	const metadata =
 		item.kind === 'movie'
 			? { librarySectionType: 'movie', type: 'movie', year: item.year, ...common }
-			: { librarySectionType: 'show', type: 'episode', grandparentTitle: item.show.title, parentIndex: item.season, index: item.episode, ...common };
+			: { librarySectionType: 'show', type: 'episode', grandparentTitle: servers.plex.titleOf(item.show), parentIndex: item.season, index: item.episode, ...common };
 	return {
 		event,
 		user: true,
@@ -55,14 +55,14 @@ export function embyMultipart(payload: object): { body: Buffer; headers: Record<
 
 /** The Jellyfin webhook plugin's default template fields for a finished play (sent as text/plain). */
 export function jellyfinStopPayload(servers: DemoServers, item: SeedItem, at: string): object {
-	const episode = item.kind === 'episode' ? { SeriesName: item.show.title, SeasonNumber: item.season, EpisodeNumber: item.episode } : { Year: item.year };
+	const episode = item.kind === 'episode' ? { SeriesName: servers.jellyfin.titleOf(item.show), SeasonNumber: item.season, EpisodeNumber: item.episode } : { Year: item.year };
 	const ids = Object.fromEntries(Object.entries(item.guids).map(([k, v]) => [`Provider_${k}`, v]));
 	return {
 		ServerId: servers.jellyfin.serverId,
 		ServerName: 'demo-jellyfin',
 		NotificationType: 'PlaybackStop',
 		UtcTimestamp: at,
-		Name: item.title,
+		Name: servers.jellyfin.titleOf(item),
 		ItemId: servers.jellyfin.idOf(item),
 		ItemType: item.kind === 'movie' ? 'Movie' : 'Episode',
 		RunTimeTicks: item.durationMs * 10_000,
@@ -78,13 +78,13 @@ export function jellyfinStopPayload(servers: DemoServers, item: SeedItem, at: st
 /** Emby's `item.markplayed` JSON for an item. */
 export function embyMarkPlayedPayload(servers: DemoServers, item: SeedItem, at: string): object {
 	const ids = Object.fromEntries(Object.entries(item.guids).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), v]));
-	const episode = item.kind === 'episode' ? { SeriesName: item.show.title, ParentIndexNumber: item.season, IndexNumber: item.episode } : {};
+	const episode = item.kind === 'episode' ? { SeriesName: servers.emby.titleOf(item.show), ParentIndexNumber: item.season, IndexNumber: item.episode } : {};
 	return {
 		Title: 'marked played',
 		Date: at,
 		Event: 'item.markplayed',
 		User: { Name: DEMO.user.name, Id: DEMO.user.embyId },
-		Item: { Name: item.title, Id: servers.emby.idOf(item), Type: item.kind === 'movie' ? 'Movie' : 'Episode', ProviderIds: ids, RunTimeTicks: item.durationMs * 10_000, ...episode },
+		Item: { Name: servers.emby.titleOf(item), Id: servers.emby.idOf(item), Type: item.kind === 'movie' ? 'Movie' : 'Episode', ProviderIds: ids, RunTimeTicks: item.durationMs * 10_000, ...episode },
 		Server: { Name: 'demo-emby', Id: 'a1b2c3d4e5f64718293a4b5c6d7e8f90', Version: '4.8.11.0' },
 	};
 }

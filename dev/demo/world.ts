@@ -30,27 +30,34 @@ export interface DemoServers {
 export interface DemoOptions {
 	movies?: number;
 	shows?: number;
+	/** A library to serve instead of the seeded demo one (benchmarks). */
+	library?: SeedLibrary;
+	/** Let each server name some titles its own way (library.ts titleOnServer). */
+	titleVariants?: boolean;
 	ports?: { plex?: number; jellyfin?: number; emby?: number; trakt?: number };
 	/** Seed disagreeing states (default true). */
 	drift?: boolean;
 }
 
 export async function startDemoServers(options: DemoOptions = {}): Promise<DemoServers> {
-	const library = seedLibrary({ movies: options.movies ?? 120, shows: options.shows ?? 8, seasonsPerShow: 2, episodesPerSeason: 6 });
+	const library = options.library ?? seedLibrary({ movies: options.movies ?? 120, shows: options.shows ?? 8, seasonsPerShow: 2, episodesPerSeason: 6 });
 	const u = DEMO.user;
-	const plex = new PlexEmulator({ library, users: [{ id: u.plexId, name: u.name, token: DEMO.plexToken, admin: true }], name: 'demo-plex' });
+	const titleVariants = options.titleVariants;
+	const plex = new PlexEmulator({ library, users: [{ id: u.plexId, name: u.name, token: DEMO.plexToken, admin: true }], name: 'demo-plex', titleVariants });
 	const jellyfin = new JellyfinEmulator({
 		library,
 		users: [{ id: u.jellyfinId, name: u.name, token: 'dummy-demo-jellyfin-alice', admin: true }],
 		apiKey: DEMO.jellyfinApiKey,
 		name: 'demo-jellyfin',
 		serverId: '6f1f2a3b4c5d4e6f8a9b0c1d2e3f4a5b',
+		titleVariants,
 	});
 	const emby = new EmbyEmulator({
 		library,
 		users: [{ id: u.embyId, name: u.name, token: 'dummy-demo-emby-alice', admin: true }],
 		apiKey: DEMO.embyApiKey,
 		name: 'demo-emby',
+		titleVariants,
 	});
 	const trakt = new TraktEmulator({ library, clientId: DEMO.traktClientId, clientSecret: DEMO.traktClientSecret });
 	await Promise.all([plex.start(options.ports?.plex), jellyfin.start(options.ports?.jellyfin), emby.start(options.ports?.emby), trakt.start(options.ports?.trakt)]);

@@ -24,7 +24,8 @@ export class PlexApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			description: "The X-Plex-Token of the user whose watch state to read and change (the server owner's or a managed user's)",
+			description:
+				"The X-Plex-Token of the user whose watch state to read and change (the server owner's or a managed user's). For a household: the owner's token, with which plex.tv hands out the other users' tokens.",
 		},
 		{
 			displayName: 'Client Identifier',
@@ -32,6 +33,13 @@ export class PlexApi implements ICredentialType {
 			type: 'string',
 			default: 'n8n-nodes-watchstate',
 			description: 'Sent as X-Plex-Client-Identifier; Plex ignores progress reports without one',
+		},
+		{
+			displayName: 'Plex.tv URL',
+			name: 'plexTvUrl',
+			type: 'string',
+			default: 'https://plex.tv',
+			description: 'Where plex.tv answers; used only to act for household members (change it only for testing)',
 		},
 		{
 			displayName: 'Ignore SSL Issues (Insecure)',

@@ -9,6 +9,7 @@ import {
 } from 'n8n-workflow';
 import { mediaNodeProperties } from '../shared/node/description';
 import { CREDENTIAL, executeMediaNode, loadUsers } from '../shared/node/execute';
+import { householdMapping } from '../shared/node/household';
 
 export class Plex implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,11 +24,15 @@ export class Plex implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: CREDENTIAL.plex, required: true }],
+		credentials: [
+			{ name: CREDENTIAL.plex, required: true },
+			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { whose: ['household'] } }, testedBy: 'householdMapping' },
+		],
 		properties: mediaNodeProperties('plex'),
 	};
 
 	methods = {
+		credentialTest: { householdMapping },
 		loadOptions: {
 			async getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 				return await loadUsers(this, 'plex');

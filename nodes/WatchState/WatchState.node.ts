@@ -8,8 +8,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { isPlainObject } from '../shared/guids';
-import { planSync, PlanAbort, serverName, type PlanItem } from '../shared/plan';
-import { isSnapshotInput, rowsToSnapshot, snapshotToRows } from '../shared/snapshot';
+import { planPerPerson, PlanAbort, serverName, type PlanItem } from '../shared/plan';
+import { isSnapshotInput, rowsToSnapshots, snapshotToRows } from '../shared/snapshot';
 import { splitList } from '../shared/webhook/filters';
 
 export class WatchState implements INodeType {
@@ -44,7 +44,7 @@ export class WatchState implements INodeType {
 			},
 			{
 				displayName:
-					'Input: the Get Watch State items of every server, plus the previous snapshot rows (kind "watchstate-snapshot"). Outputs: the writes (route them by `backend` to Apply Watch State), the new snapshot rows (save them only after the writes), and a summary.',
+					'Input: the Get Watch State items of every server, plus the previous snapshot rows (kind "watchstate-snapshot"). Items read For: Household are planned per person: nothing one person did is written to another. Outputs: the writes (route them by `backend` to Apply Watch State), the new snapshot rows (save them only after the writes), and a summary.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -112,7 +112,7 @@ export class WatchState implements INodeType {
 		const inputs = this.getInputData();
 		const watchItems: PlanItem[] = [];
 		const indexOf = new Map<string, number>();
-		const keyOf = (item: PlanItem) => `${serverName(item)}|${item.id}`;
+		const keyOf = (item: PlanItem) => `${item.userId ?? ''}|${serverName(item)}|${item.id}`;
 		const snapshotRows: IDataObject[] = [];
 		inputs.forEach(({ json }, i) => {
 			if (isSnapshotInput(json)) return void snapshotRows.push(json);
@@ -133,13 +133,13 @@ export class WatchState implements INodeType {
 		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
 		let previous;
 		try {
-			previous = rowsToSnapshot(snapshotRows);
+			previous = rowsToSnapshots(snapshotRows);
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), `The snapshot input is not readable: ${(error as Error).message}`);
 		}
 		let result;
 		try {
-			result = planSync(watchItems, previous, {
+			result = planPerPerson(watchItems, previous, {
 				sources: splitList(this.getNodeParameter('sources', 0, '')),
 				targets: splitList(this.getNodeParameter('targets', 0, '')),
 				propagateUnplayed: this.getNodeParameter('propagateUnplayed', 0, false) as boolean,
@@ -156,8 +156,8 @@ export class WatchState implements INodeType {
 		if (dryRun) summary.plan = result.writes as unknown as IDataObject[];
 		const writes: INodeExecutionData[] = dryRun
 			? []
-			: result.writes.map((w) => ({ json: w as unknown as IDataObject, pairedItem: { item: indexOf.get(`${w.backend}|${w.target.id}`) ?? 0 } }));
-		const snapshot: INodeExecutionData[] = dryRun ? [] : snapshotToRows(result.snapshot).map((row) => ({ json: row, pairedItem: { item: 0 } }));
+			: result.writes.map((w) => ({ json: w as unknown as IDataObject, pairedItem: { item: indexOf.get(keyOf(w.target)) ?? 0 } }));
+		const snapshot: INodeExecutionData[] = dryRun ? [] : [...result.snapshots].flatMap(([person, s]) => snapshotToRows(s, person).map((row) => ({ json: row, pairedItem: { item: 0 } })));
 		return [writes, snapshot, [{ json: summary, pairedItem: { item: 0 } }]];
 	}
 }

@@ -39,6 +39,8 @@ export interface WatchItem {
 	serverName?: string;
 	userId?: string;
 	userName?: string;
+	/** The household person the user is (set by household listings; planning never crosses it). */
+	person?: string;
 	type: MediaType;
 	/** The backend's own item id. */
 	id: string;

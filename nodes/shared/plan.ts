@@ -52,7 +52,8 @@ export interface PlannedWrite {
 	playedAt?: string;
 	positionMs?: number;
 	reason: string;
-	source: { backend: string; id: string; title: string };
+	/** The item that decided; `userId` / `person` say whose state it was. */
+	source: { backend: string; id: string; title: string; userId?: string; person?: string };
 }
 
 export interface PlanSummary {
@@ -76,6 +77,59 @@ export class PlanAbort extends Error {
 
 export function serverName(item: WatchItem): string {
 	return item.backendName ?? item.backend;
+}
+
+/** The person an item belongs to (household listings tag each item); '' for a single-user sync. */
+export function personOf(item: WatchItem): string {
+	return typeof item.person === 'string' ? item.person : '';
+}
+
+export interface HouseholdPlan {
+	writes: PlannedWrite[];
+	/** One snapshot per person (the key '' for a single user). */
+	snapshots: Map<string, Snapshot>;
+	summary: PlanSummary & { people: Record<string, PlanSummary> };
+}
+
+/**
+ * Plans each person on their own: items are matched, decided and written only among one
+ * person's items, against that person's snapshot and shrink guard, so nothing one person did
+ * ever reaches another person's user (a restricted user's smaller library is their own baseline).
+ */
+export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>, options: PlanOptions): HouseholdPlan {
+	const byPerson = new Map<string, PlanItem[]>();
+	for (const item of input) {
+		const person = personOf(item);
+		const list = byPerson.get(person);
+		if (list) list.push(item);
+		else byPerson.set(person, [item]);
+	}
+	// A person the last run saw who lists nothing now is a failed listing, not an empty library.
+	for (const person of previous.keys()) if (!byPerson.has(person)) byPerson.set(person, []);
+	const writes: PlannedWrite[] = [];
+	const snapshots = new Map<string, Snapshot>();
+	const people: Record<string, PlanSummary> = {};
+	const total: PlanSummary = { groups: 0, backends: {} };
+	for (const [person, items] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+		let result: PlanResult;
+		try {
+			result = planSync(items, previous.get(person), options);
+		} catch (error) {
+			if (error instanceof PlanAbort && person) throw new PlanAbort(`${person}: ${error.message}`);
+			throw error;
+		}
+		writes.push(...result.writes);
+		snapshots.set(person, result.snapshot);
+		people[person] = result.summary;
+		total.groups += result.summary.groups;
+		for (const [name, b] of Object.entries(result.summary.backends)) {
+			const t = (total.backends[name] ??= { items: 0, played: 0, writes: { 'mark-played': 0, 'mark-unplayed': 0, 'set-position': 0 } });
+			t.items += b.items;
+			t.played += b.played;
+			for (const op of Object.keys(b.writes) as WriteOp[]) t.writes[op] += b.writes[op];
+		}
+	}
+	return { writes, snapshots, summary: { ...total, people } };
 }
 
 const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
@@ -243,7 +297,7 @@ function writeFor(target: PlanItem, decision: Decision, options: PlanOptions): P
 		op,
 		target: stripEvent(target),
 		reason,
-		source: { backend: serverName(from), id: from.id, title: from.title },
+		source: { backend: serverName(from), id: from.id, title: from.title, ...(from.userId ? { userId: from.userId } : {}), ...(from.person !== undefined ? { person: from.person } : {}) },
 	});
 	const wanted = decision.played;
 	if (wanted?.value === true && target.played !== true && wanted.from !== target) {

@@ -3,7 +3,7 @@
  * of one catalogue, each item in a random state.
  */
 import fc from 'fast-check';
-import { planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/plan';
+import { planPerPerson, planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/plan';
 import type { Backend } from '../../nodes/shared/model';
 
 const SERVERS: Backend[] = ['plex', 'jellyfin', 'emby'];
@@ -208,5 +208,55 @@ describe('planSync rules by example', () => {
 		const withEmby = [...items, ...Array.from({ length: 10 }, (_, i) => movie('emby', { id: `e${i}`, guids: { imdb: `tt${2000000 + i}` } }))];
 		expect(() => planSync(withEmby, prev, { propagateUnplayed: false, now: NOW })).toThrow('plex listed 85 items, 15 % fewer than the 100 of the last run (limit 10 %); nothing is written');
 		expect(planSync(withEmby, prev, { propagateUnplayed: false, now: NOW, maxShrinkPercent: 20 }).writes).toEqual([]);
+	});
+});
+
+describe('planPerPerson: a household is planned person by person', () => {
+	const PEOPLE = ['alice', 'bob', 'kid'];
+	/** The same catalogue for every person, each with their own states, as one listing per server and user. */
+	const householdArb = fc.tuple(worldArb, worldArb, worldArb);
+	const withPeople = (worlds: Parameters<typeof itemsOf>[0][]) =>
+		worlds.flatMap((world, p) => itemsOf(world).map((item) => ({ ...item, userId: `${PEOPLE[p]}-${item.backend}`, userName: PEOPLE[p], person: PEOPLE[p] })));
+
+	it('never writes one person\'s state onto another person\'s user, with un-marks propagated', () => {
+		fc.assert(
+			fc.property(householdArb, (worlds) => {
+				const items = withPeople(worlds);
+				const result = planPerPerson(items, new Map(), { propagateUnplayed: true, now: NOW });
+				for (const w of result.writes) {
+					expect(w.source.person).toBe(w.target.person);
+					expect(w.target.userId).toBe(`${w.target.person}-${w.backend}`);
+				}
+				// Exactly what each person's items alone would plan.
+				const alone = PEOPLE.flatMap((p) => planSync(items.filter((i) => i.person === p), undefined, { propagateUnplayed: true, now: NOW }).writes);
+				expect(result.writes).toEqual(alone);
+			}),
+			{ numRuns: 200 },
+		);
+	});
+
+	it('keeps a snapshot per person, so one person\'s un-mark is seen against their own last run', () => {
+		const movie = (backend: Backend, person: string, played: boolean): PlanItem => ({ backend, type: 'movie', id: `m-${backend}`, title: 'M', guids: { imdb: 'tt1' }, played, updatedAt: iso(T0), playedAt: played ? iso(T0) : undefined, userId: `${person}-${backend}`, person });
+		// Last run: alice played it on both servers; bob on neither.
+		const first = planPerPerson([movie('plex', 'alice', true), movie('emby', 'alice', true), movie('plex', 'bob', false), movie('emby', 'bob', false)], new Map(), { propagateUnplayed: true, now: iso(T0 + 1000) });
+		expect(first.writes).toEqual([]);
+		expect([...first.snapshots.keys()]).toEqual(['alice', 'bob']);
+		// Now alice un-marked it on Plex; bob played it on Emby.
+		const second = planPerPerson([movie('plex', 'alice', false), movie('emby', 'alice', true), movie('plex', 'bob', false), movie('emby', 'bob', true)], first.snapshots, { propagateUnplayed: true, now: iso(T0 + 2000) });
+		expect(second.writes.map((w) => [w.target.person, w.backend, w.op])).toEqual([
+			['alice', 'emby', 'mark-unplayed'],
+			['bob', 'plex', 'mark-played'],
+		]);
+	});
+
+	it("guards each person's listing against their own last count, and names the person", () => {
+		const items = (person: string, n: number) => Array.from({ length: n }, (_, i): PlanItem => ({ backend: 'plex', type: 'movie', id: String(i), title: 'x', guids: { imdb: `tt${i}` }, played: false, updatedAt: iso(T0), person, userId: person }));
+		const previous = new Map<string, Snapshot>([
+			['alice', { kind: 'watchstate-snapshot', version: 1, takenAt: iso(T0), backends: { plex: { count: 100, played: [] } } }],
+			['bob', { kind: 'watchstate-snapshot', version: 1, takenAt: iso(T0), backends: { plex: { count: 10, played: [] } } }],
+		]);
+		// bob sees 10 of 100 (a user restricted to one library): his own baseline, no abort.
+		expect(() => planPerPerson([...items('alice', 100), ...items('bob', 10)], previous, { propagateUnplayed: false, now: NOW })).not.toThrow();
+		expect(() => planPerPerson([...items('alice', 100)], previous, { propagateUnplayed: false, now: NOW })).toThrow(new PlanAbort('bob: plex listed no items (the last run saw 10); its listing probably failed, so nothing is written'));
 	});
 });

@@ -75,6 +75,8 @@ export interface MediaClient {
 	setPosition(item: WatchItem, positionMs: number): Promise<void>;
 	/** Why this server cannot take a resume position (its version has no endpoint), or undefined. */
 	positionsUnsupported(): Promise<string | undefined>;
+	/** The server's own id (Plex machineIdentifier, Jellyfin / Emby server id). */
+	serverIdentity(): Promise<string | undefined>;
 	listLibraries(): Promise<LibraryInfo[]>;
 	listUsers(): Promise<UserInfo[]>;
 	listWatchState(query: WatchStateQuery): Promise<WatchItem[]>;

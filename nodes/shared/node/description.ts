@@ -72,13 +72,29 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 			default: 'getAll',
 		},
 	];
+	properties.push({
+		displayName: 'For',
+		name: 'whose',
+		type: 'options',
+		displayOptions: { show: { resource: ['item', 'library'], operation: ['apply', 'getWatchState'] } },
+		options: [
+			{ name: 'One User', value: 'one', description: perUser ? 'The user chosen below' : "The Plex credential token's user" },
+			{
+				name: 'Household',
+				value: 'household',
+				description:
+					"Each person as themselves: Apply acts as the event's person's user here (or the user a planned write names), Get Watch State reads every household user. Who is who: a Watch State Household credential, else same user names.",
+			},
+		],
+		default: 'one',
+	});
 	if (perUser) {
 		properties.push({
 			displayName: 'User Name or ID',
 			name: 'userId',
 			type: 'options',
 			typeOptions: { loadOptionsMethod: 'getUsers' },
-			displayOptions: show(['item', 'library']),
+			displayOptions: { ...show(['item', 'library']), hide: { whose: ['household'] } },
 			default: '',
 			description:
 				'Whose watch state to read and change (on Jellyfin a user token may leave it empty). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',

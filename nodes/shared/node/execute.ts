@@ -25,6 +25,7 @@ import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy } from './transport';
 import { splitList } from '../webhook/filters';
+import { HouseholdActing } from './household';
 
 export const CREDENTIAL: Record<MediaBackend, string> = { plex: 'plexApi', jellyfin: 'jellyfinApi', emby: 'embyApi' };
 
@@ -46,22 +47,28 @@ interface LookupOptions {
 	indexFallback?: boolean;
 }
 
+/**
+ * A client of the node's server. Jellyfin / Emby act for `userId` with the credential's key; a
+ * Plex client acts with `plexToken` (a household member's server token) instead of the credential's.
+ */
 export async function createClient(
 	ctx: IExecuteFunctions | ILoadOptionsFunctions,
 	backend: MediaBackend,
 	request: RequestOptions,
 	userId?: string,
 	lookup: LookupOptions = {},
+	plexToken?: string,
 ): Promise<MediaClient> {
 	const settings = await connectionSettings(ctx, CREDENTIAL[backend], (request.timeout ?? 30) * 1000);
 	const credentials = backend === 'plex' ? await ctx.getCredentials(CREDENTIAL.plex) : undefined;
+	const clientIdentifier = credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined;
 	const options: ClientOptions = {
-		send: n8nSend(ctx, settings),
+		send: plexToken ? n8nSend(ctx, settings, { 'X-Plex-Token': plexToken }) : n8nSend(ctx, settings),
 		retry: retryPolicy(request.retries ?? 4),
 		pageSize: request.pageSize ?? 200,
 		concurrency: request.concurrency ?? 4,
 		userId: userId || undefined,
-		clientIdentifier: credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined,
+		clientIdentifier,
 		...lookup,
 	};
 	if (backend === 'plex') return new PlexClient(options);
@@ -231,25 +238,73 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 	return [json(await client.getItem(itemId))];
 }
 
+/** Apply Watch State and Get Watch State can act for one user (the node's) or the whole household. */
+function actsForHousehold(ctx: IExecuteFunctions, resource: string, operation: string, i: number): boolean {
+	const household = (resource === 'item' && operation === 'apply') || (resource === 'library' && operation === 'getWatchState');
+	return household && ctx.getNodeParameter('whose', i, 'one') === 'household';
+}
+
+/**
+ * Household mode. Get Watch State reads every user the household places (items carry the user
+ * and the person); Apply Watch State acts as the event's person's user here, or as the user a
+ * planned write names. An event from a user the household cannot place writes nothing.
+ */
+async function runForHousehold(ctx: IExecuteFunctions, acting: HouseholdActing, resource: string, operation: string, i: number): Promise<IDataObject[]> {
+	if (resource === 'library') {
+		const out: IDataObject[] = [];
+		for (const user of await acting.users()) {
+			const placed = acting.placeOwn(user);
+			if (!placed.person) continue;
+			const client = await acting.clientFor(user.id);
+			for (const item of await runOperation(ctx, client, resource, operation, i)) out.push({ ...item, userId: user.id, userName: user.name, person: placed.person.key });
+		}
+		return out;
+	}
+	const json = ctx.getInputData()[i].json;
+	if (json.kind === 'watchstate-write') {
+		const write = json as unknown as PlannedWrite;
+		const client = await acting.clientFor(String(write.target?.userId ?? ''));
+		return [await applyPlannedWrite(ctx, client, i, write)];
+	}
+	const source = asWatchItem(json, ctx, i);
+	const sourceRef = { backend: source.backend, id: source.id, title: source.title, event: source.event, userName: source.userName };
+	const found = await acting.counterpart(source.backend, source.userName);
+	if (!found.user) return [{ action: 'skipped', reason: `${found.reason}; nothing written`, source: sourceRef }];
+	const client = await acting.clientFor(found.user.id);
+	const user = { id: found.user.id, name: found.user.name, person: found.person.key };
+	return (await applyWatchState(ctx, client, i, source)).map((result) => ({ ...result, user }));
+}
+
 export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBackend): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	const out: INodeExecutionData[] = [];
 	// One client per user for the whole run, so an id index is read once, not once per item.
 	const clients = new Map<string, Promise<MediaClient>>();
+	let acting: Promise<HouseholdActing> | undefined;
 	for (let i = 0; i < items.length; i++) {
 		try {
 			const resource = ctx.getNodeParameter('resource', i) as string;
 			const operation = ctx.getNodeParameter('operation', i) as string;
-			const userId = backend === 'plex' || resource === 'user' ? '' : String(ctx.getNodeParameter('userId', i, '') ?? '');
+			const household = actsForHousehold(ctx, resource, operation, i);
+			const userId = backend === 'plex' || resource === 'user' || household ? '' : String(ctx.getNodeParameter('userId', i, '') ?? '');
 			const request = ctx.getNodeParameter('requestOptions', i, {}) as RequestOptions;
 			const lookup: LookupOptions = {
 				lookup: items.length > TARGETED_LOOKUP_MAX_ITEMS ? 'index' : 'targeted',
 				indexFallback: operation !== 'apply' || (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).libraryFallback !== false,
 			};
-			const key = `${userId}|${JSON.stringify(request)}|${JSON.stringify(lookup)}`;
-			if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, userId, lookup));
-			const client = await clients.get(key)!;
-			for (const json of await runOperation(ctx, client, resource, operation, i)) out.push({ json, pairedItem: { item: i } });
+			const clientFor = (user: string, plexToken?: string) => {
+				const key = `${user}|${plexToken ? 'token' : ''}|${JSON.stringify(request)}|${JSON.stringify(lookup)}`;
+				if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, user, lookup, plexToken));
+				return clients.get(key)!;
+			};
+			let results: IDataObject[];
+			if (household) {
+				acting ??= HouseholdActing.load(ctx).then(async (h) => new HouseholdActing(ctx, backend, h, await clientFor(''), (user, token) => clientFor(user.id, token)));
+				results = await runForHousehold(ctx, await acting, resource, operation, i);
+			} else {
+				results = await runOperation(ctx, await clientFor(userId), resource, operation, i);
+			}
+			for (const json of results) out.push({ json, pairedItem: { item: i } });
 		} catch (error) {
 			const nodeError = toNodeError(ctx, error, i);
 			if (ctx.continueOnFail()) {

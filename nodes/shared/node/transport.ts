@@ -3,7 +3,7 @@
  * `httpRequestWithAuthentication` (so the credential's headers are applied by n8n and never
  * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
  */
-import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type ILoadOptionsFunctions } from 'n8n-workflow';
+import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions } from 'n8n-workflow';
 import { BackendError, redact, type RetryPolicy, type Send } from '../http';
 
 export interface ConnectionSettings {
@@ -31,13 +31,19 @@ export async function connectionSettings(
 	return { credentialType, baseUrl, ignoreSslIssues: credentials.ignoreSslIssues === true, timeoutMs };
 }
 
-export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings): Send {
+/**
+ * Requests through n8n. With `headers`, the credential is not applied: the headers carry another
+ * identity (a Plex household member's token), used for that user's requests only.
+ */
+export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings, headers?: Record<string, string>): Send {
+	const send = (options: IHttpRequestOptions) =>
+		headers ? ctx.helpers.httpRequest.call(ctx, { ...options, headers: { ...headers, ...options.headers } }) : ctx.helpers.httpRequestWithAuthentication.call(ctx, settings.credentialType, options);
 	return async (request) => {
 		const qs: IDataObject = {};
 		for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) qs[k] = v;
 		let failure: { message: string; code?: string } | undefined;
 		try {
-			const response = await ctx.helpers.httpRequestWithAuthentication.call(ctx, settings.credentialType, {
+			const response = await send({
 				method: request.method as IHttpRequestMethods,
 				url: settings.baseUrl + request.path,
 				qs,

@@ -72,6 +72,11 @@ abstract class MediaBrowserClient implements MediaClient {
 		return this.fresh.has(item);
 	}
 
+	async serverIdentity(): Promise<string | undefined> {
+		const info = await this.call('read server identity', { method: 'GET', path: '/System/Info/Public' });
+		return isPlainObject(info) ? toText(info.Id) : undefined;
+	}
+
 	protected abstract chooseRoutes(userId: string): Promise<Routes>;
 	/** The user whose state is used when the node does not name one. */
 	protected abstract defaultUser(): Promise<string>;

@@ -47,6 +47,10 @@ export class PlexClient implements MediaClient {
 		return body.MediaContainer;
 	}
 
+	serverIdentity(): Promise<string | undefined> {
+		return this.machineIdentifier();
+	}
+
 	private machineIdentifier(): Promise<string | undefined> {
 		this.serverId ??= this.container('read server identity', '/identity').then((c) => toText(c.machineIdentifier));
 		return this.serverId;

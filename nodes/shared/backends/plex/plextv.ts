@@ -1,0 +1,90 @@
+/**
+ * plex.tv, for acting as the other people of a Plex household. A Plex Media Server user reads and
+ * writes only their own watch state, with a token the server gives that user; the owner's plex.tv
+ * account hands those out:
+ * - home and managed users: the owner switches to the user (POST /api/home/users/{id}/switch), and
+ *   that user's resources (GET /api/v2/resources) carry their access token for the server;
+ * - shared users (friends): the server's shared-server list (GET /api/servers/{machineId}/
+ *   shared_servers) carries each one's access token.
+ * Users come from GET /api/users (the community spec documents it and /api/v2/resources; the
+ * switch and shared-server routes are python-plexapi's MyPlexAccount.switchHomeUser and
+ * MyPlexUser.get_token). The v1 routes answer XML; each answer is read as JSON or XML.
+ */
+import { BackendError, requestJson, type RetryPolicy, type Send } from '../../http';
+import { isPlainObject } from '../../guids';
+import { xmlElements } from './xml';
+
+export interface PlexTvUser {
+	/** The plex.tv account id, which is also the user's account id on the server. */
+	id: string;
+	title: string;
+	username: string;
+	home: boolean;
+	/** A home user with a PIN: switching to them needs it. */
+	protected: boolean;
+}
+
+export interface PlexTvOptions {
+	/** Requests to plex.tv with the owner's token. */
+	send: Send;
+	/** Requests to plex.tv with another token (a home user's, after the switch). */
+	sendAs(token: string): Send;
+	retry: RetryPolicy;
+}
+
+const truthy = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true';
+
+export class PlexTvClient {
+	requests = 0;
+	private usersOnce?: Promise<PlexTvUser[]>;
+
+	constructor(private readonly options: PlexTvOptions) {}
+
+	private async call(what: string, send: Send, method: 'GET' | 'POST', path: string, query: Record<string, string | number> = {}): Promise<unknown> {
+		this.requests++;
+		return await requestJson(send, this.options.retry, `plex.tv: ${what}`, { method, path, query });
+	}
+
+	/** The owner's friends and home users (the owner is not among them). */
+	users(): Promise<PlexTvUser[]> {
+		this.usersOnce ??= this.call('list users', this.options.send, 'GET', '/api/users').then((body) => {
+			const rows = typeof body === 'string' ? xmlElements(body, 'User') : isPlainObject(body) && isPlainObject(body.MediaContainer) && Array.isArray(body.MediaContainer.User) ? body.MediaContainer.User : [];
+			return rows.filter(isPlainObject).map((u) => ({
+				id: String(u.id),
+				title: String(u.title ?? ''),
+				username: String(u.username ?? ''),
+				home: truthy(u.home),
+				protected: truthy(u.protected),
+			}));
+		});
+		return this.usersOnce;
+	}
+
+	/** The token with which this user reads and writes their own state on the server. */
+	async serverToken(userId: string, machineIdentifier: string): Promise<string> {
+		const user = (await this.users()).find((u) => u.id === userId);
+		if (!user) throw new BackendError(`plex.tv knows no friend or home user ${userId} of this account; only the server owner's token can act for the household`);
+		return user.home ? await this.homeUserToken(user, machineIdentifier) : await this.sharedUserToken(user, machineIdentifier);
+	}
+
+	private async homeUserToken(user: PlexTvUser, machineIdentifier: string): Promise<string> {
+		if (user.protected) {
+			throw new BackendError(`Plex home user "${user.title}" is protected by a PIN, which this package cannot enter: remove the PIN, or leave the user out of the household (ignore: plex=${user.title})`);
+		}
+		const switched = await this.call(`switch to home user ${user.id}`, this.options.send, 'POST', `/api/home/users/${encodeURIComponent(user.id)}/switch`);
+		const accountToken = typeof switched === 'string' ? xmlElements(switched, 'user')[0]?.authenticationToken : isPlainObject(switched) ? String(switched.authToken ?? switched.authenticationToken ?? '') : '';
+		if (!accountToken) throw new BackendError(`plex.tv: switching to home user "${user.title}" returned no token`);
+		const resources = await this.call(`resources of home user ${user.id}`, this.options.sendAs(accountToken), 'GET', '/api/v2/resources', { includeHttps: 1, includeRelay: 1 });
+		const server = (Array.isArray(resources) ? resources : []).filter(isPlainObject).find((r) => r.clientIdentifier === machineIdentifier);
+		if (!server || typeof server.accessToken !== 'string') throw new BackendError(`plex.tv: home user "${user.title}" has no access to this server (${machineIdentifier})`);
+		return server.accessToken;
+	}
+
+	private async sharedUserToken(user: PlexTvUser, machineIdentifier: string): Promise<string> {
+		const body = await this.call('list shared servers', this.options.send, 'GET', `/api/servers/${encodeURIComponent(machineIdentifier)}/shared_servers`);
+		const shared = typeof body === 'string' ? xmlElements(body, 'SharedServer') : [];
+		const entry = shared.find((s) => s.userID === user.id);
+		if (!entry?.accessToken) throw new BackendError(`plex.tv: "${user.username || user.title}" has no share of this server (${machineIdentifier})`);
+		return entry.accessToken;
+	}
+}

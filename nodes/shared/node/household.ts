@@ -1,0 +1,115 @@
+/**
+ * The household side of the Plex, Jellyfin and Emby nodes: which of this server's users an item
+ * or event belongs to, and a client that acts as that user. Jellyfin and Emby act for a user with
+ * the admin key and the user's id; Plex acts with the user's own server token, which the owner's
+ * plex.tv account hands out (plextv.ts). Everything is read once per execution, and the mapping
+ * is checked against this server's users before the first write.
+ */
+import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult } from 'n8n-workflow';
+import type { MediaClient, UserInfo } from '../backends/client';
+import { PlexTvClient } from '../backends/plex/plextv';
+import { checkHouseholdOn, parseHousehold, personOf, userFor, type Household, type HouseholdServer, type Person } from '../household';
+import type { Backend } from '../model';
+import type { MediaBackend } from './description';
+import { n8nSend, retryPolicy } from './transport';
+
+export const HOUSEHOLD_CREDENTIAL = 'watchStateHouseholdApi';
+
+/** The Watch State Household credential's test: the mapping must read without a mistake. */
+export async function householdMapping(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	try {
+		const household = parseHousehold(String(credential.data?.mapping ?? ''), credential.data?.matchByName !== false);
+		return { status: 'OK', message: `${household.persons.length} people mapped, ${household.ignored.size} users left out` };
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
+}
+
+/** The server owner on a Plex Media Server: account 1, whatever their plex.tv id. */
+const PLEX_OWNER_ACCOUNT = '1';
+
+export type Acting = { user: UserInfo; person: Person } | { user?: undefined; reason: string };
+
+export class HouseholdActing {
+	private usersOnce?: Promise<UserInfo[]>;
+	private readonly clients = new Map<string, Promise<MediaClient>>();
+	private plexTv?: PlexTvClient;
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly backend: MediaBackend,
+		readonly household: Household,
+		/** The node's own client (the credential's identity), and a factory for a user's. */
+		private readonly base: MediaClient,
+		private readonly clientAs: (user: UserInfo, plexToken?: string) => Promise<MediaClient>,
+	) {}
+
+	/** The household from the node's Watch State Household credential, or matching by name alone. */
+	static async load(ctx: IExecuteFunctions): Promise<Household> {
+		const credentials = await ctx.getCredentials(HOUSEHOLD_CREDENTIAL).catch(() => undefined);
+		try {
+			return parseHousehold(credentials ? String(credentials.mapping ?? '') : '', credentials ? credentials.matchByName !== false : true);
+		} catch (error) {
+			throw new NodeOperationError(ctx.getNode(), `Watch State Household: ${(error as Error).message}`);
+		}
+	}
+
+	/** This server's users, checked against the mapping (an error here stops the run before any write). */
+	users(): Promise<UserInfo[]> {
+		this.usersOnce ??= this.base.listUsers().then((users) => {
+			try {
+				checkHouseholdOn(this.household, this.backend, users);
+			} catch (error) {
+				throw new NodeOperationError(this.ctx.getNode(), `Watch State Household: ${(error as Error).message}`);
+			}
+			return users;
+		});
+		return this.usersOnce;
+	}
+
+	/** The user of this server who is the same person as a user of another server, or why there is none. */
+	async counterpart(server: Backend, userName: string | undefined): Promise<Acting> {
+		const placed = personOf(this.household, server, userName);
+		if (!placed.person) return { reason: placed.reason };
+		const user = userFor(this.household, placed.person, this.backend as HouseholdServer, await this.users());
+		if (!user) return { reason: `${placed.person.key} has no ${this.backend} user` };
+		return { user, person: placed.person };
+	}
+
+	/** Who a user of this server is in the household, or why nobody. */
+	placeOwn(user: UserInfo): { person: Person } | { person?: undefined; reason: string } {
+		return personOf(this.household, this.backend, user.name);
+	}
+
+	/** A client acting as this server's user with this id (read once per execution). */
+	clientFor(userId: string): Promise<MediaClient> {
+		let client = this.clients.get(userId);
+		if (!client) {
+			client = this.users().then(async (users) => {
+				const user = users.find((u) => u.id === userId) ?? { id: userId, name: userId, backend: this.backend };
+				if (this.backend !== 'plex') return await this.clientAs(user);
+				if (userId === PLEX_OWNER_ACCOUNT) return this.base;
+				const machineIdentifier = await this.base.serverIdentity();
+				if (!machineIdentifier) throw new NodeOperationError(this.ctx.getNode(), 'The Plex server did not say its machine identifier, which plex.tv needs to hand out user tokens');
+				return await this.clientAs(user, await (await this.plexTvClient()).serverToken(userId, machineIdentifier));
+			});
+			this.clients.set(userId, client);
+		}
+		return client;
+	}
+
+	private async plexTvClient(): Promise<PlexTvClient> {
+		if (!this.plexTv) {
+			const credentials = await this.ctx.getCredentials('plexApi');
+			const baseUrl = String(credentials.plexTvUrl || 'https://plex.tv').replace(/\/+$/, '');
+			const settings = { credentialType: 'plexApi', baseUrl, ignoreSslIssues: false, timeoutMs: 30_000 };
+			const identity = { 'X-Plex-Client-Identifier': String(credentials.clientIdentifier || 'n8n-nodes-watchstate'), 'X-Plex-Product': 'n8n-nodes-watchstate' };
+			this.plexTv = new PlexTvClient({
+				send: n8nSend(this.ctx, settings, { ...identity, 'X-Plex-Token': String(credentials.token ?? '') }),
+				sendAs: (token) => n8nSend(this.ctx, settings, { ...identity, 'X-Plex-Token': token }),
+				retry: retryPolicy(4),
+			});
+		}
+		return this.plexTv;
+	}
+}

@@ -182,6 +182,14 @@ export interface EmulatedUser {
 	/** A token that acts as this user. */
 	token: string;
 	admin?: boolean;
+	/** The libraries this user may see (default: all), as a restricted user of a household has. */
+	libraries?: Array<'movies' | 'shows'>;
+}
+
+/** Whether a user may see an item's library. */
+export function userSees(user: EmulatedUser | undefined, item: SeedItem | SeedShow): boolean {
+	if (!user?.libraries) return true;
+	return user.libraries.includes('kind' in item && item.kind === 'movie' ? 'movies' : 'shows');
 }
 
 const WORDS = {

@@ -22,7 +22,7 @@
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
 import type { Guids } from '../../nodes/shared/model';
-import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -336,6 +336,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const rows: Row[] = [];
 		if (types.has('Series')) {
 			for (const show of this.options.library.shows) {
+				if (!userSees(user, show)) continue;
 				if (parentId && parentId !== this.libraryId('tvshows')) continue;
 				if (ids && !ids.has(this.showId(show))) continue;
 				if (providerPair && !matchesProvider(show.guids, providerPair)) continue;
@@ -346,6 +347,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		if (types.has('Movie')) candidates.push(...this.options.library.movies);
 		if (types.has('Episode')) candidates.push(...this.options.library.episodes);
 		for (const item of candidates) {
+			if (!userSees(user, item)) continue;
 			const id = this.idOf(item);
 			if (parentId) {
 				const parents = item.kind === 'movie' ? [this.libraryId('movies')] : [this.libraryId('tvshows'), this.showId(item.show), this.seasonId(item.show, item.season)];
@@ -388,9 +390,9 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	/** `/Shows/{id}/Episodes`: a series' episodes in aired order, optionally one season. */
 	protected showEpisodes(ctx: RequestContext, seriesId: string): Reply {
 		const show = this.shows.get(seriesId);
-		if (!show) return { status: 404, body: { message: 'Series not found' } };
 		const user = this.targetUser(ctx);
 		if (user && 'status' in user) return user;
+		if (!show || this.hidden(user, show)) return { status: 404, body: { message: 'Series not found' } };
 		const p = (n: string) => this.param(ctx, n);
 		const fields = new Set(list(p('fields')).map((f) => f.toLowerCase()));
 		const season = p('season');
@@ -404,6 +406,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	}
 
 	protected getItem(ctx: RequestContext, user: EmulatedUser | undefined, id: string): Reply {
+		if (this.hidden(user, this.items.get(id) ?? this.shows.get(id))) return { status: 404, body: { message: 'Item not found' } };
 		const item = this.items.get(id);
 		const fields = new Set(['providerids', 'datecreated', 'path', 'parentid']);
 		if (item) return { status: 200, body: this.itemDto(item, user, fields) };
@@ -415,7 +418,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	/** MarkPlayed / MarkUnplayed of BaseItem: play count, last played date and position; nothing else. */
 	protected markPlayed(ctx: RequestContext, user: EmulatedUser, id: string, played: boolean): Reply {
 		const item = this.items.get(id);
-		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
 		const prev = this.state.get(user.id, id) ?? emptyState();
 		const now = Date.now();
 		if (played) {
@@ -433,7 +436,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	/** Favourite on / off: only IsFavorite changes (UserLibraryController.MarkFavoriteItem). */
 	protected markFavorite(user: EmulatedUser, id: string, favorite: boolean): Reply {
 		const item = this.items.get(id);
-		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
 		const prev = this.state.get(user.id, id) ?? emptyState();
 		this.state.set(user.id, id, { ...prev, isFavorite: favorite, updatedAt: Date.now() });
 		return { status: 200, body: this.userData(item, user) };
@@ -441,14 +444,14 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 
 	protected readUserData(user: EmulatedUser, id: string): Reply {
 		const item = this.items.get(id);
-		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
 		return { status: 200, body: this.userData(item, user) ?? {} };
 	}
 
 	/** POST …/UserData: Jellyfin applies what was sent, Emby replaces the record (see the top). */
 	protected saveUserData(ctx: RequestContext, user: EmulatedUser, id: string): Reply {
 		const item = this.items.get(id);
-		if (!item) return { status: 404, body: { message: 'Item not found' } };
+		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
 		const body = (ctx.body ?? {}) as Record<string, unknown>;
 		const ticks = body.PlaybackPositionTicks;
 		if (ticks !== undefined && ticks !== null && (typeof ticks !== 'number' || ticks < 0)) return { status: 400, body: { message: 'invalid PlaybackPositionTicks' } };
@@ -507,9 +510,16 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return policy;
 	}
 
-	protected views(): Reply {
+	/** The user's libraries: a restricted user (policy EnabledFolders) sees only theirs. */
+	protected views(user?: EmulatedUser): Reply {
 		const lib = (kind: 'movies' | 'tvshows', name: string) => ({ Name: name, ServerId: this.serverId, Id: this.libraryId(kind), Type: 'CollectionFolder', CollectionType: kind, IsFolder: true });
-		return { status: 200, body: { Items: [lib('movies', 'Movies'), lib('tvshows', 'Shows')], TotalRecordCount: 2, StartIndex: 0 } };
+		const all = [lib('movies', 'Movies'), lib('tvshows', 'Shows')].filter((v) => !user?.libraries || user.libraries.includes(v.CollectionType === 'movies' ? 'movies' : 'shows'));
+		return { status: 200, body: { Items: all, TotalRecordCount: all.length, StartIndex: 0 } };
+	}
+
+	/** An item a user may not see is not found for them. */
+	protected hidden(user: EmulatedUser | undefined, item: SeedItem | SeedShow | undefined): boolean {
+		return !!item && !userSees(user, item);
 	}
 
 	/** A handler for a user-scoped route: the user from the path (index 0) or the query. */
@@ -533,7 +543,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	/** The routes both servers have, with the user in the path. */
 	protected userPathRoutes(): Route[] {
 		return [
-			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Views$/i, handler: this.withUser(true, () => this.views()) },
+			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Views$/i, handler: this.withUser(true, (_ctx, u) => this.views(u)) },
 			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items$/i, handler: this.withUser(true, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.getItem(ctx, u, id)) },
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
@@ -620,7 +630,7 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 		const modern = versionAtLeast(this.version, 10, 9);
 		// 10.9 moved user-scoped routes to query style; the old ones stay (hidden) in versions.ts.
 		const current: Route[] = [
-			{ method: 'GET', pattern: /^\/UserViews$/i, handler: this.withUser(false, () => this.views()) },
+			{ method: 'GET', pattern: /^\/UserViews$/i, handler: this.withUser(false, (_ctx, u) => this.views(u)) },
 			{ method: 'GET', pattern: /^\/Items\/(\w+)$/i, handler: this.maybeUser(false, (ctx, u, id) => this.getItem(ctx, u, id)) },
 			{ method: 'POST', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.withUser(false, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
 			{ method: 'DELETE', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.withUser(false, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },

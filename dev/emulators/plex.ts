@@ -12,7 +12,7 @@
  *   `/:/timeline` (GET and the spec's PUT / POST; the timeline is ignored without
  *   X-Plex-Client-Identifier and a duration, as PMS does).
  */
-import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -140,12 +140,11 @@ export class PlexEmulator extends EmulatedServer {
 			directory: true,
 			Location: [{ id: Number(key), path: root }],
 		});
-		return this.container(ctx, {
-			size: 2,
-			allowSync: false,
-			title1: 'Plex Library',
-			Directory: [section(MOVIE_SECTION, 'Movies', 'movie', 'tv.plex.agents.movie', '/media/movies'), section(SHOW_SECTION, 'TV Shows', 'show', 'tv.plex.agents.series', '/media/tv')],
-		});
+		// A shared user sees only the sections shared with them.
+		const Directory = [section(MOVIE_SECTION, 'Movies', 'movie', 'tv.plex.agents.movie', '/media/movies'), section(SHOW_SECTION, 'TV Shows', 'show', 'tv.plex.agents.series', '/media/tv')].filter((d) =>
+			this.sectionVisible(this.user(ctx), d.key),
+		);
+		return this.container(ctx, { size: Directory.length, allowSync: false, title1: 'Plex Library', Directory });
 	}
 
 	protected routes(): Route[] {
@@ -263,6 +262,10 @@ export class PlexEmulator extends EmulatedServer {
 		return id === MOVIE_SECTION || id === SHOW_SECTION;
 	}
 
+	private sectionVisible(user: EmulatedUser, section: string): boolean {
+		return !user.libraries || user.libraries.includes(section === MOVIE_SECTION ? 'movies' : 'shows');
+	}
+
 	private paging(ctx: RequestContext): { start: number; size: number } {
 		const start = Number(ctx.headers['x-plex-container-start'] ?? ctx.query.get('X-Plex-Container-Start') ?? 0);
 		const size = Number(ctx.headers['x-plex-container-size'] ?? ctx.query.get('X-Plex-Container-Size') ?? 1_000_000);
@@ -339,8 +342,8 @@ export class PlexEmulator extends EmulatedServer {
 
 	private listSection(ctx: RequestContext): Reply {
 		const [section] = ctx.params;
-		if (!this.isSection(section)) return this.refusal(404);
 		const user = this.user(ctx);
+		if (!this.isSection(section) || !this.sectionVisible(user, section)) return this.refusal(404);
 		const type = ctx.query.get('type');
 		const guids = ctx.query.get('includeGuids') === '1';
 		const lib = this.options.library;
@@ -361,15 +364,22 @@ export class PlexEmulator extends EmulatedServer {
 
 	private sectionLeaves(ctx: RequestContext): Reply {
 		const [section] = ctx.params;
-		if (!this.isSection(section)) return this.refusal(404);
 		const user = this.user(ctx);
+		if (!this.isSection(section) || !this.sectionVisible(user, section)) return this.refusal(404);
 		const leaves: SeedItem[] = section === MOVIE_SECTION ? this.options.library.movies : this.options.library.episodes;
 		return this.page(ctx, leaves, (i) => this.itemJson(i, user, ctx.query.get('includeGuids') === '1'), { librarySectionID: Number(section) });
+	}
+
+	/** An item in a section not shared with the user is not found for them. */
+	private hidden(user: EmulatedUser, key: string): boolean {
+		const thing = this.items.get(key) ?? this.shows.get(key) ?? this.seasons.get(key)?.show;
+		return !!thing && !userSees(user, thing);
 	}
 
 	private getMetadata(ctx: RequestContext): Reply {
 		const [key] = ctx.params;
 		const user = this.user(ctx);
+		if (this.hidden(user, key)) return this.refusal(404);
 		// The metadata endpoint sends Guid (and Media) by default, unlike listings.
 		const item = this.items.get(key);
 		if (item) return this.container(ctx, { size: 1, Metadata: [this.itemJson(item, user, true)] });
@@ -389,6 +399,7 @@ export class PlexEmulator extends EmulatedServer {
 	private children(ctx: RequestContext): Reply {
 		const [key] = ctx.params;
 		const user = this.user(ctx);
+		if (this.hidden(user, key)) return this.refusal(404);
 		const show = this.shows.get(key);
 		if (show) {
 			const numbers = [...new Set(this.episodesOf(show).map((e) => e.season))];
@@ -403,6 +414,7 @@ export class PlexEmulator extends EmulatedServer {
 	private allLeaves(ctx: RequestContext): Reply {
 		const [key] = ctx.params;
 		const user = this.user(ctx);
+		if (this.hidden(user, key)) return this.refusal(404);
 		const show = this.shows.get(key);
 		const season = this.seasons.get(key);
 		if (!show && !season) return this.refusal(404);
@@ -510,8 +522,8 @@ export class PlexEmulator extends EmulatedServer {
 	private scrobble(ctx: RequestContext, played: boolean): Reply {
 		if (ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 400, body: 'missing identifier', raw: true };
 		const key = ctx.query.get('key');
-		if (!key || !this.items.has(key)) return { status: 404, body: 'not found', raw: true };
 		const user = this.user(ctx);
+		if (!key || !this.items.has(key) || this.hidden(user, key)) return { status: 404, body: 'not found', raw: true };
 		const prev = this.state.get(user.id, key) ?? emptyState();
 		const now = Date.now();
 		this.state.set(
@@ -528,10 +540,10 @@ export class PlexEmulator extends EmulatedServer {
 	private progress(ctx: RequestContext, key: string | null, time: string | null): Reply {
 		if (ctx.path === '/:/progress' && ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 400, body: 'missing identifier', raw: true };
 		const item = key ? this.items.get(key) : undefined;
-		if (!key || !item) return { status: 404, body: 'not found', raw: true };
+		const user = this.user(ctx);
+		if (!key || !item || this.hidden(user, key)) return { status: 404, body: 'not found', raw: true };
 		const ms = Number(time);
 		if (!Number.isFinite(ms) || ms < 0) return { status: 400, body: 'bad time', raw: true };
-		const user = this.user(ctx);
 		const prev = this.state.get(user.id, key) ?? emptyState();
 		const now = Date.now();
 		if (ms / item.durationMs > 0.9) {

@@ -126,6 +126,35 @@ export function plexGate(): SpecGate | undefined {
 		wrongMethodStatus: 404,
 		// The spec marks X-Plex-Client-Identifier required everywhere; PMS serves requests without it.
 		refuseMissingHeaders: false,
-		belongsHere: (servers) => !(Array.isArray(servers) && servers.every((s) => /plex\.tv/.test(String((s as { url?: unknown }).url ?? '')))),
+		belongsHere: (servers) => !onPlexTv(servers),
+	});
+}
+
+function onPlexTv(servers: unknown): boolean {
+	return Array.isArray(servers) && servers.length > 0 && servers.every((s) => /plex\.tv/.test(String((s as { url?: unknown }).url ?? '')));
+}
+
+/** What plex.tv serves beyond the community spec, as python-plexapi uses it. */
+export const PLEX_TV_SERVED: ServedRoute[] = [
+	{ method: 'POST', path: '/api/home/users/{id}/switch', source: `${PYTHON_PLEXAPI} plexapi/myplex.py MyPlexAccount.switchHomeUser()`, params: [{ name: 'pin', in: 'query' }] },
+	{ method: 'GET', path: '/api/servers/{machineIdentifier}/shared_servers', source: `${PYTHON_PLEXAPI} plexapi/myplex.py MyPlexUser.get_token()` },
+];
+
+/** The gate for plex.tv: the community spec's plex.tv operations (under /api and /api/v2) and the routes above. */
+export function plexTvGate(): SpecGate | undefined {
+	const spec = loadSpec('plex.yaml');
+	if (!spec) return undefined;
+	return new SpecGate({
+		spec,
+		label: 'plex.tv',
+		caseInsensitive: false,
+		served: PLEX_TV_SERVED,
+		ambientQuery: ['X-Plex-Token'],
+		dropBadListItems: false,
+		refuseBadScalars: false,
+		wrongMethodStatus: 404,
+		refuseMissingHeaders: false,
+		belongsHere: onPlexTv,
+		prefixFor: (servers) => new URL(String((servers as Array<{ url: string }>)[0].url)).pathname.replace(/\/+$/, ''),
 	});
 }

@@ -40,6 +40,8 @@ export interface PlanOptions {
 	/** Abort when a server lists this share (percent) fewer items than in the snapshot. */
 	maxShrinkPercent?: number;
 	now: string;
+	/** Whose items these are (a household person), named in an abort's message. */
+	who?: string;
 }
 
 export type WriteOp = 'mark-played' | 'mark-unplayed' | 'set-position';
@@ -111,13 +113,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 	const people: Record<string, PlanSummary> = {};
 	const total: PlanSummary = { groups: 0, backends: {} };
 	for (const [person, items] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-		let result: PlanResult;
-		try {
-			result = planSync(items, previous.get(person), options);
-		} catch (error) {
-			if (error instanceof PlanAbort && person) throw new PlanAbort(`${person}: ${error.message}`);
-			throw error;
-		}
+		const result = planSync(items, previous.get(person), { ...options, who: person || undefined });
 		writes.push(...result.writes);
 		snapshots.set(person, result.snapshot);
 		people[person] = result.summary;
@@ -158,16 +154,17 @@ class Groups {
 	}
 }
 
-function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined, maxShrinkPercent: number): void {
+function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined, maxShrinkPercent: number, who?: string): void {
 	if (!previous) return;
+	const whose = who ? `${who}: ` : '';
 	for (const [name, before] of Object.entries(previous.backends)) {
 		const now = counts.get(name) ?? 0;
 		if (now === 0 && before.count > 0) {
-			throw new PlanAbort(`${name} listed no items (the last run saw ${before.count}); its listing probably failed, so nothing is written`);
+			throw new PlanAbort(`${whose}${name} listed no items (the last run saw ${before.count}); its listing probably failed, so nothing is written`);
 		}
 		if (before.count > 0 && now < before.count * (1 - maxShrinkPercent / 100)) {
 			throw new PlanAbort(
-				`${name} listed ${now} items, ${Math.round((1 - now / before.count) * 100)} % fewer than the ${before.count} of the last run (limit ${maxShrinkPercent} %); nothing is written`,
+				`${whose}${name} listed ${now} items, ${Math.round((1 - now / before.count) * 100)} % fewer than the ${before.count} of the last run (limit ${maxShrinkPercent} %); nothing is written`,
 			);
 		}
 	}
@@ -236,7 +233,7 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 
 	const counts = new Map<string, number>();
 	for (const item of input) counts.set(serverName(item), (counts.get(serverName(item)) ?? 0) + 1);
-	checkGuards(counts, previous, options.maxShrinkPercent ?? 10);
+	checkGuards(counts, previous, options.maxShrinkPercent ?? 10, options.who);
 
 	const groups = new Groups(input.length);
 	const firstWithKey = new Map<string, number>();

@@ -85,11 +85,14 @@ export interface ExecuteSetup {
 	continueOnFail?: boolean;
 	/** Shared across runs, like n8n's deduplication store for one node. */
 	processed?: Set<string>;
+	/** More credentials the node has, by type (e.g. the household's). */
+	otherCredentials?: Record<string, IDataObject>;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
 	const input = (setup.input ?? [{}]).map((json) => ({ json }));
 	const request = authenticatedRequest(setup.credentialType, setup.credentials);
+	const plain = authenticatedRequest({ name: 'none', displayName: 'none', properties: [], authenticate: { type: 'generic', properties: {} } }, {});
 	const params = (i: number) => (typeof setup.params === 'function' ? setup.params(i) : setup.params);
 	const ctx = {
 		getInputData: () => input,
@@ -100,6 +103,7 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 			throw new Error(`parameter ${name} not set in the test`);
 		},
 		getCredentials: async (type: string) => {
+			if (setup.otherCredentials?.[type]) return setup.otherCredentials[type];
 			if (type !== setup.credentialType.name) throw new Error(`credential ${type} not configured`);
 			return setup.credentials;
 		},
@@ -116,6 +120,8 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
 				return await request(options);
 			},
+			// n8n's plain request: no credential applied (the caller sends its own headers).
+			httpRequest: async (options: IHttpRequestOptions) => await plain(options),
 		},
 	} as unknown as IExecuteFunctions;
 	const result = (await node.execute!.call(ctx)) as INodeExecutionData[][];

@@ -82,6 +82,8 @@ export interface GateOptions {
 	refuseMissingHeaders: boolean;
 	/** Operations whose own `servers` point elsewhere (plex.tv) are not this server's. */
 	belongsHere?: (servers: unknown) => boolean;
+	/** The path an operation's own `servers` put before its template (plex.tv's `/api/v2`). */
+	prefixFor?: (servers: unknown) => string;
 	/** Emby's spec lists a string parameter's values only in its description ("Options: A, B"). */
 	optionsFromDescriptions?: boolean;
 	/**
@@ -142,13 +144,14 @@ export class SpecGate {
 		const spec = options.spec;
 		for (const [template, pathItemIn] of Object.entries((spec.paths ?? {}) as Record<string, unknown>)) {
 			const pathItem = resolveRef(spec, pathItemIn) ?? {};
-			if (options.belongsHere && pathItem.servers && !options.belongsHere(pathItem.servers)) continue;
 			const shared = Array.isArray(pathItem.parameters) ? pathItem.parameters : [];
 			for (const method of METHODS) {
 				const op = pathItem[method] as Schema | undefined;
 				if (!op) continue;
-				if (options.belongsHere && op.servers && !options.belongsHere(op.servers)) continue;
-				this.operations.push(this.compile(method.toUpperCase(), template, [...shared, ...((op.parameters as unknown[]) ?? [])], op));
+				const servers = op.servers ?? pathItem.servers;
+				if (options.belongsHere && !options.belongsHere(servers)) continue;
+				const prefix = options.prefixFor?.(servers) ?? '';
+				this.operations.push(this.compile(method.toUpperCase(), prefix + template, [...shared, ...((op.parameters as unknown[]) ?? [])], op));
 			}
 		}
 		for (const served of options.served ?? []) this.operations.push(this.compileServed(served));

@@ -112,7 +112,11 @@ export function validate(root: Schema, schemaIn: unknown, value: unknown, where:
  */
 export function coerceText(root: Schema, schemaIn: unknown, text: string): { ok: boolean; value?: unknown } {
 	const schema = resolveRef(root, schemaIn) ?? {};
-	if (Array.isArray(schema.allOf) && schema.allOf.length === 1) return coerceText(root, schema.allOf[0], text);
+	// `allOf: [{$ref: BoolInt}, {default: 0}]`: the member that has a type decides.
+	if (!schema.type && Array.isArray(schema.allOf)) {
+		const typed = schema.allOf.find((part) => resolveRef(root, part)?.type !== undefined);
+		if (typed) return coerceText(root, typed, text);
+	}
 	const types = typesOf(schema) ?? ['string'];
 	for (const type of types) {
 		if (type === 'integer' && /^-?\d+$/.test(text.trim())) return { ok: true, value: Number(text) };

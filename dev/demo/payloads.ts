@@ -18,8 +18,14 @@ export interface WebhookRequest {
 const guidList = (item: SeedItem) => Object.entries(item.guids).map(([k, v]) => ({ id: `${k}://${v}` }));
 const plexKey = (item: SeedItem) => (item.kind === 'movie' ? plexKeys.movie(item.n) : plexKeys.episode(item.n));
 
+/** Who an event is from: the demo user unless a household member is named. */
+export interface EventUser {
+	id: string;
+	name: string;
+}
+
 /** The `payload` part Plex Media Server posts, for a movie or an episode. */
-export function plexPayload(servers: DemoServers, item: SeedItem, event: string, extra: object = {}): object {
+export function plexPayload(servers: DemoServers, item: SeedItem, event: string, extra: object = {}, user: EventUser = { id: DEMO.user.plexId, name: DEMO.user.name }): object {
 	const common = { ratingKey: plexKey(item), title: servers.plex.titleOf(item), duration: item.durationMs, Guid: guidList(item) };
 	const metadata =
 		item.kind === 'movie'
@@ -29,7 +35,7 @@ export function plexPayload(servers: DemoServers, item: SeedItem, event: string,
 		event,
 		user: true,
 		owner: true,
-		Account: { id: Number(DEMO.user.plexId), title: DEMO.user.name },
+		Account: { id: Number(user.id), title: user.name },
 		Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
 		Player: { local: true, title: 'Chrome', uuid: 'player-1' },
 		Metadata: { ...metadata, ...extra },
@@ -54,7 +60,7 @@ export function embyMultipart(payload: object): { body: Buffer; headers: Record<
 }
 
 /** The Jellyfin webhook plugin's default template fields for a finished play (sent as text/plain). */
-export function jellyfinStopPayload(servers: DemoServers, item: SeedItem, at: string): object {
+export function jellyfinStopPayload(servers: DemoServers, item: SeedItem, at: string, user: EventUser = { id: DEMO.user.jellyfinId, name: DEMO.user.name }): object {
 	const episode = item.kind === 'episode' ? { SeriesName: servers.jellyfin.titleOf(item.show), SeasonNumber: item.season, EpisodeNumber: item.episode } : { Year: item.year };
 	const ids = Object.fromEntries(Object.entries(item.guids).map(([k, v]) => [`Provider_${k}`, v]));
 	return {
@@ -68,36 +74,36 @@ export function jellyfinStopPayload(servers: DemoServers, item: SeedItem, at: st
 		RunTimeTicks: item.durationMs * 10_000,
 		PlaybackPositionTicks: item.durationMs * 9_600,
 		PlayedToCompletion: true,
-		UserId: DEMO.user.jellyfinId,
-		NotificationUsername: DEMO.user.name,
+		UserId: user.id,
+		NotificationUsername: user.name,
 		...episode,
 		...ids,
 	};
 }
 
 /** Emby's `item.markplayed` JSON for an item. */
-export function embyMarkPlayedPayload(servers: DemoServers, item: SeedItem, at: string): object {
+export function embyMarkPlayedPayload(servers: DemoServers, item: SeedItem, at: string, user: EventUser = { id: DEMO.user.embyId, name: DEMO.user.name }): object {
 	const ids = Object.fromEntries(Object.entries(item.guids).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), v]));
 	const episode = item.kind === 'episode' ? { SeriesName: servers.emby.titleOf(item.show), ParentIndexNumber: item.season, IndexNumber: item.episode } : {};
 	return {
 		Title: 'marked played',
 		Date: at,
 		Event: 'item.markplayed',
-		User: { Name: DEMO.user.name, Id: DEMO.user.embyId },
+		User: { Name: user.name, Id: user.id },
 		Item: { Name: servers.emby.titleOf(item), Id: servers.emby.idOf(item), Type: item.kind === 'movie' ? 'Movie' : 'Episode', ProviderIds: ids, RunTimeTicks: item.durationMs * 10_000, ...episode },
 		Server: { Name: 'demo-emby', Id: 'a1b2c3d4e5f64718293a4b5c6d7e8f90', Version: '4.8.11.0' },
 	};
 }
 
 /** "This item was watched" from one of the three servers, as that server would post it. */
-export function watchedRequest(servers: DemoServers, item: SeedItem, from: 'plex' | 'jellyfin' | 'emby'): WebhookRequest {
+export function watchedRequest(servers: DemoServers, item: SeedItem, from: 'plex' | 'jellyfin' | 'emby', user?: EventUser): WebhookRequest {
 	const at = new Date().toISOString();
 	if (from === 'plex') {
-		const req = plexMultipart(plexPayload(servers, item, 'media.scrobble', { viewCount: 1 }), true);
+		const req = plexMultipart(plexPayload(servers, item, 'media.scrobble', { viewCount: 1 }, user), true);
 		return { trigger: 'Plex Trigger', method: 'POST', ...req };
 	}
 	if (from === 'jellyfin') {
-		return { trigger: 'Jellyfin Trigger', method: 'POST', body: JSON.stringify(jellyfinStopPayload(servers, item, at)), headers: { 'content-type': 'text/plain; charset=utf-8', 'user-agent': 'Jellyfin-Server/10.11.8' } };
+		return { trigger: 'Jellyfin Trigger', method: 'POST', body: JSON.stringify(jellyfinStopPayload(servers, item, at, user)), headers: { 'content-type': 'text/plain; charset=utf-8', 'user-agent': 'Jellyfin-Server/10.11.8' } };
 	}
-	return { trigger: 'Emby Trigger', method: 'POST', body: JSON.stringify(embyMarkPlayedPayload(servers, item, at)), headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Emby Server/4.9.3.0' } };
+	return { trigger: 'Emby Trigger', method: 'POST', body: JSON.stringify(embyMarkPlayedPayload(servers, item, at, user)), headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Emby Server/4.9.3.0' } };
 }

@@ -6,6 +6,7 @@
 import { EmbyEmulator, JellyfinEmulator } from '../emulators/mediabrowser';
 import { seedLibrary, type SeedItem, type SeedLibrary } from '../emulators/library';
 import { PlexEmulator } from '../emulators/plex';
+import type { PlexTvEmulator } from '../emulators/plextv';
 import { TraktEmulator } from '../emulators/trakt';
 
 export const DEMO = {
@@ -25,6 +26,10 @@ export interface DemoServers {
 	jellyfin: JellyfinEmulator;
 	emby: EmbyEmulator;
 	trakt: TraktEmulator;
+	/** plex.tv, for a household whose Plex users are not all the owner. */
+	plexTv?: PlexTvEmulator;
+	/** The household mapping the demo's credential holds. */
+	household?: string;
 }
 
 export interface DemoOptions {
@@ -85,5 +90,5 @@ export function seedDrift({ library, plex, jellyfin, emby }: DemoServers): void 
 }
 
 export async function stopDemoServers(servers: DemoServers): Promise<void> {
-	await Promise.all([servers.plex.stop(), servers.jellyfin.stop(), servers.emby.stop(), servers.trakt.stop()]);
+	await Promise.all([servers.plex.stop(), servers.jellyfin.stop(), servers.emby.stop(), servers.trakt.stop(), servers.plexTv?.stop()]);
 }

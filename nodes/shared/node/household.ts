@@ -7,6 +7,7 @@
  */
 import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult } from 'n8n-workflow';
 import type { MediaClient, UserInfo } from '../backends/client';
+import { BackendError } from '../http';
 import { PlexTvClient } from '../backends/plex/plextv';
 import { checkHouseholdOn, parseHousehold, personOf, userFor, type Household, type HouseholdServer, type Person } from '../household';
 import type { Backend } from '../model';
@@ -56,7 +57,14 @@ export class HouseholdActing {
 
 	/** This server's users, checked against the mapping (an error here stops the run before any write). */
 	users(): Promise<UserInfo[]> {
-		this.usersOnce ??= this.base.listUsers().then((users) => {
+		this.usersOnce ??= this.base.listUsers().catch((error: unknown) => {
+			// PMS lists its accounts to its owner only; Jellyfin lists users to administrators only.
+			if (error instanceof BackendError && (error.status === 401 || error.status === 403)) {
+				const needs = this.backend === 'plex' ? "the server owner's token in the Plex credential" : 'an API key (or an administrator\'s token) in the credential';
+				throw new NodeOperationError(this.ctx.getNode(), `For: Household needs ${needs}: the server refused to list its users`);
+			}
+			throw error;
+		}).then((users) => {
 			try {
 				checkHouseholdOn(this.household, this.backend, users);
 			} catch (error) {

@@ -115,7 +115,9 @@ function candidateNames(person: Person): string[] {
  * user named like the person on the other servers. `null` when the person has no user there.
  * A mapped name the server does not have, or a name two users share, is an error.
  */
-export function userFor<U extends { id: string; name: string }>(household: Household, person: Person, server: HouseholdServer, users: U[]): U | null {
+export function userFor<U extends { id: string; name: string }>(household: Household, person: Person, server: HouseholdServer, allUsers: U[]): U | null {
+	// Accounts without a name (PMS lists system accounts) are nobody's.
+	const users = allUsers.filter((u) => foldName(u.name) !== '');
 	const named = (name: string) => users.filter((u) => foldName(u.name) === foldName(name));
 	const mapped = person.names[server];
 	if (mapped === null) return null;
@@ -139,6 +141,7 @@ export function checkHouseholdOn(household: Household, server: HouseholdServer, 
 	const seen = new Map<string, string>();
 	for (const user of users) {
 		const folded = foldName(user.name);
+		if (!folded) continue;
 		if (seen.has(folded) && household.matchByName) throw new HouseholdError(`${server} has two users named "${user.name}" ("${seen.get(folded)}"); the household cannot tell them apart by name`);
 		seen.set(folded, user.name);
 	}

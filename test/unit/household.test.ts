@@ -63,5 +63,8 @@ describe('household mapping', () => {
 		expect(() => checkHouseholdOn(household, 'jellyfin', users('Mom', 'Kiddo', 'alice'))).not.toThrow();
 		expect(() => checkHouseholdOn(household, 'jellyfin', users('Mum', 'Kiddo'))).toThrow('the household maps mum to jellyfin user "Mom", which this server does not have (users: Mum, Kiddo)');
 		expect(() => checkHouseholdOn(household, 'emby', users('mother', 'Alice', 'alice'))).toThrow('emby has two users named "alice" ("Alice"); the household cannot tell them apart by name');
+		// Nameless system accounts (PMS lists some) are nobody, not two people with one name.
+		expect(() => checkHouseholdOn(household, 'plex', users('', '', 'mum', 'kid'))).not.toThrow();
+		expect(userFor(household, personOf(household, 'plex', 'alice').person!, 'plex', users('', 'mum'))).toBeNull();
 	});
 });

@@ -46,6 +46,15 @@ export function foldName(name: string): string {
 
 const isServer = (s: string): s is HouseholdServer => (HOUSEHOLD_SERVERS as readonly string[]).includes(s);
 
+/**
+ * The server whose users an event's users are. Tautulli watches a Plex server and names its
+ * users by their Plex user name (`{username}`, backend-apis.md §4.2), so they are Plex users.
+ */
+export function householdServerOf(backend: Backend): HouseholdServer | undefined {
+	if (backend === 'tautulli') return 'plex';
+	return isServer(backend) ? backend : undefined;
+}
+
 /** Reads the mapping text; every mistake is reported with its line, before anything runs. */
 export function parseHousehold(text: string | undefined, matchByName = true): Household {
 	const household: Household = { persons: [], ignored: new Set(), matchByName };
@@ -89,8 +98,9 @@ export function parseHousehold(text: string | undefined, matchByName = true): Ho
 export type Placement = { person: Person } | { person?: undefined; reason: string };
 
 /** Which person a server's user is, or why none. */
-export function personOf(household: Household, server: Backend, userName: string | undefined): Placement {
-	if (!isServer(server)) return { reason: `${server} users are not part of a household` };
+export function personOf(household: Household, backend: Backend, userName: string | undefined): Placement {
+	const server = householdServerOf(backend);
+	if (!server) return { reason: `${backend} users are not part of a household` };
 	if (!userName) return { reason: `the ${server} event names no user` };
 	const folded = foldName(userName);
 	if (household.ignored.has(`${server}:${folded}`)) return { reason: `${server} user "${userName}" is left out of the household` };

@@ -17,6 +17,10 @@ describe('household mapping', () => {
 		expect(personOf(household, 'emby', 'alice').person).toEqual({ key: 'alice', names: {}, explicit: false });
 		expect(personOf(household, 'plex', 'guest')).toEqual({ reason: 'plex user "guest" is left out of the household' });
 		expect(personOf(household, 'plex', undefined)).toEqual({ reason: 'the plex event names no user' });
+		// Tautulli names the Plex user: it is placed by the plex= names, and honours plex ignores.
+		expect(personOf(household, 'tautulli', 'kid').person?.key).toBe('kid');
+		expect(personOf(household, 'tautulli', 'guest')).toEqual({ reason: 'plex user "guest" is left out of the household' });
+		expect(personOf(household, 'trakt', 'mum')).toEqual({ reason: 'trakt users are not part of a household' });
 		expect(personOf(parseHousehold(MAPPING, false), 'plex', 'alice')).toEqual({ reason: 'plex user "alice" is not in the household mapping' });
 	});
 

@@ -8,7 +8,9 @@
  * - lookups: how often a title search finds an item whose title another server names differently;
  * - through a real n8n (the real-time template): webhook-to-write latency one event at a time at
  *   about 1k, 20k and 100k items, with requests per event per server, then a bounded sustained
- *   load and a burst, counting lost and doubled events (`--no-n8n` skips it).
+ *   load and a burst, counting lost and doubled events (`--no-n8n` skips it);
+ * - n8n's queue mode (Postgres, Redis, main, webhook processor, workers): the same burst drained
+ *   with 1 and with 2 workers, on the same cores as everything else.
  */
 import { parseEmbyWebhook } from '../nodes/shared/backends/emby/webhook';
 import { parseJellyfinWebhook } from '../nodes/shared/backends/jellyfin/webhook';
@@ -296,13 +298,48 @@ async function throughN8n(): Promise<void> {
 	}
 }
 
+/** The single-process burst again, through n8n's queue mode with one worker, then two. */
+async function throughQueueMode(): Promise<void> {
+	const ports = { plex: 5711, jellyfin: 5712, emby: 5713, trakt: 5714 };
+	const servers = await startDemoServers({ library: libraryOf(SIZES[1]), titleVariants: true, drift: false, ports });
+	const queue = { workers: 1, ports: { postgres: 5722, redis: 5723, webhook: 5724, base: 5730 } };
+	const stack = await startStack(servers, { name: 'bench-queue', port: 5720, brokerPort: 5721, templates: ['realtime-sync.json'], queue, log: say }).catch(async (error: Error) => {
+		await stopDemoServers(servers);
+		throw error;
+	});
+	try {
+		const items = spreadItems(servers, 700);
+		// Warm-up: each worker compiles and caches on its first executions; not counted.
+		await runWebhookLoad(stack, servers, { items: items.slice(0, 20), concurrency: 8, mode: 'burst', settleMs: 300_000 });
+		for (const workers of [1, 2]) {
+			if (workers === 2) {
+				await stack.addWorker();
+				await runWebhookLoad(stack, servers, { items: items.slice(20, 40), concurrency: 8, mode: 'burst', settleMs: 300_000 });
+			}
+			const slice = workers === 1 ? items.slice(100, 400) : items.slice(400, 700);
+			const burst = await runWebhookLoad(stack, servers, { items: slice, concurrency: 8, mode: 'burst', settleMs: 300_000 });
+			rows.push([
+				`n8n queue mode burst, ${workers} worker${workers > 1 ? 's' : ''}, 20k library`,
+				`${burst.eventsPerSecond.toFixed(1)} events/s drained, lost ${burst.lost}`,
+				`${burst.events} events, ${burst.accepted} answered 200 by the webhook processor, doubled ${burst.doubled}; main + webhook processor + ${workers} worker${workers > 1 ? 's' : ''} (concurrency 10 each) + Postgres + Redis + the emulators on the same ${os.cpus().length} cores`,
+			]);
+		}
+	} finally {
+		await stack.stop();
+		await stopDemoServers(servers);
+	}
+}
+
 async function main(): Promise<void> {
 	intake();
 	tokenTiming();
 	planner();
 	await importing();
 	await lookupHitRate();
-	if (!proc.argv.includes('--no-n8n')) await throughN8n();
+	if (!proc.argv.includes('--no-n8n')) {
+		await throughN8n();
+		await throughQueueMode();
+	}
 	const width = Math.max(...rows.map((r) => r[0].length));
 	const table = rows.map(([a, b, c]) => `| ${a.padEnd(width)} | ${b} | ${c} |`);
 	const text = [`| measure | result | detail |`, `| --- | --- | --- |`, ...table].join('\n');

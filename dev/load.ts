@@ -26,6 +26,8 @@ export interface LoadOptions {
 	mode: 'closed' | 'burst';
 	/** How long one event (closed) or the whole backlog after the last answer (burst) may take. */
 	settleMs?: number;
+	/** The server each event comes from (default: Plex, Jellyfin, Emby in turn). */
+	sources?: Source[];
 }
 
 export interface LoadResult {
@@ -34,6 +36,8 @@ export interface LoadResult {
 	accepted: number;
 	/** Events whose writes did not all arrive. */
 	lost: number;
+	/** Those events: the item and the server it came from. */
+	unfinished: Array<{ item: SeedItem; from: Source }>;
 	/** Events that caused more than one write on a server. */
 	doubled: number;
 	/** Request sent → last of its writes applied, ms. */
@@ -60,7 +64,7 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 	const emulators: Record<Source, EmulatedServer> = servers;
 	const idOn = (target: Source, item: SeedItem) => (target === 'plex' ? servers.plex.keyOf(item) : servers[target].idOf(item));
 	const hooks = new Map(stack.workflows.flatMap((w) => w.webhooks).map((h) => [h.node, h.url]));
-	const events = options.items.map((item, i) => ({ item, from: SOURCES[i % SOURCES.length], sentAt: 0, status: 0 }));
+	const events = options.items.map((item, i) => ({ item, from: options.sources?.[i] ?? SOURCES[i % SOURCES.length], sentAt: 0, status: 0 }));
 	const writesOf = (target: Source, item: SeedItem) => emulators[target].writes.filter((w) => w.itemId === idOn(target, item) && w.action === 'played');
 	const targetsOf = (from: Source) => SOURCES.filter((s) => s !== from);
 	const complete = (e: (typeof events)[number]) => targetsOf(e.from).every((t) => writesOf(t, e.item).length > 0);
@@ -94,11 +98,11 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 	const wallSeconds = (Date.now() - start) / 1000;
 
 	const latencies: number[] = [];
-	let lost = 0;
+	const unfinished: LoadResult['unfinished'] = [];
 	let doubled = 0;
 	for (const e of events) {
 		const writes = targetsOf(e.from).map((t) => writesOf(t, e.item));
-		if (writes.some((w) => w.length === 0)) lost++;
+		if (writes.some((w) => w.length === 0)) unfinished.push({ item: e.item, from: e.from });
 		else latencies.push(Math.max(...writes.map((w) => w[0].at ?? 0)) - e.sentAt);
 		if (writes.some((w) => w.length > 1)) doubled++;
 	}
@@ -111,7 +115,8 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 		eventRequests,
 		events: events.length,
 		accepted: events.filter((e) => e.status === 200).length,
-		lost,
+		lost: unfinished.length,
+		unfinished,
 		doubled,
 		latency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? NaN },
 		wallSeconds,

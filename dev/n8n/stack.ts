@@ -3,10 +3,16 @@
  * pinned n8n once (install.sh), packs this package into a fresh n8n user folder, imports
  * credentials that point at the emulators and the templates bound to them, publishes them,
  * starts n8n on 127.0.0.1 and stops only the processes it started.
+ *
+ * One process on SQLite by default; in queue mode (`queue`), n8n's scaling topology: Postgres and
+ * Redis (services.ts), a main process that serves the editor and the schedules but no production
+ * webhooks, a webhook processor that answers them, and workers that run every execution — each
+ * process with its own user folder and this package installed the same way, one encryption key.
  */
 import { childProcess, delay, existsSync, fs, join, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
 import { DEMO, type DemoServers } from '../demo/world';
 import { repositoryRoot } from '../lib/root';
+import { ensureServices, startPostgres, startRedis, type Postgres, type Service } from './services';
 
 export const ROOT = repositoryRoot();
 
@@ -31,18 +37,50 @@ export interface StackOptions {
 	requestTimeoutSeconds?: number;
 	/** Plan Sync's Propagate Un-Marks in every template (off in the shipped ones). */
 	propagateUnplayed?: boolean;
+	/** n8n's queue mode instead of one process. */
+	queue?: QueueOptions;
 	log?: (line: string) => void;
 }
 
+export interface QueueOptions {
+	/** Workers started with the stack (`addWorker` starts more). */
+	workers: number;
+	/** Executions each worker runs at once (n8n's default: 10). */
+	concurrency?: number;
+	/** Postgres, Redis, the webhook processor; every other port n8n needs counts up from `base`. */
+	ports: { postgres: number; redis: number; webhook: number; base: number };
+}
+
+export type N8nRole = 'main' | 'webhook' | 'worker';
+
+export interface N8nProcess {
+	role: N8nRole;
+	name: string;
+	pid: number;
+	logFile: string;
+	/** Whether it is still running. */
+	running(): boolean;
+	/** Stops it and its task runners (SIGTERM, then SIGKILL after 15 s). */
+	stop(): Promise<void>;
+}
+
 export interface Stack {
+	/** The editor and REST API (the main process). */
 	url: string;
+	/** Where production webhooks are answered: the main process, or the webhook processor in queue mode. */
+	webhookUrl: string;
 	userFolder: string;
 	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; method: string; url: string }> }>;
 	/** Runs `n8n <args>` against this stack's database (CLI commands, not the server). */
 	cli(args: string[], extraEnv?: Record<string, string>): string;
-	/** Reads this n8n's SQLite database (with n8n's own sqlite3 build, under Node 24). */
+	/** Reads this n8n's database: SQLite (n8n's own sqlite3 build, under Node 24), or Postgres in queue mode. */
 	sql(query: string): Array<Record<string, unknown>>;
+	/** Every n8n process started (main first). */
+	processes: N8nProcess[];
+	/** Queue mode: starts one more worker and waits until it is ready. */
+	addWorker(): Promise<N8nProcess>;
 	stop(): Promise<void>;
+	/** The main process's log. */
 	logFile: string;
 }
 
@@ -160,7 +198,7 @@ export function bindTemplate(
 async function waitReady(url: string, child: import('node:child_process').ChildProcess, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} before it was ready`);
+		if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n exited (${child.exitCode ?? child.signalCode}) before it was ready`);
 		try {
 			const res = await fetch(`${url}/healthz/readiness`);
 			if (res.status === 200) return;
@@ -188,6 +226,32 @@ async function waitForWebhooks(hooks: Array<{ node: string; method: string; url:
 	return pending.map((h) => h.node);
 }
 
+/** Starts one n8n process (`n8n start | webhook | worker`) in its own process group. */
+function spawnN8n(role: N8nRole, name: string, args: string[], env: Record<string, string | undefined>, folder: string): { process: N8nProcess; child: import('node:child_process').ChildProcess } {
+	const logFile = join(folder, 'n8n.log');
+	const out = fs.openSync(logFile, 'a');
+	const child = childProcess.spawn(NODE24, [N8N_BIN, ...args], { cwd: folder, env: { ...env, N8N_USER_FOLDER: folder } as NodeJS.ProcessEnv, stdio: ['ignore', out, out], detached: true });
+	const running = () => child.exitCode === null && child.signalCode === null;
+	const stop = async () => {
+		// A worker killed by its pid leaves its task runner behind: the group is stopped either way.
+		const signalGroup = (signal: NodeJS.Signals) => {
+			try {
+				proc.kill(-child.pid!, signal);
+			} catch {
+				// nothing left in the group
+			}
+		};
+		if (!running()) return signalGroup('SIGKILL');
+		const exited = new Promise<void>((r) => child.once('exit', () => r()));
+		signalGroup('SIGTERM');
+		const grace = new AbortController();
+		const timedOut = await Promise.race([exited.then(() => false), delay(15_000, grace.signal).then(() => true, () => false)]);
+		grace.abort();
+		if (timedOut) signalGroup('SIGKILL');
+	};
+	return { process: { role, name, pid: child.pid!, logFile, running, stop }, child };
+}
+
 export async function startStack(servers: DemoServers, options: StackOptions): Promise<Stack> {
 	const log = options.log ?? (() => undefined);
 	ensureN8n(log);
@@ -197,6 +261,8 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	installPackage(userFolder);
 
 	const url = `http://127.0.0.1:${options.port}`;
+	const queue = options.queue;
+	const webhookUrl = queue ? `http://127.0.0.1:${queue.ports.webhook}` : url;
 	const env: Record<string, string | undefined> = {
 		...proc.env,
 		PATH: `${resolve(NODE24, '..')}:${proc.env.PATH ?? ''}`,
@@ -205,23 +271,57 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		N8N_PORT: String(options.port),
 		N8N_HOST: '127.0.0.1',
 		N8N_PROTOCOL: 'http',
-		WEBHOOK_URL: `${url}/`,
+		WEBHOOK_URL: `${webhookUrl}/`,
 		N8N_RUNNERS_BROKER_PORT: String(options.brokerPort),
 		N8N_ENCRYPTION_KEY: 'watchstate-demo-not-a-secret-key',
 		DB_TYPE: 'sqlite',
 		N8N_LOG_LEVEL: 'info',
+		// No outbound calls: telemetry, version checks, templates, banners, and the MCP registry
+		// module that fetches api.n8n.io at start-up (and logs a stack trace when it cannot).
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_HIRING_BANNER_ENABLED: 'false',
 		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_SECURE_COOKIE: 'false',
 		NODE_OPTIONS: undefined,
 		// Under jest NODE_ENV is "test", with which n8n exits at start without a word.
 		NODE_ENV: 'production',
 	};
+
+	const services: Service[] = [];
+	const stopServices = async () => {
+		for (const service of services.reverse()) await service.stop();
+	};
+	let postgres: Postgres | undefined;
+	if (queue) {
+		ensureServices(log);
+		log('starting postgres and redis...');
+		try {
+			postgres = await startPostgres(join(userFolder, 'services', 'postgres'), queue.ports.postgres);
+			services.push(postgres);
+			services.push(await startRedis(join(userFolder, 'services', 'redis'), queue.ports.redis));
+		} catch (error) {
+			await stopServices();
+			throw error;
+		}
+		Object.assign(env, {
+			DB_TYPE: 'postgresdb',
+			DB_POSTGRESDB_HOST: '127.0.0.1',
+			DB_POSTGRESDB_PORT: String(postgres.port),
+			DB_POSTGRESDB_DATABASE: postgres.database,
+			DB_POSTGRESDB_USER: postgres.user,
+			DB_POSTGRESDB_PASSWORD: postgres.password,
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+			QUEUE_BULL_REDIS_PORT: String(queue.ports.redis),
+			// Production webhooks are the webhook processor's; the main process answers none.
+			N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true',
+		});
+	}
 	const cli = (args: string[], extraEnv: Record<string, string> = {}) => run(NODE24, [N8N_BIN, ...args], { ...env, ...extraEnv });
 
 	const credFile = join(userFolder, 'credentials.json');
@@ -241,7 +341,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 			.map((n) => ({
 				node: n.name,
 				method: String(n.parameters.httpMethod ?? 'POST'),
-				url: `${url}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}`,
+				url: `${webhookUrl}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}`,
 			}));
 		workflows.push({ id, name: bound.name, file, webhooks });
 	});
@@ -249,53 +349,59 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	for (let i = 0; i < workflows.length; i++) cli(['import:workflow', `--input=${join(userFolder, `workflow-${i + 1}.json`)}`]);
 	for (const w of workflows) cli(['publish:workflow', `--id=${w.id}`]);
 
-	const logFile = join(userFolder, 'n8n.log');
-	const out = fs.openSync(logFile, 'a');
-	log('starting n8n...');
-	const child = childProcess.spawn(NODE24, [N8N_BIN, 'start'], { cwd: userFolder, env: env as NodeJS.ProcessEnv, stdio: ['ignore', out, out], detached: true });
-	const stop = async () => {
-		if (child.exitCode !== null) return;
-		const exited = new Promise<void>((r) => child.once('exit', () => r()));
-		try {
-			proc.kill(-child.pid!, 'SIGTERM');
-		} catch {
-			return;
+	const processes: N8nProcess[] = [];
+	let nextPort = queue?.ports.base ?? 0;
+	/** Starts a process and waits until its health endpoint says ready. */
+	const launch = async (role: N8nRole, name: string, args: string[], roleEnv: Record<string, string>, readyUrl: string) => {
+		const folder = role === 'main' ? userFolder : join(userFolder, 'processes', name);
+		if (role !== 'main') {
+			fs.mkdirSync(join(folder, '.n8n'), { recursive: true });
+			installPackage(folder);
 		}
-		const grace = new AbortController();
-		const timedOut = await Promise.race([
-			exited.then(() => false),
-			delay(15_000, grace.signal).then(
-				() => true,
-				() => false,
-			),
-		]);
-		grace.abort();
-		if (timedOut) {
-			try {
-				proc.kill(-child.pid!, 'SIGKILL');
-			} catch {
-				// already gone
-			}
-		}
+		log(`starting n8n ${name}...`);
+		const { process, child } = spawnN8n(role, name, args, { ...env, ...roleEnv }, folder);
+		processes.push(process);
+		const notReady = await waitReady(readyUrl, child, 180_000).then(() => undefined, (error: Error) => error.message);
+		if (notReady) throw new Error(`n8n ${name}: ${notReady}; see ${process.logFile}`);
+		return process;
 	};
-	const notReady = await waitReady(url, child, 120_000).then(
-		() => undefined,
-		(error: Error) => error.message,
-	);
-	if (notReady) {
+	let workers = 0;
+	const addWorker = async () => {
+		if (!queue) throw new Error('workers exist in queue mode only');
+		workers += 1;
+		const health = nextPort++;
+		const broker = nextPort++;
+		return launch(
+			'worker',
+			`worker-${workers}`,
+			['worker', `--concurrency=${queue.concurrency ?? 10}`],
+			{ QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(health), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1', N8N_RUNNERS_BROKER_PORT: String(broker) },
+			`http://127.0.0.1:${health}`,
+		);
+	};
+	const stop = async () => {
+		// Workers and the webhook processor first, then main, then the services under them.
+		for (const p of [...processes].reverse()) await p.stop();
+		await stopServices();
+	};
+	try {
+		await launch('main', 'main', ['start'], {}, url);
+		if (queue) {
+			await launch('webhook', 'webhook', ['webhook'], { N8N_PORT: String(queue.ports.webhook), N8N_RUNNERS_BROKER_PORT: String(nextPort++) }, webhookUrl);
+			for (let i = 0; i < queue.workers; i++) await addWorker();
+		}
+		const unregistered = await waitForWebhooks(workflows.flatMap((w) => w.webhooks), 60_000);
+		if (unregistered.length > 0) throw new Error(`webhooks not registered after 60 s: ${unregistered.join(', ')}; see ${processes[processes.length - 1].logFile}`);
+	} catch (error) {
 		await stop();
-		throw new Error(`${notReady}; see ${logFile}`);
-	}
-	const unregistered = await waitForWebhooks(workflows.flatMap((w) => w.webhooks), 60_000);
-	if (unregistered.length > 0) {
-		await stop();
-		throw new Error(`webhooks not registered after 60 s: ${unregistered.join(', ')}; see ${logFile}`);
+		throw error;
 	}
 	const sql = (query: string) => {
+		if (postgres) return postgres.rows(query);
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;
 		return JSON.parse(run(NODE24, ['-e', script, join(userFolder, '.n8n', 'database.sqlite'), query], { ...env }, join(E2E, 'n8n'))) as Array<Record<string, unknown>>;
 	};
-	return { url, userFolder, workflows, cli, sql, stop, logFile };
+	return { url, webhookUrl, userFolder, workflows, cli, sql, processes, addWorker, stop, logFile: processes[0].logFile };
 }
 
 export function webhookPath(type: string): string {

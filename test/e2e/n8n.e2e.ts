@@ -167,12 +167,14 @@ describe('real-time sync template in a real n8n', () => {
 		log(`load: p50 ${steady.latency.p50} ms, p95 ${steady.latency.p95} ms; burst drained at ${burst.eventsPerSecond.toFixed(1)}/s`);
 	});
 
-	it('never writes a token or API key into its log or its executions', () => {
+	it('never writes a token or API key into its log or its executions, and calls nothing outside the machine', () => {
 		const secrets = [DEMO.webhookToken, DEMO.plexToken, DEMO.jellyfinApiKey, DEMO.embyApiKey];
 		const executions = stack.sql('select data from execution_data').map((r) => String(r.data));
 		expect(executions.length).toBeGreaterThan(100);
 		const logText = readFileSync(stack.logFile, 'utf8');
 		expect(logText.length).toBeGreaterThan(0);
+		// And n8n made no outbound call it could not make (telemetry, templates, the MCP registry).
+		expect(logText).not.toMatch(/ENOTFOUND|EAI_AGAIN|api\.n8n\.io/);
 		for (const secret of secrets) {
 			expect(executions.filter((d) => d.includes(secret))).toEqual([]);
 			expect(logText.includes(secret)).toBe(false);

@@ -3,6 +3,7 @@
  * install-services.sh), each started here as a child process on 127.0.0.1 with its data under
  * .e2e/ and stopped by the pid it was started with: a system Postgres or Redis is never touched.
  */
+import { randomBytes } from 'node:crypto';
 import { childProcess, delay, existsSync, fs, join, net, proc, rmSync, writeFileSync } from '../lib/builtins';
 import { repositoryRoot } from '../lib/root';
 
@@ -22,8 +23,6 @@ export interface Postgres extends Service {
 }
 
 const PG_USER = 'n8n';
-// A throwaway password for a database that listens on 127.0.0.1 only and is deleted on restart.
-const PG_PASSWORD = 'watchstate-e2e-not-a-secret';
 
 export function ensureServices(log: (line: string) => void): void {
 	if (pgBin('initdb') && hasCommand('redis-server')) return;
@@ -65,6 +64,14 @@ async function waitPort(port: number, child: import('node:child_process').ChildP
 	throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s`);
 }
 
+/** Runs `use`; if it fails, stops the service before passing the failure on. */
+async function orStop<T>(stop: () => Promise<void>, use: () => Promise<T>): Promise<T> {
+	return await use().catch(async (error: unknown) => {
+		await stop();
+		throw error;
+	});
+}
+
 function stopper(child: import('node:child_process').ChildProcess, signal: NodeJS.Signals): () => Promise<void> {
 	return async () => {
 		if (child.exitCode !== null || child.signalCode !== null) return;
@@ -95,8 +102,10 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
 	if (!initdb || !postgres) throw new Error('PostgreSQL is not installed (dev/n8n/install-services.sh installs it)');
 	rmSync(dir, { recursive: true, force: true });
 	fs.mkdirSync(dir, { recursive: true });
+	// A fresh password per cluster (it listens on 127.0.0.1 only and is deleted on the next start).
+	const password = randomBytes(18).toString('base64url');
 	const pwfile = join(dir, '..', `${port}.pw`);
-	writeFileSync(pwfile, `${PG_PASSWORD}\n`);
+	writeFileSync(pwfile, `${password}\n`);
 	if (proc.getuid?.() === 0) childProcess.execFileSync('chown', ['postgres', dir, pwfile]);
 	const [initCmd, initArgs] = asPostgresUser(initdb, ['-D', dir, '-U', PG_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C']);
 	childProcess.execFileSync(initCmd, initArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,27 +115,25 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
 	const child = childProcess.spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });
 	// Postgres stops cleanly (and fast) on SIGINT.
 	const stop = stopper(child, 'SIGINT');
-	try {
+	return await orStop(stop, async () => {
 		await waitPort(port, child, 'postgres');
-		const env = { ...proc.env, PGPASSWORD: PG_PASSWORD };
+		const env = { ...proc.env, PGPASSWORD: password };
 		const run = (sql: string, db = 'postgres') =>
 			childProcess.execFileSync(psql, ['-h', '127.0.0.1', '-p', String(port), '-U', PG_USER, '-d', db, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 		// Accepting TCP is not accepting logins yet: retry the first statement briefly.
-		for (let attempt = 0; ; attempt++) {
+		let created = false;
+		for (let attempt = 0; attempt < 50 && !created; attempt++) {
 			try {
 				run('CREATE DATABASE n8n');
-				break;
-			} catch (error) {
-				if (attempt > 50) throw error;
+				created = true;
+			} catch {
 				await delay(200);
 			}
 		}
+		if (!created) throw new Error(`postgres on ${port} did not accept logins; see its log beside ${dir}`);
 		const rows = (query: string) => JSON.parse(run(`SELECT coalesce(json_agg(t), '[]') FROM (${query}) t`, 'n8n')) as Array<Record<string, unknown>>;
-		return { name: 'postgres', port, pid: child.pid!, database: 'n8n', user: PG_USER, password: PG_PASSWORD, rows, stop };
-	} catch (error) {
-		await stop();
-		throw error;
-	}
+		return { name: 'postgres', port, pid: child.pid!, database: 'n8n', user: PG_USER, password, rows, stop };
+	});
 }
 
 /** A Redis on 127.0.0.1:`port` with nothing persisted (a queue for one test run). */
@@ -135,11 +142,6 @@ export async function startRedis(dir: string, port: number): Promise<Service> {
 	const log = fs.openSync(join(dir, `redis-${port}.log`), 'a');
 	const child = childProcess.spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', log, log], detached: true });
 	const stop = stopper(child, 'SIGTERM');
-	try {
-		await waitPort(port, child, 'redis-server');
-	} catch (error) {
-		await stop();
-		throw error;
-	}
+	await orStop(stop, () => waitPort(port, child, 'redis-server'));
 	return { name: 'redis', port, pid: child.pid!, stop };
 }

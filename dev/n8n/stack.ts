@@ -300,14 +300,16 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	if (queue) {
 		ensureServices(log);
 		log('starting postgres and redis...');
-		try {
-			postgres = await startPostgres(join(userFolder, 'services', 'postgres'), queue.ports.postgres);
-			services.push(postgres);
+		const started = await (async () => {
+			const pg = await startPostgres(join(userFolder, 'services', 'postgres'), queue.ports.postgres);
+			services.push(pg);
 			services.push(await startRedis(join(userFolder, 'services', 'redis'), queue.ports.redis));
-		} catch (error) {
+			return pg;
+		})().catch(async (error: unknown) => {
 			await stopServices();
 			throw error;
-		}
+		});
+		postgres = started;
 		Object.assign(env, {
 			DB_TYPE: 'postgresdb',
 			DB_POSTGRESDB_HOST: '127.0.0.1',
@@ -384,7 +386,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		for (const p of [...processes].reverse()) await p.stop();
 		await stopServices();
 	};
-	try {
+	await (async () => {
 		await launch('main', 'main', ['start'], {}, url);
 		if (queue) {
 			await launch('webhook', 'webhook', ['webhook'], { N8N_PORT: String(queue.ports.webhook), N8N_RUNNERS_BROKER_PORT: String(nextPort++) }, webhookUrl);
@@ -392,10 +394,10 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		}
 		const unregistered = await waitForWebhooks(workflows.flatMap((w) => w.webhooks), 60_000);
 		if (unregistered.length > 0) throw new Error(`webhooks not registered after 60 s: ${unregistered.join(', ')}; see ${processes[processes.length - 1].logFile}`);
-	} catch (error) {
+	})().catch(async (error: unknown) => {
 		await stop();
 		throw error;
-	}
+	});
 	const sql = (query: string) => {
 		if (postgres) return postgres.rows(query);
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;

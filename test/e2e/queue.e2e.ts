@@ -79,7 +79,7 @@ describe('queue mode: the real-time template on a webhook processor and two work
 		expect(burst.lost).toBeGreaterThan(0);
 		const outcome = `${burst.lost} of 60 events unfinished after the kill; executions ${JSON.stringify(countBy(runs().map((r) => String(r.status))))}`;
 		// The measured outcome, for the install guide's note on dead workers.
-		console.log(`worker killed mid-burst: ${outcome}`);
+		proc.stdout.write(`worker killed mid-burst: ${outcome}\n`);
 		// The survivor took over the rest of the queue.
 		expect(executionsStarted(survivor).length).toBeGreaterThan(0);
 

@@ -1,8 +1,13 @@
 /**
- * Emulated Trakt API v2 (backend-apis.md §5): OAuth authorization-code and refresh grants with
- * single-use refresh tokens, required headers (trakt-api-key, trakt-api-version), scrobble
- * start / pause / stop with the 1 %, 80 % and 409 rules, history (paged) add / remove, playback,
- * search by id, last activities, and the 1-write-per-second limit (429 + Retry-After).
+ * Emulated Trakt API v2 (backend-apis.md §5): required headers (trakt-api-key, trakt-api-version),
+ * scrobble start / pause / stop with the 1 %, 80 % and 409 rules, history (paged) add / remove,
+ * playback, search by id, last activities, and the 1-write-per-second limit (429 + Retry-After).
+ *
+ * OAuth lives on its own host, as on Trakt (`auth` below; trakt/trakt-api oauth/index.ts: "Use the
+ * https://auth.trakt.tv hostname for all OAuth requests ... Do not use the API hostname"; the API
+ * host still answers, and the token log says which host was asked), and follows the contract: a code and every refresh must name the redirect URI the code was issued
+ * for (tokenBaseSchema: redirect_uri required), refresh tokens are single-use, access tokens
+ * last 7 days. The emulator's clock can be moved on (`advanceClock`) to let tokens expire.
  */
 import type { Guids } from '../../nodes/shared/model';
 import type { SeedEpisode, SeedLibrary, SeedMovie, SeedShow } from './library';
@@ -38,41 +43,99 @@ const traktId = {
 	episode: (e: SeedEpisode) => 30_000 + e.n,
 };
 
+/** The redirect URI Trakt shows the code on instead of redirecting (an app's default). */
+export const TRAKT_OOB_REDIRECT = 'urn:ietf:wg:oauth:2.0:oob';
+
+const ACCESS_TOKEN_LIFE_MS = 7 * 86_400_000;
+/** Doorkeeper's default code lifetime, which Trakt runs on (its 401s say realm="Doorkeeper"). */
+const CODE_LIFE_MS = 10 * 60_000;
+
+interface Grant {
+	user: string;
+	redirectUri: string;
+}
+
+/** One token request as received, for tests to check what a client sent. */
+export interface TokenRequest {
+	grantType: string;
+	refreshToken?: string;
+	redirectUri?: string;
+	status: number;
+	/** Which host was asked: Trakt wants OAuth on auth.trakt.tv, the API host still answers it. */
+	host: 'auth' | 'api';
+}
+
 export class TraktEmulator extends EmulatedServer {
 	readonly history: HistoryEntry[] = [];
 	readonly playback: Playback[] = [];
 	readonly scrobbles: Array<{ action: string; progress: number; item: string }> = [];
+	/** The OAuth host (auth.trakt.tv); started and stopped with the API host. */
+	readonly auth: TraktAuthHost;
+	readonly tokenLog: TokenRequest[] = [];
 	private nextId = 1;
-	private readonly codes = new Set<string>();
-	private readonly access = new Map<string, string>();
-	private readonly refresh = new Map<string, string>();
+	private clockOffsetMs = 0;
+	private readonly codes = new Map<string, Grant & { expiresAt: number }>();
+	private readonly access = new Map<string, Grant & { expiresAt: number }>();
+	private readonly refresh = new Map<string, Grant>();
 	private readonly lastWrite = new Map<string, number>();
-	tokenRequests = 0;
 
 	constructor(readonly options: TraktEmulatorOptions) {
 		super();
+		this.auth = new TraktAuthHost(this);
 	}
 
-	/** An authorization code as the authorize page would hand to the redirect URI. */
-	issueCode(code = `code-${this.nextId++}`): string {
-		this.codes.add(code);
+	get tokenRequests(): number {
+		return this.tokenLog.length;
+	}
+
+	/** Now, on the emulator's clock (tokens and codes expire by it). */
+	now(): number {
+		return Date.now() + this.clockOffsetMs;
+	}
+
+	/** Moves the emulator's clock on, e.g. past an access token's 7 days. */
+	advanceClock(ms: number): void {
+		this.clockOffsetMs += ms;
+	}
+
+	override async start(port = 0): Promise<string> {
+		await this.auth.start();
+		return await super.start(port);
+	}
+
+	override async stop(): Promise<void> {
+		await this.auth.stop();
+		await super.stop();
+	}
+
+	/** An authorization code as the authorize page hands it out for `redirectUri`. */
+	issueCode(redirectUri = TRAKT_OOB_REDIRECT, user = 'alice'): string {
+		const code = `dummy-trakt-code-${this.nextId++}`;
+		this.codes.set(code, { user, redirectUri, expiresAt: this.now() + CODE_LIFE_MS });
 		return code;
 	}
 
-	/** A valid token pair without the OAuth dance (tests). */
-	issueTokens(user = 'alice'): { access_token: string; refresh_token: string } {
-		return this.mint(user);
+	/** A valid token pair without the OAuth dance (tests, the demo). */
+	issueTokens(user = 'alice', redirectUri = TRAKT_OOB_REDIRECT): { access_token: string; refresh_token: string; expires_at: string } {
+		const pair = this.mint({ user, redirectUri });
+		return { ...pair, expires_at: new Date(this.now() + ACCESS_TOKEN_LIFE_MS).toISOString() };
 	}
 
 	revokeAccessTokens(): void {
 		this.access.clear();
 	}
 
-	private mint(user: string) {
+	/** What the user's "Revoke access" on trakt.tv does: no token of theirs works any more. */
+	revokeAll(): void {
+		this.access.clear();
+		this.refresh.clear();
+	}
+
+	private mint(grant: Grant) {
 		const n = this.nextId++;
 		const pair = { access_token: `dummy-trakt-access-${n}`, refresh_token: `dummy-trakt-refresh-${n}` };
-		this.access.set(pair.access_token, user);
-		this.refresh.set(pair.refresh_token, user);
+		this.access.set(pair.access_token, { ...grant, expiresAt: this.now() + ACCESS_TOKEN_LIFE_MS });
+		this.refresh.set(pair.refresh_token, grant);
 		return pair;
 	}
 
@@ -89,12 +152,14 @@ export class TraktEmulator extends EmulatedServer {
 		const auth = String(ctx.headers.authorization ?? '');
 		const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
 		if (!token && ctx.path.startsWith('/search/')) return undefined;
-		if (!token || !this.access.has(token)) return { status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid' } };
+		const grant = token ? this.access.get(token) : undefined;
+		if (!grant) return { status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid' } };
+		if (grant.expiresAt <= this.now()) return { status: 401, body: { error: 'invalid_token', error_description: 'The access token expired' } };
 		return undefined;
 	}
 
 	private user(ctx: RequestContext): string {
-		return this.access.get(/^Bearer\s+(.+)$/i.exec(String(ctx.headers.authorization))![1])!;
+		return this.access.get(/^Bearer\s+(.+)$/i.exec(String(ctx.headers.authorization))![1])!.user;
 	}
 
 	/** 1 POST/PUT/DELETE per second per user. */
@@ -118,7 +183,8 @@ export class TraktEmulator extends EmulatedServer {
 	protected routes(): Route[] {
 		const write = (handler: (ctx: RequestContext) => Reply) => (ctx: RequestContext) => this.limited(ctx) ?? handler(ctx);
 		return [
-			{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.token(ctx) },
+			// Still answered on the API host (clients posting there in 2026: trakt/trakt-api#888), logged as such.
+			{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.token(ctx, 'api') },
 			{ method: 'POST', pattern: /^\/scrobble\/(start|pause|stop)$/, handler: write((ctx) => this.scrobble(ctx)) },
 			{ method: 'GET', pattern: /^\/sync\/history(?:\/(movies|episodes|shows))?$/, handler: (ctx) => this.getHistory(ctx) },
 			{ method: 'GET', pattern: /^\/sync\/watched\/(movies|shows)$/, handler: (ctx) => this.getWatched(ctx.params[0] as 'movies' | 'shows') },
@@ -140,32 +206,45 @@ export class TraktEmulator extends EmulatedServer {
 		];
 	}
 
-	private token(ctx: RequestContext): Reply {
-		this.tokenRequests++;
+	/**
+	 * POST /oauth/token on the auth host. Bodies are JSON in the contract; a form body is read too
+	 * (a Rails server takes both). Every failure is a 400 with an OAuth error (oauth/index.ts:
+	 * responses 400 tokenErrorResponseSchema), client authentication failures a 401.
+	 */
+	token(ctx: RequestContext, host: 'auth' | 'api'): Reply {
 		const body = formOrJson(ctx.body);
-		const basic = /^Basic\s+(.+)$/i.exec(String(ctx.headers.authorization ?? ''))?.[1];
-		const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
-		const clientId = body.client_id ?? basicId;
-		const clientSecret = body.client_secret ?? basicSecret;
-		if (clientId !== this.options.clientId || clientSecret !== this.options.clientSecret) {
-			return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } };
+		const reply = this.exchange(body);
+		this.tokenLog.push({ grantType: String(body.grant_type ?? ''), refreshToken: body.refresh_token, redirectUri: body.redirect_uri, status: reply.status, host });
+		return reply;
+	}
+
+	private exchange(body: Record<string, string | undefined>): Reply {
+		const refuse = (error: string, description: string, status = 400): Reply => ({ status, body: { error, error_description: description } });
+		if (body.client_id !== this.options.clientId || body.client_secret !== this.options.clientSecret) {
+			return refuse('invalid_client', 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.', 401);
 		}
+		// tokenBaseSchema: client_id, client_secret and redirect_uri for both grants.
+		if (!body.redirect_uri) return refuse('invalid_request', 'The request is missing a required parameter: redirect_uri.');
+		const invalidGrant = () =>
+			refuse('invalid_grant', 'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.');
 		if (body.grant_type === 'authorization_code') {
-			if (!body.code || !this.codes.delete(body.code)) return { status: 400, body: { error: 'invalid_grant', error_description: 'unknown or used code' } };
-			return { status: 200, body: this.tokenBody(this.mint('alice')) };
+			const grant = body.code ? this.codes.get(body.code) : undefined;
+			if (!grant || grant.expiresAt <= this.now() || grant.redirectUri !== body.redirect_uri) return invalidGrant();
+			this.codes.delete(body.code!);
+			return { status: 200, body: this.tokenBody(this.mint(grant)) };
 		}
 		if (body.grant_type === 'refresh_token') {
-			const user = body.refresh_token ? this.refresh.get(body.refresh_token) : undefined;
-			// Refresh tokens are single-use.
-			if (!user) return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or was already used' } };
+			const grant = body.refresh_token ? this.refresh.get(body.refresh_token) : undefined;
+			if (!grant || grant.redirectUri !== body.redirect_uri) return invalidGrant();
+			// Single-use: the answer's refresh token replaces this one.
 			this.refresh.delete(body.refresh_token!);
-			return { status: 200, body: this.tokenBody(this.mint(user)) };
+			return { status: 200, body: this.tokenBody(this.mint(grant)) };
 		}
-		return { status: 400, body: { error: 'unsupported_grant_type' } };
+		return refuse('unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
 	}
 
 	private tokenBody(pair: { access_token: string; refresh_token: string }) {
-		return { ...pair, token_type: 'bearer', expires_in: 7 * 86400, scope: 'public', created_at: Math.floor(Date.now() / 1000) };
+		return { ...pair, token_type: 'bearer', expires_in: ACCESS_TOKEN_LIFE_MS / 1000, scope: 'public', created_at: Math.floor(this.now() / 1000) };
 	}
 
 	private movieJson(m: SeedMovie) {
@@ -410,4 +489,23 @@ function formOrJson(body: unknown): Record<string, string | undefined> {
 	if (typeof body === 'string') return Object.fromEntries(new URLSearchParams(body));
 	if (body && typeof body === 'object') return body as Record<string, string>;
 	return {};
+}
+
+/** auth.trakt.tv: the OAuth endpoints only; the API host does not serve them. */
+export class TraktAuthHost extends EmulatedServer {
+	constructor(private readonly trakt: TraktEmulator) {
+		super();
+	}
+
+	protected refusal(status: number, reason: string): Reply {
+		return { status, body: { error: status === 404 ? 'not_found' : 'bad_request', error_description: reason } };
+	}
+
+	protected authenticate(): Reply | undefined {
+		return undefined;
+	}
+
+	protected routes(): Route[] {
+		return [{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.trakt.token(ctx, 'auth') }];
+	}
 }

@@ -11,6 +11,7 @@
  */
 import { childProcess, delay, existsSync, fs, join, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
 import { DEMO, type DemoServers } from '../demo/world';
+import { TRAKT_OOB_REDIRECT } from '../emulators/trakt';
 import { repositoryRoot } from '../lib/root';
 import { ensureServices, startPostgres, startRedis, type Postgres, type Service } from './services';
 
@@ -39,6 +40,8 @@ export interface StackOptions {
 	propagateUnplayed?: boolean;
 	/** n8n's queue mode instead of one process. */
 	queue?: QueueOptions;
+	/** How the Trakt credential starts (default: connected). */
+	trakt?: 'connected' | 'code';
 	log?: (line: string) => void;
 }
 
@@ -116,7 +119,24 @@ function installPackage(userFolder: string): void {
 	writeFileSync(join(userFolder, '.n8n', 'nodes', 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-watchstate': '*' } }, null, 2));
 }
 
-function credentials(servers: DemoServers): object[] {
+/**
+ * The Trakt credential as a user leaves it: 'connected' (the demo: a token pair as the first
+ * exchange stores it) or 'code' (just the pasted authorization code; the first call exchanges it).
+ */
+function traktCredential(servers: DemoServers, state: 'connected' | 'code'): object {
+	const app = {
+		clientId: DEMO.traktClientId,
+		clientSecret: DEMO.traktClientSecret,
+		redirectUri: TRAKT_OOB_REDIRECT,
+		authUrl: servers.trakt.auth.url,
+		apiUrl: servers.trakt.url,
+	};
+	if (state === 'code') return { ...app, authorizationCode: servers.trakt.issueCode(), accessToken: '', refreshToken: '', tokenFromCode: '', expiresAt: '' };
+	const pair = servers.trakt.issueTokens();
+	return { ...app, authorizationCode: '', accessToken: pair.access_token, refreshToken: pair.refresh_token, tokenFromCode: '', expiresAt: pair.expires_at };
+}
+
+function credentials(servers: DemoServers, trakt: 'connected' | 'code' = 'connected'): object[] {
 	return [
 		{
 			id: CREDENTIAL_IDS.plex,
@@ -131,20 +151,8 @@ function credentials(servers: DemoServers): object[] {
 		{
 			id: CREDENTIAL_IDS.trakt,
 			name: 'Trakt (emulator)',
-			type: 'traktOAuth2Api',
-			// Already connected: the token pair the OAuth dance would have stored.
-			data: {
-				grantType: 'authorizationCode',
-				authUrl: `${servers.trakt.url}/oauth/authorize`,
-				accessTokenUrl: `${servers.trakt.url}/oauth/token`,
-				apiUrl: servers.trakt.url,
-				clientId: DEMO.traktClientId,
-				clientSecret: DEMO.traktClientSecret,
-				scope: '',
-				authQueryParameters: '',
-				authentication: 'body',
-				oauthTokenData: { ...servers.trakt.issueTokens(), token_type: 'bearer', expires_in: 604800 },
-			},
+			type: 'traktApi',
+			data: traktCredential(servers, trakt),
 		},
 	];
 }
@@ -187,7 +195,7 @@ export function bindTemplate(
 		}
 		if (n.parameters.whose === 'household') n.credentials = { ...n.credentials, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
 		if (kind === 'watchState' && propagateUnplayed !== undefined) n.parameters.propagateUnplayed = propagateUnplayed;
-		if (kind === 'trakt') n.credentials = { traktOAuth2Api: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
+		if (kind === 'trakt') n.credentials = { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
@@ -327,7 +335,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	const cli = (args: string[], extraEnv: Record<string, string> = {}) => run(NODE24, [N8N_BIN, ...args], { ...env, ...extraEnv });
 
 	const credFile = join(userFolder, 'credentials.json');
-	writeFileSync(credFile, JSON.stringify(credentials(servers), null, 2));
+	writeFileSync(credFile, JSON.stringify(credentials(servers, options.trakt), null, 2));
 	log('importing credentials...');
 	cli(['import:credentials', `--input=${credFile}`]);
 

@@ -49,6 +49,9 @@ export class BackendError extends Error {
 	}
 }
 
+/** The credential could not be used (e.g. its token could not be renewed): sending again will not help. */
+export class CredentialError extends BackendError {}
+
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 524]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -93,6 +96,7 @@ export async function sendWithRetry(send: Send, request: HttpRequest, policy: Re
 		}
 		if (response && !isRetryableStatus(response.status)) return response;
 		const what = `${request.method} ${request.path}`;
+		if (failure instanceof CredentialError) throw new CredentialError(`${what} failed: ${failure.message}`);
 		if (attempt >= policy.retries) {
 			if (response) throw new BackendError(`${what} failed: HTTP ${response.status}${serverMessage(response.body)}`, response.status);
 			throw new BackendError(`${what} failed: ${redact(failure?.message ?? 'no response')}`, undefined, errorCode(failure));

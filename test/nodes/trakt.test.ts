@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
-import { TraktOAuth2Api } from '../../credentials/TraktOAuth2Api.credentials';
+import { TraktApi } from '../../credentials/TraktApi.credentials';
 import { Trakt } from '../../nodes/Trakt/Trakt.node';
 import { seedLibrary } from '../../dev/emulators/library';
-import { TraktEmulator } from '../../dev/emulators/trakt';
+import { TRAKT_OOB_REDIRECT, TraktEmulator } from '../../dev/emulators/trakt';
 import { runNode } from '../support/execute';
 
 const library = seedLibrary({ movies: 300, shows: 3, seasonsPerShow: 1, episodesPerSeason: 4 });
@@ -12,8 +12,8 @@ const node = new Trakt();
 let credentials: IDataObject;
 let processed: Set<string>;
 
-const run = (params: IDataObject, input?: IDataObject[]) =>
-	runNode(node, { credentialType: new TraktOAuth2Api(), credentials, params, input, processed });
+const run = (params: IDataObject, input?: IDataObject[], stored: IDataObject | (() => IDataObject) = credentials) =>
+	runNode(node, { credentialType: new TraktApi(), credentials: stored, params, input, processed });
 
 const movieEvent = (n: number, extra: IDataObject = {}): IDataObject => {
 	const m = library.movies[n - 1];
@@ -32,14 +32,25 @@ beforeEach(() => {
 	trakt.scrobbles.length = 0;
 	trakt.clearFaults();
 	processed = new Set();
-	credentials = {
+	credentials = connected(trakt.issueTokens());
+});
+
+/** The credential as stored once connected (or, with no tokens, with just a code pasted). */
+function connected(tokens?: { access_token: string; refresh_token: string }, code = ''): IDataObject {
+	return {
 		clientId: CLIENT.id,
 		clientSecret: CLIENT.secret,
-		accessTokenUrl: `${trakt.url}/oauth/token`,
-		authUrl: `${trakt.url}/oauth/authorize`,
+		redirectUri: TRAKT_OOB_REDIRECT,
+		authUrl: trakt.auth.url,
 		apiUrl: trakt.url,
-		oauthTokenData: trakt.issueTokens(),
+		authorizationCode: code,
+		accessToken: tokens?.access_token ?? '',
+		refreshToken: tokens?.refresh_token ?? '',
+		tokenFromCode: code && tokens ? code : '',
 	};
+}
+beforeEach(() => {
+	trakt.tokenLog.length = 0;
 });
 
 describe('Trakt node: scrobbling', () => {
@@ -169,24 +180,80 @@ describe('Trakt node: reads, limits and tokens', () => {
 		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
 	});
 
-	it('refreshes an expired access token once, with the single-use refresh token', async () => {
-		const before = credentials.oauthTokenData as IDataObject;
-		trakt.revokeAccessTokens();
-		const out = await run({ resource: 'sync', operation: 'lastActivities' });
-		expect(out[0].json).toHaveProperty('all');
-		const after = credentials.oauthTokenData as IDataObject;
-		expect(after.refresh_token).not.toBe(before.refresh_token);
-		// the old refresh token is spent
-		const reuse = await fetch(`${trakt.url}/oauth/token`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: String(before.refresh_token), client_id: CLIENT.id, client_secret: CLIENT.secret }).toString(),
-		});
-		expect(reuse.status).toBe(400);
-	});
-
 	it('rejects input that is not a WatchEvent, or one Trakt cannot identify', async () => {
 		await expect(run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [{ hello: 1 }])).rejects.toThrow('not a WatchEvent');
 		await expect(run({ resource: 'scrobble', operation: 'fromEvent', rules: {} }, [movieEvent(29, { event: 'play', positionMs: 600_000 })])).rejects.toThrow(/no IMDb \/ TMDb \/ TVDB id/);
+	});
+});
+
+describe('Trakt credential: a connection that renews itself', () => {
+	const lastActivities = (stored: IDataObject | (() => IDataObject) = credentials) => run({ resource: 'sync', operation: 'lastActivities' }, undefined, stored);
+	const WEEK = 7 * 86_400_000;
+
+	it('exchanges a pasted code on the first call, on the OAuth host, with the redirect URI', async () => {
+		credentials = connected(undefined, trakt.issueCode());
+		expect((await lastActivities())[0].json).toHaveProperty('all');
+		expect(trakt.tokenLog).toEqual([{ grantType: 'authorization_code', refreshToken: undefined, redirectUri: TRAKT_OOB_REDIRECT, status: 200, host: 'auth' }]);
+		expect(credentials.accessToken).toMatch(/^dummy-trakt-access-/);
+		expect(credentials.tokenFromCode).toBe(credentials.authorizationCode);
+		expect(Date.parse(String(credentials.expiresAt)) - Date.now()).toBeGreaterThan(WEEK - 60_000);
+		// The code is not exchanged again on later calls.
+		await lastActivities();
+		expect(trakt.tokenLog).toHaveLength(1);
+	});
+
+	it('after each 7-day expiry renews once with the latest refresh token, twice in a row', async () => {
+		for (let round = 1; round <= 2; round++) {
+			const before = String(credentials.refreshToken);
+			trakt.advanceClock(WEEK + 60_000);
+			expect((await lastActivities())[0].json).toHaveProperty('all');
+			expect(trakt.tokenLog).toHaveLength(round);
+			expect(trakt.tokenLog[round - 1]).toEqual({ grantType: 'refresh_token', refreshToken: before, redirectUri: TRAKT_OOB_REDIRECT, status: 200, host: 'auth' });
+			expect(credentials.refreshToken).not.toBe(before);
+		}
+	});
+
+	it('a refresh without the redirect URI the code was made for is refused, as by Trakt', async () => {
+		credentials.redirectUri = 'https://example.invalid/callback';
+		trakt.advanceClock(WEEK + 60_000);
+		await expect(lastActivities()).rejects.toThrow(/needs to be reconnected.*refresh token/);
+		expect(trakt.tokenLog.map((t) => t.status)).toEqual([400]);
+	});
+
+	it('when access was revoked, fails saying what to do and keeps the stored tokens; a new code reconnects', async () => {
+		const stored = { ...credentials };
+		trakt.revokeAll();
+		const error = await lastActivities().then(
+			() => undefined,
+			(e: Error) => e,
+		);
+		expect(error?.message).toMatch(/Trakt needs to be reconnected: Trakt refused the stored refresh token .*Authorization Code.*run any Trakt node within 10 minutes/);
+		expect(credentials).toEqual(stored);
+		credentials.authorizationCode = trakt.issueCode();
+		expect((await lastActivities())[0].json).toHaveProperty('all');
+		expect(trakt.tokenLog.map((t) => [t.grantType, t.status])).toEqual([
+			['refresh_token', 400],
+			['authorization_code', 200],
+		]);
+	});
+
+	it('an expired or reused code says so and changes nothing', async () => {
+		credentials = connected(undefined, trakt.issueCode());
+		trakt.advanceClock(11 * 60_000);
+		await expect(lastActivities()).rejects.toThrow(/refused the authorization code \(codes last 10 minutes/);
+		expect(credentials.accessToken).toBe('');
+	});
+
+	it('another execution renewing first with the same refresh token is not a revoked connection', async () => {
+		const stale = { ...credentials };
+		trakt.advanceClock(WEEK + 60_000);
+		// The other execution: renews with the refresh token both read and stores the new pair.
+		await lastActivities();
+		expect(credentials.refreshToken).not.toBe(stale.refreshToken);
+		// This one read the credential before that and tries the spent refresh token.
+		let reads = 0;
+		const out = await lastActivities(() => (reads++ < 2 ? stale : credentials));
+		expect(out[0].json).toHaveProperty('all');
+		expect(trakt.tokenLog.map((t) => t.status)).toEqual([200, 400]);
 	});
 });

@@ -21,33 +21,36 @@ function resolve(value: string, credentials: IDataObject): string {
 	return value.slice(1).replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key] ?? ''));
 }
 
-/**
- * n8n's OAuth2 request path, as far as these nodes depend on it: the access token as a Bearer
- * header; on 401 one refresh with the refresh token (client id / secret in the body, form-encoded,
- * as n8n's client does) and the request again. The new token pair replaces the old one.
- */
 type Requester = (options: IHttpRequestOptions) => Promise<unknown>;
 
-function oauth2Request(credentials: IDataObject): Requester {
-	const plain: Requester = authenticatedRequest({ name: 'plain', displayName: 'plain', properties: [], authenticate: { type: 'generic', properties: {} } }, credentials);
-	const withToken: Requester = (options) => {
-		const token = (credentials.oauthTokenData as IDataObject | undefined)?.access_token;
-		return plain({ ...options, headers: { ...(options.headers ?? {}), Authorization: `Bearer ${String(token)}` } });
-	};
-	return async (options: IHttpRequestOptions) => {
-		const first = (await withToken({ ...options, returnFullResponse: true, ignoreHttpStatusErrors: true })) as { statusCode: number; body: unknown };
-		if (first.statusCode !== 401) return options.returnFullResponse ? first : first.body;
-		const data = credentials.oauthTokenData as IDataObject;
-		const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: String(data.refresh_token), client_id: String(credentials.clientId), client_secret: String(credentials.clientSecret) });
-		const res = await fetch(String(credentials.accessTokenUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
-		if (!res.ok) throw new Error(`refreshing the token failed with ${res.status}`);
-		credentials.oauthTokenData = (await res.json()) as IDataObject;
-		return await withToken(options);
+/**
+ * n8n's path for a credential with `preAuthentication` and an expirable field
+ * (httpRequestWithAuthentication in n8n-core 2.41.1): renew when the field is empty, send, and on
+ * a thrown 401 renew once more and send again. What preAuthentication returns is stored in the
+ * credential (here: the same object getCredentials hands out).
+ */
+function renewingRequest(credentialType: ICredentialType, read: () => IDataObject): Requester {
+	const expirable = credentialType.properties.find((p) => p.type === 'hidden' && p.typeOptions?.expirable === true)!.name;
+	const plain = authenticatedRequest({ name: 'plain', displayName: 'plain', properties: [], authenticate: { type: 'generic', properties: {} } }, {});
+	const renew = async (credentials: IDataObject) =>
+		Object.assign(credentials, await credentialType.preAuthentication!.call({ helpers: { httpRequest: plain } } as never, credentials as never));
+	const withoutRenewal = { ...credentialType, preAuthentication: undefined };
+	return async (options) => {
+		// Every request reads the stored credential again, as n8n does.
+		const credentials = read();
+		if (credentials[expirable] === '' || credentials[expirable] === undefined) await renew(credentials);
+		const send = authenticatedRequest(withoutRenewal, credentials);
+		return await send(options).catch(async (error: { response?: { status?: number } }) => {
+			if (error.response?.status !== 401) return await Promise.reject(error);
+			await renew(credentials);
+			return await send(options);
+		});
 	};
 }
 
-export function authenticatedRequest(credentialType: ICredentialType, credentials: IDataObject): Requester {
-	if (credentialType.extends?.includes('oAuth2Api')) return oauth2Request(credentials);
+export function authenticatedRequest(credentialType: ICredentialType, credentials: IDataObject | (() => IDataObject)): Requester {
+	if (credentialType.preAuthentication) return renewingRequest(credentialType, typeof credentials === 'function' ? credentials : () => credentials);
+	if (typeof credentials === 'function') return async (options) => await authenticatedRequest(credentialType, credentials())(options);
 	const auth = credentialType.authenticate as IAuthenticateGeneric;
 	return async (options: IHttpRequestOptions) => {
 		const url = new URL(options.url);
@@ -69,16 +72,21 @@ export function authenticatedRequest(credentialType: ICredentialType, credential
 		const text = await response.text();
 		let parsed: unknown = text;
 		if (options.json && text && (response.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
-		if (!options.ignoreHttpStatusErrors && !response.ok) throw new Error(`Request failed with status code ${response.status}`);
 		const responseHeaders: IDataObject = {};
 		response.headers.forEach((v, k) => (responseHeaders[k] = v));
+		const ignore = options.ignoreHttpStatusErrors;
+		const ignored = typeof ignore === 'object' ? ignore.ignore && !(ignore.except ?? []).includes(response.status) : ignore === true;
+		if (!ignored && !response.ok) {
+			throw Object.assign(new Error(`Request failed with status code ${response.status}`), { response: { status: response.status, headers: responseHeaders, data: parsed } });
+		}
 		return options.returnFullResponse ? { statusCode: response.status, headers: responseHeaders, body: parsed } : parsed;
 	};
 }
 
 export interface ExecuteSetup {
 	credentialType: ICredentialType;
-	credentials: IDataObject;
+	/** The stored credential; a function is asked at every read (to play another execution changing it). */
+	credentials: IDataObject | (() => IDataObject);
 	/** Parameters for every item; a function gets the item index. */
 	params: Params | ((itemIndex: number) => Params);
 	input?: IDataObject[];
@@ -105,7 +113,7 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 		getCredentials: async (type: string) => {
 			if (setup.otherCredentials?.[type]) return setup.otherCredentials[type];
 			if (type !== setup.credentialType.name) throw new Error(`credential ${type} not configured`);
-			return setup.credentials;
+			return typeof setup.credentials === 'function' ? setup.credentials() : setup.credentials;
 		},
 		getNode: () => ({ name: 'Node', type: 'test', typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
 		continueOnFail: () => setup.continueOnFail === true,

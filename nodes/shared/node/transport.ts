@@ -4,7 +4,7 @@
  * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
  */
 import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions } from 'n8n-workflow';
-import { BackendError, redact, type RetryPolicy, type Send } from '../http';
+import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../http';
 
 export interface ConnectionSettings {
 	credentialType: string;
@@ -12,10 +12,13 @@ export interface ConnectionSettings {
 	ignoreSslIssues: boolean;
 	timeoutMs: number;
 	/**
-	 * OAuth2 credentials: n8n refreshes the token only when the request *throws* a 401, so 401 is
-	 * the one status not passed through; the answer after a failed refresh is read from the error.
+	 * Credentials that renew an expired token (Trakt's preAuthentication): n8n renews it only when
+	 * the request *throws* a 401, so 401 is the one status not passed through; the answer after a
+	 * failed renewal is read from the error.
 	 */
-	oauth2?: boolean;
+	renewsTokenOn401?: boolean;
+	/** Tells a failure of the credential itself (not of the request) by its message. */
+	isCredentialFailure?: (message: string) => boolean;
 }
 
 export async function connectionSettings(
@@ -51,7 +54,7 @@ export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings
 				body: request.body as IDataObject | undefined,
 				json: true,
 				returnFullResponse: true,
-				ignoreHttpStatusErrors: settings.oauth2 ? { ignore: true, except: [401] } : true,
+				ignoreHttpStatusErrors: settings.renewsTokenOn401 ? { ignore: true, except: [401] } : true,
 				timeout: settings.timeoutMs,
 				skipSslCertificateValidation: settings.ignoreSslIssues,
 			});
@@ -63,6 +66,7 @@ export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings
 			const e = error as { message?: string; code?: string; cause?: { code?: string } };
 			failure = { message: redact(String(e.message ?? 'request failed')), code: e.code ?? e.cause?.code };
 		}
+		if (settings.isCredentialFailure?.(failure.message)) throw new CredentialError(failure.message);
 		throw new BackendError(failure.message, undefined, failure.code);
 	};
 }

@@ -1,5 +1,5 @@
 /**
- * Trakt API client: the required headers on every call, retries (429 honours Retry-After), paged
+ * Trakt API client: retries (429 honours Retry-After), paged
  * reads, and history writes in batches spaced to Trakt's one-write-per-second limit.
  */
 import { BackendError, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type Send } from '../../http';
@@ -8,7 +8,6 @@ import type { TraktRef } from './ids';
 export interface TraktClientOptions {
 	send: Send;
 	retry: RetryPolicy;
-	clientId: string;
 	/** Items per history write. */
 	batchSize: number;
 	/** Pause between writes (Trakt allows one POST per second per user). */
@@ -30,7 +29,8 @@ export class TraktClient {
 			this.lastWrite = Date.now();
 		}
 		this.requests++;
-		const headers = { 'Content-Type': 'application/json', 'trakt-api-key': this.options.clientId, 'trakt-api-version': '2', ...request.headers };
+		// trakt-api-key, trakt-api-version and the token come from the credential (TraktApi.authenticate).
+		const headers = { 'Content-Type': 'application/json', ...request.headers };
 		return await sendWithRetry(this.options.send, { ...request, headers }, this.options.retry).then((res) => {
 			if (res.status !== 409) expectOk(res, what);
 			return res;

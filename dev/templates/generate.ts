@@ -20,6 +20,7 @@ interface WfNode {
 	webhookId?: string;
 	executeOnce?: boolean;
 	alwaysOutputData?: boolean;
+	onError?: 'continueErrorOutput' | 'continueRegularOutput' | 'stopWorkflow';
 }
 
 /** Stable uuid-shaped ids derived from names, so regenerating changes nothing. */
@@ -344,7 +345,7 @@ function traktScrobbling(): Json {
 			'**Scrobbling**: every trigger feeds **Scrobble** (start / pause / stop with the rules in the node: nothing under 1 %, no start at 99 %+, a stop between 80 % and the watched line held as a pause, repeated finishes and pauses dropped, Trakt\'s 409 treated as done).',
 			'**History**: once a day every server\'s played items go to the Trakt history, skipping what is already there (no duplicate plays).',
 			'',
-			'1. Create a Trakt app (trakt.tv/oauth/applications) with n8n\'s OAuth redirect URL, then a **Trakt OAuth2 API** credential with its client id and secret, and connect it.',
+			'1. Create a Trakt app (trakt.tv → Settings → Your API Apps) with the redirect URI `urn:ietf:wg:oauth:2.0:oob`. Create a **Trakt API** credential with its client id and secret, click *Authorize* next to the redirect URI on Trakt, paste the code into *Authorization Code*, save, and run **Check Trakt Connection** within 10 minutes. The connection then renews itself every week.',
 			'2. Select a **Watch State Webhook API** credential (your webhook token) in the triggers and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
 			'3. Select the server credentials (and users) in the three **Read** nodes.',
 		].join('\n'),
@@ -352,7 +353,39 @@ function traktScrobbling(): Json {
 		600,
 		400,
 	);
-	const scrobble = b.add({ name: 'Scrobble', type: `${PKG}.trakt`, typeVersion: 1, position: [860, 260], parameters: { resource: 'scrobble', operation: 'fromEvent', rules: {} } });
+	const scrobble = b.add({
+		name: 'Scrobble',
+		type: `${PKG}.trakt`,
+		typeVersion: 1,
+		position: [860, 260],
+		parameters: { resource: 'scrobble', operation: 'fromEvent', rules: {} },
+		// A failure (e.g. Trakt access revoked: the error says how to reconnect) goes to the notice.
+		onError: 'continueErrorOutput',
+	});
+	const notify = b.add({ name: 'Send Notification (Replace Me)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [1120, 400], parameters: {} });
+	const fail = b.add({
+		name: 'Fail the Execution',
+		type: 'n8n-nodes-base.stopAndError',
+		typeVersion: 1,
+		position: [1360, 400],
+		parameters: { errorType: 'errorMessage', errorMessage: '={{ $json.error }}' },
+	});
+	b.connect(scrobble, notify, 1);
+	b.connect(notify, fail);
+	b.note(
+		'When Trakt fails',
+		[
+			'## When Trakt fails',
+			'A scrobble that fails (e.g. *Trakt needs to be reconnected*, with what to click) comes out here with `error`.',
+			'Replace **Send Notification** with your channel (Email, Telegram, Discord, …); the execution is then marked failed with the same message.',
+		].join('\n'),
+		[1080, 560],
+		460,
+		200,
+	);
+	const connect = b.add({ name: 'Connect Trakt', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [520, -300], parameters: {} });
+	const check = b.add({ name: 'Check Trakt Connection', type: `${PKG}.trakt`, typeVersion: 1, position: [780, -300], parameters: { resource: 'sync', operation: 'lastActivities' } });
+	b.connect(connect, check);
 	const events = ['play', 'pause', 'resume', 'progress', 'stop', 'scrobble'];
 	(
 		[

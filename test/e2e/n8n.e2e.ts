@@ -229,41 +229,84 @@ describe('full sync template in a real n8n', () => {
 describe('Trakt scrobbling template in a real n8n', () => {
 	let servers: DemoServers;
 	let stack: Stack;
+	const WEEK = 7 * 86_400_000;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
-		stack = await startStack(servers, { name: 'e2e-trakt', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], log });
+		// The credential holds only the code the user pasted: the first Trakt call exchanges it.
+		stack = await startStack(servers, { name: 'e2e-trakt', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], trakt: 'code', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
 		if (servers) await stopDemoServers(servers);
 	});
 
-	it('scrobbles Plex playback to Trakt through n8n\'s OAuth2 (refreshing an expired token), once per play', async () => {
+	const plexEvent = (n: number, event: string, extra: object) => {
+		const m = servers.library.movies[n];
+		return plexMultipart(
+			{
+				event,
+				Account: { id: 1, title: u.name },
+				Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
+				Metadata: { type: 'movie', ratingKey: plexKeys.movie(m.n), title: m.title, year: m.year, duration: m.durationMs, Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })), ...extra },
+			},
+			true,
+		);
+	};
+	const send = async (n: number, event: string, extra: object) => {
+		const { body, headers } = plexEvent(n, event, extra);
+		return (await post(hook(stack, 'Plex Trigger (Trakt)'), body, headers)).status;
+	};
+	const grants = () => servers.trakt.tokenLog.map((t) => [t.host, t.grantType, t.redirectUri, t.status]);
+
+	it('connects from the pasted code, then scrobbles across two 7-day expiries without anyone reconnecting', async () => {
 		const m = servers.library.movies[5];
-		const payload = (event: string, extra: object) => ({
-			event,
-			Account: { id: 1, title: u.name },
-			Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
-			Metadata: { type: 'movie', ratingKey: plexKeys.movie(m.n), title: m.title, year: m.year, duration: m.durationMs, Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })), ...extra },
-		});
-		// The stored access token has expired: n8n must refresh it with the refresh token.
-		servers.trakt.revokeAccessTokens();
-		const play = plexMultipart(payload('media.play', { viewOffset: Math.round(m.durationMs * 0.1) }), true);
-		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), play.body, play.headers)).status).toBe(200);
+		expect(await send(5, 'media.play', { viewOffset: Math.round(m.durationMs * 0.1) })).toBe(200);
 		expect(await until(() => servers.trakt.scrobbles.length === 1)).toBe(true);
-		expect(servers.trakt.tokenRequests).toBe(1);
-		const done = plexMultipart(payload('media.scrobble', { viewCount: 1 }), true);
-		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), done.body, done.headers)).status).toBe(200);
+		expect(grants()).toEqual([['auth', 'authorization_code', 'urn:ietf:wg:oauth:2.0:oob', 200]]);
+
+		// A week later the access token has expired: n8n's preAuthentication renews it.
+		servers.trakt.advanceClock(WEEK + 60_000);
+		expect(await send(5, 'media.scrobble', { viewCount: 1 })).toBe(200);
 		expect(await until(() => servers.trakt.history.length === 1)).toBe(true);
 		// The same finish reported again (Tautulli beside Plex, a retry): no second play.
-		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), done.body, done.headers)).status).toBe(200);
-		await delay(3000);
+		expect(await send(5, 'media.scrobble', { viewCount: 1 })).toBe(200);
+
+		// Another week: the second renewal must use the refresh token the first one stored.
+		servers.trakt.advanceClock(WEEK + 60_000);
+		const m2 = servers.library.movies[6];
+		expect(await send(6, 'media.play', { viewOffset: Math.round(m2.durationMs * 0.2) })).toBe(200);
+		expect(await until(() => servers.trakt.scrobbles.length === 3)).toBe(true);
+		await delay(2000);
 		expect(servers.trakt.scrobbles.map((s) => [s.action, s.progress])).toEqual([
 			['start', 10],
 			['scrobble', 90],
+			['start', 20],
 		]);
 		expect(servers.trakt.history).toHaveLength(1);
-		expect(servers.trakt.tokenRequests).toBe(1);
+		const log = servers.trakt.tokenLog;
+		expect(grants()).toEqual([
+			['auth', 'authorization_code', 'urn:ietf:wg:oauth:2.0:oob', 200],
+			['auth', 'refresh_token', 'urn:ietf:wg:oauth:2.0:oob', 200],
+			['auth', 'refresh_token', 'urn:ietf:wg:oauth:2.0:oob', 200],
+		]);
+		expect(log[2].refreshToken).not.toBe(log[1].refreshToken);
+	});
+
+	it('when access is revoked on Trakt, the run fails saying what to click and the error path carries the message', async () => {
+		servers.trakt.revokeAll();
+		const before = servers.trakt.tokenLog.length;
+		expect(await send(7, 'media.play', { viewOffset: 600_000 })).toBe(200);
+		const failed = () => stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error'");
+		expect(await until(() => failed().length === 1)).toBe(true);
+		const data = String(failed()[0].data);
+		// One try at the token endpoint, no retry loop against it.
+		expect(servers.trakt.tokenLog.slice(before).map((t) => [t.grantType, t.status])).toEqual([['refresh_token', 400]]);
+		expect(data).toContain('Trakt needs to be reconnected');
+		expect(data).toContain('paste it into Authorization Code');
+		// The error output ran the notification placeholder before the run was failed.
+		expect(data).toContain('Send Notification (Replace Me)');
+		expect(data).toContain('Fail the Execution');
+		expect(servers.trakt.scrobbles).toHaveLength(3);
 	});
 });
 

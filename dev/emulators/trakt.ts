@@ -21,6 +21,8 @@ export interface TraktEmulatorOptions {
 	rateLimit?: boolean;
 	/** A second stop of the same item within this many ms is a 409 (default 10 min). */
 	scrobbleConflictMs?: number;
+	/** Authenticated GETs per user per 5 minutes (Trakt's AUTHED_API_GET_LIMIT: 1,000). */
+	getLimit?: number;
 }
 
 interface HistoryEntry {
@@ -78,6 +80,9 @@ export class TraktEmulator extends EmulatedServer {
 	private readonly access = new Map<string, Grant & { expiresAt: number }>();
 	private readonly refresh = new Map<string, Grant>();
 	private readonly lastWrite = new Map<string, number>();
+	private readonly gets = new Map<string, { windowStart: number; count: number }>();
+	/** Requests refused by the rate limits (429). */
+	rateLimited = 0;
 
 	constructor(readonly options: TraktEmulatorOptions) {
 		super();
@@ -162,13 +167,25 @@ export class TraktEmulator extends EmulatedServer {
 		return this.access.get(/^Bearer\s+(.+)$/i.exec(String(ctx.headers.authorization))![1])!.user;
 	}
 
-	/** 1 POST/PUT/DELETE per second per user. */
+	/** 1 POST/PUT/DELETE per second per user; 1,000 authenticated GETs per 5 minutes. */
 	private limited(ctx: RequestContext): Reply | undefined {
-		if (this.options.rateLimit === false || ctx.method === 'GET') return undefined;
+		if (this.options.rateLimit === false) return undefined;
 		const user = this.user(ctx);
 		const now = Date.now();
+		if (ctx.method === 'GET') {
+			const window = this.gets.get(user);
+			if (!window || now - window.windowStart >= 300_000) {
+				this.gets.set(user, { windowStart: now, count: 1 });
+				return undefined;
+			}
+			if (++window.count <= (this.options.getLimit ?? 1000)) return undefined;
+			this.rateLimited++;
+			const retry = Math.ceil((window.windowStart + 300_000 - now) / 1000);
+			return { status: 429, headers: { 'retry-after': String(retry), 'x-ratelimit': JSON.stringify({ name: 'AUTHED_API_GET_LIMIT', period: 300, limit: this.options.getLimit ?? 1000 }) }, body: { error: 'rate limit exceeded' } };
+		}
 		const last = this.lastWrite.get(user) ?? 0;
 		if (now - last < 1000) {
+			this.rateLimited++;
 			const until = new Date(last + 1000).toISOString();
 			return {
 				status: 429,
@@ -181,20 +198,21 @@ export class TraktEmulator extends EmulatedServer {
 	}
 
 	protected routes(): Route[] {
-		const write = (handler: (ctx: RequestContext) => Reply) => (ctx: RequestContext) => this.limited(ctx) ?? handler(ctx);
+		// Trakt's rate limits, for reads and writes of an authenticated user.
+		const limit = (handler: (ctx: RequestContext) => Reply) => (ctx: RequestContext) => this.limited(ctx) ?? handler(ctx);
 		return [
 			// Still answered on the API host (clients posting there in 2026: trakt/trakt-api#888), logged as such.
 			{ method: 'POST', pattern: /^\/oauth\/token$/, handler: (ctx) => this.token(ctx, 'api') },
-			{ method: 'POST', pattern: /^\/scrobble\/(start|pause|stop)$/, handler: write((ctx) => this.scrobble(ctx)) },
-			{ method: 'GET', pattern: /^\/sync\/history(?:\/(movies|episodes|shows))?$/, handler: (ctx) => this.getHistory(ctx) },
-			{ method: 'GET', pattern: /^\/sync\/watched\/(movies|shows)$/, handler: (ctx) => this.getWatched(ctx.params[0] as 'movies' | 'shows') },
-			{ method: 'POST', pattern: /^\/sync\/history$/, handler: write((ctx) => this.addHistory(ctx)) },
-			{ method: 'POST', pattern: /^\/sync\/history\/remove$/, handler: write((ctx) => this.removeHistory(ctx)) },
-			{ method: 'GET', pattern: /^\/sync\/playback(?:\/(movies|episodes))?$/, handler: (ctx) => this.getPlayback(ctx) },
+			{ method: 'POST', pattern: /^\/scrobble\/(start|pause|stop)$/, handler: limit((ctx) => this.scrobble(ctx)) },
+			{ method: 'GET', pattern: /^\/sync\/history(?:\/(movies|episodes|shows))?$/, handler: limit((ctx) => this.getHistory(ctx)) },
+			{ method: 'GET', pattern: /^\/sync\/watched\/(movies|shows)$/, handler: limit((ctx) => this.getWatched(ctx.params[0] as 'movies' | 'shows')) },
+			{ method: 'POST', pattern: /^\/sync\/history$/, handler: limit((ctx) => this.addHistory(ctx)) },
+			{ method: 'POST', pattern: /^\/sync\/history\/remove$/, handler: limit((ctx) => this.removeHistory(ctx)) },
+			{ method: 'GET', pattern: /^\/sync\/playback(?:\/(movies|episodes))?$/, handler: limit((ctx) => this.getPlayback(ctx)) },
 			{
 				method: 'DELETE',
 				pattern: /^\/sync\/playback\/(\d+)$/,
-				handler: write((ctx) => {
+				handler: limit((ctx) => {
 					const i = this.playback.findIndex((p) => p.id === Number(ctx.params[0]));
 					if (i < 0) return { status: 404, body: { error: 'not found' } };
 					this.playback.splice(i, 1);
@@ -202,7 +220,7 @@ export class TraktEmulator extends EmulatedServer {
 				}),
 			},
 			{ method: 'GET', pattern: /^\/search\/(trakt|imdb|tmdb|tvdb)\/([^/]+)$/, handler: (ctx) => this.search(ctx) },
-			{ method: 'GET', pattern: /^\/sync\/last_activities$/, handler: () => this.lastActivities() },
+			{ method: 'GET', pattern: /^\/sync\/last_activities$/, handler: limit(() => this.lastActivities()) },
 		];
 	}
 
@@ -451,9 +469,17 @@ export class TraktEmulator extends EmulatedServer {
 
 	private getPlayback(ctx: RequestContext): Reply {
 		const type = ctx.params[0];
+		// extended=full adds each item's runtime in minutes (Trakt's "full" extended info).
+		const full = ctx.query.get('extended') === 'full';
+		const withRuntime = (p: Playback) => {
+			const json = this.itemJson(p.item) as unknown as Record<string, Record<string, unknown>>;
+			const media = p.item.kind === 'movie' ? json.movie : json.episode;
+			if (full) media.runtime = Math.round(p.item.durationMs / 60_000);
+			return json;
+		};
 		const rows = this.playback
 			.filter((p) => !type || (type === 'movies' ? p.item.kind === 'movie' : p.item.kind === 'episode'))
-			.map((p) => ({ progress: p.progress, paused_at: p.pausedAt, id: p.id, ...this.itemJson(p.item) }));
+			.map((p) => ({ progress: p.progress, paused_at: p.pausedAt, id: p.id, ...withRuntime(p) }));
 		return { status: 200, body: rows };
 	}
 

@@ -42,6 +42,10 @@ export interface StackOptions {
 	queue?: QueueOptions;
 	/** How the Trakt credential starts (default: connected). */
 	trakt?: 'connected' | 'code';
+	/** Whose Trakt account it is in the templates' Trakt sync (Read Trakt's Person, Plan Sync's Trakt Person). */
+	traktPerson?: string;
+	/** Plan Sync's Dry Run in every template (the Trakt sync ships with it on). */
+	dryRun?: boolean;
 	log?: (line: string) => void;
 }
 
@@ -172,9 +176,9 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[] },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed'> = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun'> = {},
 ): object {
-	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed } = options;
+	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun } = options;
 	const nodes = template.nodes.map((node) => {
 		const n: TemplateNode = JSON.parse(JSON.stringify(node));
 		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
@@ -195,6 +199,11 @@ export function bindTemplate(
 		}
 		if (n.parameters.whose === 'household') n.credentials = { ...n.credentials, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
 		if (kind === 'watchState' && propagateUnplayed !== undefined) n.parameters.propagateUnplayed = propagateUnplayed;
+		if (kind === 'watchState' && dryRun !== undefined) n.parameters.dryRun = dryRun;
+		if (traktPerson !== undefined && kind === 'watchState' && (n.parameters.options as Record<string, unknown>).traktHistory) {
+			n.parameters.options = { ...(n.parameters.options as object), traktPerson };
+		}
+		if (traktPerson !== undefined && kind === 'trakt' && n.parameters.operation === 'getWatchState') n.parameters.person = traktPerson;
 		if (kind === 'trakt') n.credentials = { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;

@@ -155,6 +155,8 @@ interface ChainOptions {
 	targets: string;
 	/** Apply the writes (false for an import). */
 	apply: boolean;
+	/** Trakt as one more source and target (the Trakt template); the plan starts as a dry run. */
+	trakt?: boolean;
 }
 
 /** Snapshot table -> read every server -> Plan Sync -> [apply writes] -> save the snapshot. */
@@ -195,19 +197,31 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 		parameters: { resource: 'row', operation: 'get', dataTableId: { __rl: true, mode: 'name', value: SNAPSHOT_TABLE }, returnAll: true },
 	});
 	b.connect(ensure, read);
-	const merge = b.add({ name: p('All Items'), type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [980, y + 120], parameters: { numberInputs: 4 } });
+	const merge = b.add({ name: p('All Items'), type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [980, y + 120], parameters: { numberInputs: o.trakt ? 5 : 4 } });
 	b.connect(read, merge, 0, 0);
 	SERVERS.forEach((server, k) => {
 		const n = mediaNode(b, server, p(`Read ${LABEL[server]}`), [720, y + 120 + k * 160], { resource: 'library', operation: 'getWatchState', ...HOUSEHOLD, filters: {} }, { executeOnce: true });
 		b.connect(read, n);
 		b.connect(n, merge, 0, k + 1);
 	});
+	if (o.trakt) {
+		const n = b.add({ name: p('Read Trakt'), type: `${PKG}.trakt`, typeVersion: 1, position: [720, y + 600], executeOnce: true, parameters: { resource: 'sync', operation: 'getWatchState', person: '' } });
+		b.connect(read, n);
+		b.connect(n, merge, 0, SERVERS.length + 1);
+	}
 	const plan = b.add({
 		name: p('Plan Sync'),
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
 		position: [1220, y + 120],
-		parameters: { operation: 'planSync', sources: '', targets: o.targets, propagateUnplayed: false, dryRun: false, options: {} },
+		parameters: {
+			operation: 'planSync',
+			sources: '',
+			targets: o.targets,
+			propagateUnplayed: false,
+			dryRun: o.trakt === true,
+			options: o.trakt ? { traktHistory: true, traktPerson: '' } : {},
+		},
 	});
 	b.connect(merge, plan);
 	if (o.apply) {
@@ -219,7 +233,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 			position: [1480, y - 80],
 			parameters: {
 				rules: {
-					values: SERVERS.map((server) => ({
+					values: [...SERVERS, ...(o.trakt ? (['trakt'] as const) : [])].map((server) => ({
 						conditions: {
 							options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
 							conditions: [{ id: uid(`${o.prefix}/route/${server}`), leftValue: '={{ $json.backend }}', rightValue: server, operator: { type: 'string', operation: 'equals' } }],
@@ -237,6 +251,10 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 			const n = mediaNode(b, server, p(`Write ${LABEL[server]}`), [1740, y - 240 + k * 160], { resource: 'item', operation: 'apply', ...HOUSEHOLD, applyOptions: {} });
 			b.connect(route, n, k);
 		});
+		if (o.trakt) {
+			const n = b.add({ name: p('Write Trakt'), type: `${PKG}.trakt`, typeVersion: 1, position: [1740, y + 240], parameters: { resource: 'sync', operation: 'applyWrites', dryRun: false, batchSize: 100 } });
+			b.connect(route, n, SERVERS.length);
+		}
 	}
 	const save = b.add({
 		name: p('Save Snapshot'),
@@ -343,11 +361,11 @@ function traktScrobbling(): Json {
 		[
 			'## Trakt: scrobbling and history',
 			'**Scrobbling**: every trigger feeds **Scrobble** (start / pause / stop with the rules in the node: nothing under 1 %, no start at 99 %+, a stop between 80 % and the watched line held as a pause, repeated finishes and pauses dropped, Trakt\'s 409 treated as done).',
-			'**History**: once a day every server\'s played items go to the Trakt history, skipping what is already there (no duplicate plays).',
+			'**Two-way sync**: once a day Trakt and every server are planned together (note below): plays go both ways, never twice.',
 			'',
 			'1. Create a Trakt app (trakt.tv → Settings → Your API Apps) with the redirect URI `urn:ietf:wg:oauth:2.0:oob`. Create a **Trakt API** credential with its client id and secret, click *Authorize* next to the redirect URI on Trakt, paste the code into *Authorization Code*, save, and run **Check Trakt Connection** within 10 minutes. The connection then renews itself every week.',
 			'2. Select a **Watch State Webhook API** credential (your webhook token) in the triggers and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
-			'3. Select the server credentials (and users) in the three **Read** nodes.',
+			'3. Select the server credentials in the **Read** and **Write** nodes of the daily sync.',
 		].join('\n'),
 		[-120, -520],
 		600,
@@ -401,24 +419,24 @@ function traktScrobbling(): Json {
 		name: 'Daily',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [0, 900],
+		position: [0, 1000],
 		parameters: { rule: { interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 4 }] } },
 	});
-	const merge = b.add({ name: 'Played Everywhere', type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [560, 1060], parameters: { numberInputs: 3 } });
-	SERVERS.forEach((server, k) => {
-		const n = mediaNode(b, server, `Read ${LABEL[server]} (played)`, [280, 900 + k * 160], { resource: 'library', operation: 'getWatchState', filters: { only: 'played' } }, { executeOnce: true });
-		b.connect(daily, n);
-		b.connect(n, merge, 0, k);
-	});
-	const history = b.add({
-		name: 'Add to Trakt History',
-		type: `${PKG}.trakt`,
-		typeVersion: 1,
-		position: [820, 1060],
-		executeOnce: false,
-		parameters: { resource: 'history', operation: 'add', historyOptions: { onlyPlayed: true, skipExisting: true } },
-	});
-	b.connect(merge, history);
+	b.note(
+		'Two-way sync',
+		[
+			'## Trakt ↔ your servers, daily',
+			'Plays recorded on Trakt (phone apps, other media centers) reach the servers, and plays on the servers reach the Trakt history with their dates; never a second play. Un-marks only with **Propagate Un-Marks**.',
+			'',
+			'1. **Person** in *Read Trakt* and **Trakt Person** in *Plan Sync (trakt)*: whose Trakt account this is, as the household names the person (empty when the server nodes are set to one user).',
+			'2. **Dry Run** is on in *Plan Sync (trakt)*: run it, read the plan in its Summary output, then turn Dry Run off.',
+		].join('\n'),
+		[-120, 1500],
+		600,
+		260,
+		6,
+	);
+	syncChain(b, [daily], { prefix: 'trakt', y: 1000, targets: '', apply: true, trakt: true });
 	return b.build('Watch State: Trakt scrobbling and history', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
 }
 

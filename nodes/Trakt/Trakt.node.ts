@@ -13,6 +13,7 @@ import {
 import { CredentialError, type Send } from '../shared/http';
 import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
 import { isTraktAuthFailure, RECONNECT } from '../shared/backends/trakt/oauth';
+import { applyPlannedWrites, itemKeys, readWatchState, watchedKeys } from '../shared/backends/trakt/watched';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
 import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
 import { isPlainObject } from '../shared/guids';
@@ -23,12 +24,15 @@ import { traktProperties } from './description';
 
 const CREDENTIAL = 'traktApi';
 
+/** Trakt allows one write a second per user; a little more keeps network jitter from making it two. */
+const WRITE_SPACING_MS = 1100;
+
 const apiBase = (credentials: IDataObject) => String(credentials.apiUrl || 'https://api.trakt.tv').replace(/\/+$/, '');
 
 async function client(ctx: IExecuteFunctions, batchSize = 100): Promise<TraktClient> {
 	const credentials = await ctx.getCredentials(CREDENTIAL);
 	const send = n8nSend(ctx, { credentialType: CREDENTIAL, baseUrl: apiBase(credentials), ignoreSslIssues: false, timeoutMs: 30_000, renewsTokenOn401: true, isCredentialFailure: isTraktAuthFailure });
-	return new TraktClient({ send: afterConcurrentRenewal(ctx, send, credentials.refreshToken), retry: retryPolicy(4), batchSize, writeSpacingMs: 1000 });
+	return new TraktClient({ send: afterConcurrentRenewal(ctx, send, credentials.refreshToken), retry: retryPolicy(4), batchSize, writeSpacingMs: WRITE_SPACING_MS });
 }
 
 /**
@@ -115,6 +119,26 @@ export class Trakt implements INodeType {
 		const out: INodeExecutionData[] = [];
 		const fail = (error: unknown, i: number) => toNodeError(this, error, i);
 
+		if (resource === 'sync' && (operation === 'getWatchState' || operation === 'applyWrites')) {
+			// The whole input at once: one read of what Trakt has, writes in batches.
+			try {
+				const trakt = await client(this, operation === 'applyWrites' ? Number(this.getNodeParameter('batchSize', 0, 100)) : undefined);
+				const paired = items.map((_, i) => ({ item: i }));
+				if (operation === 'getWatchState') {
+					const person = String(this.getNodeParameter('person', 0, '')).trim();
+					for (const item of await readWatchState(trakt, person)) out.push({ json: item as unknown as IDataObject, pairedItem: { item: 0 } });
+				} else {
+					const results = await applyPlannedWrites(trakt, items.map(({ json }) => json), this.getNodeParameter('dryRun', 0, false) as boolean);
+					results.forEach((result, i) => out.push({ json: result as unknown as IDataObject, pairedItem: paired[i] }));
+				}
+			} catch (error) {
+				const e = fail(error, 0);
+				if (!this.continueOnFail()) throw e;
+				out.push({ json: { error: e.message }, pairedItem: { item: 0 } });
+			}
+			return [out];
+		}
+
 		if (resource === 'history' && (operation === 'add' || operation === 'remove')) {
 			// One batched call for all input items (Trakt allows one write per second).
 			const options = this.getNodeParameter('historyOptions', 0, {}) as IDataObject;
@@ -173,43 +197,6 @@ export class Trakt implements INodeType {
 		}
 		return [out];
 	}
-}
-
-/**
- * What Trakt already has as watched, keyed the way an input item is looked up: a movie by each of
- * its ids, an episode by each of its show's ids with season and number. Read from
- * /sync/watched/movies and /shows: one request each however long the history (the history itself
- * is paged and grows with every play).
- */
-async function watchedKeys(trakt: TraktClient, kinds: { movies: boolean; shows: boolean }): Promise<Set<string>> {
-	const keys = new Set<string>();
-	if (kinds.movies) {
-		for (const row of (await trakt.get('read watched movies', '/sync/watched/movies')) as Array<Record<string, Record<string, unknown>>>) {
-			for (const [k, v] of Object.entries(stringIds(row.movie?.ids))) keys.add(`movie|${k}|${v}`);
-		}
-	}
-	if (kinds.shows) {
-		for (const row of (await trakt.get('read watched shows', '/sync/watched/shows')) as Array<Record<string, unknown>>) {
-			const showIds = Object.entries(stringIds((row.show as Record<string, unknown> | undefined)?.ids));
-			for (const season of (row.seasons as Array<{ number: number; episodes?: Array<{ number: number }> }>) ?? []) {
-				for (const episode of season.episodes ?? []) for (const [k, v] of showIds) keys.add(`episode|${k}|${v}|${season.number}|${episode.number}`);
-			}
-		}
-	}
-	return keys;
-}
-
-/** The keys an input item would have in watchedKeys. */
-function itemKeys(item: WatchItem): string[] {
-	if (item.type === 'movie') return Object.entries(item.guids ?? {}).map(([k, v]) => `movie|${k}|${String(v)}`);
-	if (item.season === undefined || item.episode === undefined) return [];
-	return Object.entries(item.show?.guids ?? {}).map(([k, v]) => `episode|${k}|${String(v)}|${item.season}|${item.episode}`);
-}
-
-function stringIds(ids: unknown): Record<string, string> {
-	const out: Record<string, string> = {};
-	if (isPlainObject(ids)) for (const k of ['imdb', 'tmdb', 'tvdb'] as const) if (ids[k] !== undefined && ids[k] !== null) out[k] = String(ids[k]);
-	return out;
 }
 
 async function runOne(ctx: IExecuteFunctions, trakt: TraktClient, resource: string, operation: string, i: number): Promise<IDataObject[]> {

@@ -96,6 +96,22 @@ export class WatchState implements INodeType {
 						description: 'Abort when a server lists this share fewer items than in the last snapshot',
 					},
 					{
+						displayName: 'Fill Trakt History',
+						name: 'traktHistory',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether Trakt (the Trakt node's Get Watch State items) is written like a server: plays it lacks are added with their dates. Trakt lists only what was played, so this is how Plan Sync knows it may add to it.",
+					},
+					{
+						displayName: 'Trakt Person',
+						name: 'traktPerson',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. alice',
+						description: "Whose Trakt account it is, as the household names the person (the Trakt node's Person). Empty: a single-user sync. Nobody else's plays reach it.",
+					},
+					{
 						displayName: 'Minimum Position (Seconds)',
 						name: 'minPositionSeconds',
 						type: 'number',
@@ -137,6 +153,20 @@ export class WatchState implements INodeType {
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), `The snapshot input is not readable: ${(error as Error).message}`);
 		}
+		const traktPerson = String(options.traktPerson ?? '').trim();
+		const strayTrakt = watchItems.find((item) => item.backend === 'trakt' && (item.person ?? '') !== traktPerson);
+		if (strayTrakt) {
+			throw new NodeOperationError(this.getNode(), `Trakt items belong to "${strayTrakt.person ?? ''}" but Trakt Person is "${traktPerson}"; set the same person in the Trakt node and in Plan Sync`);
+		}
+		// A household's items each name their person: a Trakt account must be one of them, or it
+		// would be planned alone and never meet anyone's plays.
+		const people = new Set(watchItems.filter((item) => item.backend !== 'trakt' && item.person !== undefined).map((item) => item.person!));
+		const usesTrakt = options.traktHistory === true || watchItems.some((item) => item.backend === 'trakt');
+		if (usesTrakt && people.size > 0 && !people.has(traktPerson)) {
+			throw new NodeOperationError(this.getNode(), `Trakt Person "${traktPerson}" is none of the household's people (${[...people].sort().join(', ')})`, {
+				description: "Set Trakt Person here and Person in the Trakt node to whose Trakt account this is, as the household names them.",
+			});
+		}
 		let result;
 		try {
 			result = planPerPerson(watchItems, previous, {
@@ -146,6 +176,7 @@ export class WatchState implements INodeType {
 				minPositionMs: Number(options.minPositionSeconds ?? 60) * 1000,
 				maxShrinkPercent: Number(options.maxShrinkPercent ?? 10),
 				now: new Date().toISOString(),
+				history: options.traktHistory === true ? { backend: 'trakt', person: traktPerson } : undefined,
 			});
 		} catch (error) {
 			if (error instanceof PlanAbort) throw new NodeOperationError(this.getNode(), error.message, { description: 'No write was planned. Check the listing of that server, or raise Max Shrink if the library really shrank.' });

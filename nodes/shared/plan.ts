@@ -42,6 +42,12 @@ export interface PlanOptions {
 	now: string;
 	/** Whose items these are (a household person), named in an abort's message. */
 	who?: string;
+	/**
+	 * A play history such as Trakt's, written like a server but listing only what was played:
+	 * whatever is played elsewhere and missing there is written to it. It belongs to one person
+	 * ('' for a single user); no other person's plays ever reach it. It takes no positions.
+	 */
+	history?: { backend: string; person: string };
 }
 
 export type WriteOp = 'mark-played' | 'mark-unplayed' | 'set-position';
@@ -260,20 +266,29 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	for (const [name, b] of Object.entries(previous?.backends ?? {})) previousPlayed.set(name, new Set(b.played));
 	const previousAt = ms(previous?.takenAt);
 
+	// The history written here: only for its own person, and only when it may be written.
+	const history = options.history && options.history.person === (options.who ?? '') && allowedTarget(options.history.backend) ? options.history.backend : undefined;
+
 	const writes: PlannedWrite[] = [];
 	// Un-marks that could not be carried everywhere (propagation off, or a server not written):
 	// they stay "played" in the snapshot so the next run sees the un-mark again instead of the
 	// other servers' play re-marking it.
 	const heldUnmarks: Array<[string, string]> = [];
 	for (const group of members.values()) {
-		if (new Set(group.map(serverName)).size < 2) continue;
+		const names = new Set(group.map(serverName));
+		const missingFromHistory = history !== undefined && !names.has(history);
+		if (names.size < 2 && !missingFromHistory) continue;
 		const decision = decideGroup(group, previousPlayed, previousAt, options, allowedSource);
 		let stillPlayed = false;
 		for (const target of group) {
 			const name = serverName(target);
-			const write = allowedTarget(name) ? writeFor(target, decision, options) : undefined;
+			const write = allowedTarget(name) ? writeFor(target, decision, options, name === history) : undefined;
 			if (write) writes.push(write);
 			if (target.played === true && write?.op !== 'mark-unplayed') stillPlayed = true;
+		}
+		if (missingFromHistory && decision.played?.value === true) {
+			const write = writeFor(historyEntry(history, decision.played.from), decision, options, true);
+			if (write) writes.push(write);
 		}
 		if (decision.played?.value === false && stillPlayed) {
 			for (const item of group) {
@@ -286,7 +301,17 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	return { writes, snapshot: snapshotAfter(input, writes, heldUnmarks, options.now), summary: summarize(input, writes, members.size) };
 }
 
-function writeFor(target: PlanItem, decision: Decision, options: PlanOptions): PlannedWrite | undefined {
+/** What a history lacks: the deciding item as the history would list it, not played, no id yet. */
+function historyEntry(backend: string, from: PlanItem): PlanItem {
+	const { type, title, year, guids, show, season, episode, durationMs } = from;
+	const entry: PlanItem = { backend: backend as PlanItem['backend'], id: '', type, title, guids, played: false, updatedAt: '' };
+	Object.assign(entry, year !== undefined ? { year } : {}, show ? { show } : {}, season !== undefined ? { season } : {}, episode !== undefined ? { episode } : {});
+	if (durationMs !== undefined) entry.durationMs = durationMs;
+	if (from.person !== undefined) entry.person = from.person;
+	return entry;
+}
+
+function writeFor(target: PlanItem, decision: Decision, options: PlanOptions, isHistory = false): PlannedWrite | undefined {
 	const name = serverName(target);
 	const base = (op: WriteOp, from: PlanItem, reason: string): PlannedWrite => ({
 		kind: 'watchstate-write',
@@ -305,7 +330,8 @@ function writeFor(target: PlanItem, decision: Decision, options: PlanOptions): P
 	}
 	const played = target.played === true || wanted?.value === true;
 	const position = decision.position;
-	if (!played && position && position.from !== target && position.at > ms(target.updatedAt)) {
+	// A play history keeps plays, not resume positions.
+	if (!isHistory && !played && position && position.from !== target && position.at > ms(target.updatedAt)) {
 		if (Math.abs((target.positionMs ?? 0) - position.positionMs) >= POSITION_TOLERANCE_MS) {
 			return { ...base('set-position', position.from, `position from ${serverName(position.from)}`), positionMs: position.positionMs };
 		}
@@ -329,6 +355,8 @@ function snapshotAfter(items: PlanItem[], writes: PlannedWrite[], heldUnmarks: A
 		if (item.played === true) b.played.add(item.id);
 	}
 	for (const w of writes) {
+		// A history's new entry has no id until the history lists it (next run).
+		if (w.target.id === '') continue;
 		if (w.op === 'mark-played') backends[w.backend].played.add(w.target.id);
 		if (w.op === 'mark-unplayed') backends[w.backend].played.delete(w.target.id);
 	}

@@ -310,6 +310,59 @@ describe('Trakt scrobbling template in a real n8n', () => {
 	});
 });
 
+describe('Trakt two-way sync (the daily sync of the Trakt template) in a real n8n', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	let fromTrakt: SeedMovie[];
+	const EVERY = 15;
+	const states = (m: SeedMovie) => [servers.plex.stateOf(u.plexId, m), servers.jellyfin.stateOf(u.jellyfinId, m), servers.emby.stateOf(u.embyId, m)];
+	const withIds = (m: SeedMovie) => Object.keys(m.guids).length > 0;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: true });
+		// Plays recorded on Trakt only (a phone app): two films no server has played.
+		fromTrakt = servers.library.movies.filter((m) => withIds(m) && states(m).every((st) => !st.played && st.positionMs === 0)).slice(0, 2);
+		fromTrakt.forEach((m, i) => servers.trakt.history.push({ id: 900_000 + i, watchedAt: `2024-06-0${i + 1}T20:00:00.000Z`, action: 'watch', item: m }));
+		stack = await startStack(servers, { name: 'e2e-trakt-sync', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], scheduleEverySeconds: EVERY, dryRun: false, traktPerson: u.name, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const runs = () => servers.trakt.requestsByRoute.get('GET ^\\/sync\\/playback(?:\\/(movies|episodes))?$') ?? 0;
+	const serverWrites = () => servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length;
+	const traktKeys = () => servers.trakt.history.map((h) => `${h.item.kind}${h.item.n}`);
+
+	it('brings Trakt plays to every server once and server plays to Trakt with their dates; the next runs write nothing', async () => {
+		expect(fromTrakt).toHaveLength(2);
+		const playedOnServers = servers.library.movies.filter((m) => withIds(m) && states(m).some((st) => st.played));
+		expect(playedOnServers.length).toBeGreaterThan(0);
+		// A film played on Plex only: its play date must reach Trakt.
+		const sample = playedOnServers.find((m) => servers.plex.stateOf(u.plexId, m).played && !servers.jellyfin.stateOf(u.jellyfinId, m).played && !servers.emby.stateOf(u.embyId, m).played)!;
+		const sampleDate = servers.plex.stateOf(u.plexId, sample).lastPlayedAt;
+		expect(sampleDate).toBeDefined();
+		const everywhere = () => fromTrakt.every((m) => states(m).every((st) => st.played));
+		const onTrakt = () => playedOnServers.every((m) => traktKeys().includes(`movie${m.n}`));
+		expect(await until(() => everywhere() && onTrakt(), 180_000, 500)).toBe(true);
+		// One play per server for each Trakt play, dated as on Trakt where the server takes a date.
+		for (const m of fromTrakt) expect(states(m).map((st) => st.playCount)).toEqual([1, 1, 1]);
+		expect(servers.jellyfin.stateOf(u.jellyfinId, fromTrakt[0]).lastPlayedAt).toBe(Date.parse('2024-06-01T20:00:00.000Z'));
+		// Server plays reached Trakt once each, with the server's play date.
+		const entries = servers.trakt.history.filter((h) => h.item.kind === 'movie' && h.item.n === sample.n);
+		expect(entries).toHaveLength(1);
+		expect(Date.parse(entries[0].watchedAt)).toBe(sampleDate);
+		await delay(3000);
+		const settledServers = serverWrites();
+		const settledTrakt = servers.trakt.history.length;
+		expect(new Set(traktKeys()).size).toBe(settledTrakt);
+		const before = runs();
+		expect(await until(() => runs() >= before + 2, 5 * EVERY * 1000, 500)).toBe(true);
+		await delay(3000);
+		expect(serverWrites()).toBe(settledServers);
+		expect(servers.trakt.history).toHaveLength(settledTrakt);
+	});
+});
+
 describe('full sync template when a server fails its writes', () => {
 	let servers: DemoServers;
 	let stack: Stack;

@@ -1,4 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
+import type { WatchItem } from '../../nodes/shared/model';
+import { planSync, type PlanItem } from '../../nodes/shared/plan';
 import { TraktApi } from '../../credentials/TraktApi.credentials';
 import { Trakt } from '../../nodes/Trakt/Trakt.node';
 import { seedLibrary } from '../../dev/emulators/library';
@@ -256,4 +258,99 @@ describe('Trakt credential: a connection that renews itself', () => {
 		expect(out[0].json).toHaveProperty('all');
 		expect(trakt.tokenLog.map((t) => t.status)).toEqual([200, 400]);
 	});
+});
+
+describe('Trakt as a source and a target of Plan Sync', () => {
+	const getWatchState = (person = '') => run({ resource: 'sync', operation: 'getWatchState', person });
+	const applyWrites = (writes: IDataObject[], extra: IDataObject = {}) => run({ resource: 'sync', operation: 'applyWrites', dryRun: false, batchSize: 100, ...extra }, writes);
+	const serverItem = (kind: 'movie' | 'episode', n: number, played: boolean, playedAt = '2025-03-01T20:00:00.000Z'): PlanItem => {
+		if (kind === 'movie') {
+			const m = library.movies[n];
+			return { backend: 'plex', id: `p${n}`, type: 'movie', title: m.title, year: m.year, guids: m.guids, played, ...(played ? { playedAt } : {}), updatedAt: playedAt };
+		}
+		const e = library.episodes[n];
+		return { backend: 'plex', id: `pe${n}`, type: 'episode', title: e.title, guids: {}, show: { title: e.show.title, guids: e.show.guids }, season: e.season, episode: e.episode, played, ...(played ? { playedAt } : {}), updatedAt: playedAt };
+	};
+	const traktWrites = (items: PlanItem[]) =>
+		planSync(items, undefined, { propagateUnplayed: false, now: '2026-01-01T00:00:00.000Z', history: { backend: 'trakt', person: '' } }).writes.filter((w) => w.backend === 'trakt') as unknown as IDataObject[];
+
+	it('reads watched movies and episodes with their last play, and paused items with a position, in three requests', async () => {
+		trakt.history.push(
+			{ id: 1, watchedAt: '2025-01-02T03:04:05.000Z', action: 'watch', item: library.movies[0] },
+			{ id: 2, watchedAt: '2025-02-02T03:04:05.000Z', action: 'watch', item: library.episodes[1] },
+		);
+		trakt.playback.push({ id: 3, progress: 25, pausedAt: '2025-03-03T00:00:00.000Z', item: library.movies[1] });
+		const before = trakt.requests;
+		const items = (await getWatchState('alice')).map((i) => i.json as unknown as WatchItem);
+		expect(trakt.requests - before).toBe(3);
+		expect(items).toHaveLength(3);
+		expect(items[0]).toMatchObject({ backend: 'trakt', person: 'alice', type: 'movie', guids: library.movies[0].guids, played: true, playedAt: '2025-01-02T03:04:05.000Z' });
+		const e = library.episodes[1];
+		expect(items[1]).toMatchObject({ type: 'episode', show: { guids: e.show.guids }, season: e.season, episode: e.episode, played: true, playedAt: '2025-02-02T03:04:05.000Z' });
+		const m = library.movies[1];
+		expect(items[2]).toMatchObject({ type: 'movie', played: false, progress: 25, durationMs: Math.round(m.durationMs / 60_000) * 60_000, updatedAt: '2025-03-03T00:00:00.000Z' });
+		expect(items[2].positionMs).toBe(Math.round((items[2].durationMs! * 25) / 100));
+	});
+
+	it('adds the plays Trakt lacks with their dates, once: applying the same writes again adds nothing', async () => {
+		trakt.history.push({ id: 1, watchedAt: '2025-01-01T00:00:00.000Z', action: 'watch', item: library.movies[2] });
+		const writes = traktWrites([serverItem('movie', 3, true), serverItem('episode', 0, true, '2025-04-04T04:04:04.000Z'), serverItem('movie', 4, false)]);
+		expect(writes).toHaveLength(2);
+		// Trakt got movie 2 meanwhile through another way: planned earlier, skipped now.
+		const stale = traktWrites([serverItem('movie', 2, true)]);
+		const out = await applyWrites([...writes, ...stale]);
+		expect(out.map((o) => o.json.action)).toEqual(['marked-played', 'marked-played', 'skipped']);
+		expect(out[2].json.reason).toBe('already in the Trakt history');
+		expect(trakt.history.map((h) => [h.item.kind, h.item.n, h.watchedAt]).slice(1)).toEqual([
+			['movie', library.movies[3].n, '2025-03-01T20:00:00.000Z'],
+			['episode', library.episodes[0].n, '2025-04-04T04:04:04.000Z'],
+		]);
+		const again = await applyWrites(writes);
+		expect(again.map((o) => o.json.action)).toEqual(['skipped', 'skipped']);
+		expect(trakt.history).toHaveLength(3);
+	});
+
+	it('removes plays only for an explicit un-mark it has, never sets positions, and writes nothing on a dry run', async () => {
+		trakt.history.push({ id: 1, watchedAt: '2025-01-01T00:00:00.000Z', action: 'watch', item: library.movies[5] });
+		const target = { backend: 'trakt', id: 'movie:x', type: 'movie', title: '', guids: library.movies[5].guids, played: true, updatedAt: '' };
+		const unmark = { kind: 'watchstate-write', backend: 'trakt', op: 'mark-unplayed', target, reason: 'un-marked on plex', source: {} };
+		const position = { ...unmark, op: 'set-position', positionMs: 600_000 };
+		const foreign = { ...unmark, backend: 'plex' };
+		const dry = await applyWrites([unmark], { dryRun: true });
+		expect(dry[0].json.action).toBe('marked-unplayed');
+		expect(trakt.history).toHaveLength(1);
+		const out = await applyWrites([unmark, position, foreign]);
+		expect(out.map((o) => o.json.action)).toEqual(['marked-unplayed', 'skipped', 'skipped']);
+		expect(trakt.history).toHaveLength(0);
+	});
+
+	it('a history of over 10,000 plays: added in one write per 1,000 plays a second apart, read back in three requests', async () => {
+		const big = seedLibrary({ movies: 5300, shows: 50, seasonsPerShow: 5, episodesPerSeason: 20 });
+		const bigTrakt = new TraktEmulator({ library: big, clientId: CLIENT.id, clientSecret: CLIENT.secret, getLimit: 5 });
+		await bigTrakt.start();
+		try {
+			const stored = { ...credentials, ...connected(bigTrakt.issueTokens()), authUrl: bigTrakt.auth.url, apiUrl: bigTrakt.url };
+			const items: PlanItem[] = [
+				...big.movies.map((m, n) => ({ backend: 'plex' as const, id: `p${n}`, type: 'movie' as const, title: m.title, guids: m.guids, played: true, playedAt: '2025-05-05T00:00:00.000Z', updatedAt: '2025-05-05T00:00:00.000Z' })),
+				...big.episodes.map((e, n) => ({ backend: 'plex' as const, id: `e${n}`, type: 'episode' as const, title: e.title, guids: {}, show: { title: e.show.title, guids: e.show.guids }, season: e.season, episode: e.episode, played: true, playedAt: '2025-05-05T00:00:00.000Z', updatedAt: '2025-05-05T00:00:00.000Z' })),
+			];
+			// Some seeded items share ids or have none Trakt takes: at least 10,000 distinct plays remain.
+			const writes = traktWrites(items);
+			const plays = writes.length;
+			expect(plays).toBeGreaterThanOrEqual(10_000);
+			const started = bigTrakt.requests;
+			const out = await run({ resource: 'sync', operation: 'applyWrites', dryRun: false, batchSize: 1000 }, writes, stored);
+			expect(out.filter((o) => o.json.action === 'marked-played')).toHaveLength(plays);
+			expect(bigTrakt.history).toHaveLength(plays);
+			// Two reads of what Trakt has and one write per 1,000 plays; a write that arrived a little
+			// early (429) was sent again after Retry-After and counts once.
+			const batches = Math.ceil(plays / 1000);
+			expect(bigTrakt.requests - bigTrakt.rateLimited - started).toBe(2 + batches);
+			const read = await run({ resource: 'sync', operation: 'getWatchState', person: '' }, undefined, stored);
+			expect(read.filter((o) => o.json.played === true)).toHaveLength(plays);
+			expect(bigTrakt.requests - bigTrakt.rateLimited - started).toBe(2 + batches + 3);
+		} finally {
+			await bigTrakt.stop();
+		}
+	}, 60_000);
 });

@@ -260,3 +260,72 @@ describe('planPerPerson: a household is planned person by person', () => {
 		expect(() => planPerPerson([...items('alice', 100)], previous, { propagateUnplayed: false, now: NOW })).toThrow(new PlanAbort('bob: plex listed no items (the last run saw 10); its listing probably failed, so nothing is written'));
 	});
 });
+
+describe('a play history (Trakt) as a source and a target', () => {
+	const movie = (backend: Backend, id: string, played: boolean | null, day: number, extra: Partial<PlanItem> = {}): PlanItem => ({
+		backend,
+		type: 'movie',
+		id,
+		title: 'Heat',
+		year: 1995,
+		guids: { imdb: 'tt0113277' },
+		played,
+		playedAt: played ? iso(T0 + day * 86_400_000) : undefined,
+		updatedAt: iso(T0 + day * 86_400_000),
+		durationMs: 6_000_000,
+		...extra,
+	});
+	const history = { backend: 'trakt', person: '' };
+	const plan = (items: PlanItem[], extra: object = {}) => planSync(items, undefined, { propagateUnplayed: false, now: NOW, history, ...extra });
+
+	it('gets a play it lacks, with the play date, even when only one server has the item', () => {
+		const { writes } = plan([movie('plex', 'p1', true, 10)]);
+		expect(writes).toEqual([expect.objectContaining({ backend: 'trakt', op: 'mark-played', playedAt: iso(T0 + 10 * 86_400_000), target: expect.objectContaining({ id: '', guids: { imdb: 'tt0113277' } }) })]);
+	});
+
+	it('is a source: its play reaches the servers that have the item unplayed', () => {
+		const { writes } = plan([movie('trakt', 'movie:1', true, 20), movie('plex', 'p1', false, 5), movie('jellyfin', 'j1', null, 5)]);
+		expect(writes.map((w) => [w.backend, w.op, w.playedAt])).toEqual([
+			['jellyfin', 'mark-played', iso(T0 + 20 * 86_400_000)],
+			['plex', 'mark-played', iso(T0 + 20 * 86_400_000)],
+		]);
+	});
+
+	it('gets no resume positions, and nothing when played only there or nowhere', () => {
+		const paused = movie('plex', 'p1', false, 30, { positionMs: 1_200_000 });
+		expect(plan([paused, movie('trakt', 'movie:1', false, 1)]).writes).toEqual([]);
+		expect(plan([paused]).writes).toEqual([]);
+		expect(plan([movie('trakt', 'movie:1', true, 1)]).writes).toEqual([]);
+	});
+
+	it('is written for its own person only: another person of the household never reaches it', () => {
+		const mine = { ...movie('plex', 'p1', true, 10), person: 'alice' };
+		const theirs = { ...movie('plex', 'p2', true, 10), person: 'bob', guids: { imdb: 'tt0000002' } };
+		const { writes } = planPerPerson([mine, theirs], new Map(), { propagateUnplayed: false, now: NOW, history: { backend: 'trakt', person: 'alice' } });
+		expect(writes.map((w) => [w.backend, w.target.guids.imdb, w.source.person])).toEqual([['trakt', 'tt0113277', 'alice']]);
+	});
+
+	it('is not written when Servers to Write leaves it out', () => {
+		expect(plan([movie('plex', 'p1', true, 10)], { targets: ['plex', 'jellyfin'] }).writes).toEqual([]);
+	});
+
+	it('after its writes are applied, a second run plans nothing', () => {
+		const items = [movie('plex', 'p1', true, 10), movie('jellyfin', 'j1', false, 3), { ...movie('emby', 'e1', true, 12), guids: { imdb: 'tt0000009' } }];
+		const first = plan(items);
+		expect(first.writes.map((w) => [w.backend, w.op])).toEqual([
+			['jellyfin', 'mark-played'],
+			['trakt', 'mark-played'],
+			['trakt', 'mark-played'],
+		]);
+		const servers = applyWrites(items, first.writes.filter((w) => w.backend !== 'trakt'), NOW);
+		const trakt = first.writes.filter((w) => w.backend === 'trakt').map((w, i) => ({ ...w.target, id: `movie:${i}`, played: true, playedAt: w.playedAt, updatedAt: w.playedAt! }));
+		expect(planSync([...servers, ...trakt], first.snapshot, { propagateUnplayed: false, now: NOW, history }).writes).toEqual([]);
+	});
+
+	it('an explicit un-mark reaches it only with Propagate Un-Marks', () => {
+		const snapshot: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: iso(T0 + 50 * 86_400_000), backends: { plex: { count: 1, played: ['p1'] }, trakt: { count: 1, played: ['movie:1'] } } };
+		const items = [movie('plex', 'p1', false, 60), movie('trakt', 'movie:1', true, 10)];
+		expect(planSync(items, snapshot, { propagateUnplayed: false, now: NOW, history }).writes).toEqual([]);
+		expect(planSync(items, snapshot, { propagateUnplayed: true, now: NOW, history }).writes.map((w) => [w.backend, w.op])).toEqual([['trakt', 'mark-unplayed']]);
+	});
+});

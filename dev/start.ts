@@ -15,12 +15,14 @@ async function main(): Promise<void> {
 	say(`emulated Plex     ${servers.plex.url}  (X-Plex-Token ${DEMO.plexToken})`);
 	say(`emulated Jellyfin ${servers.jellyfin.url}  (API key ${DEMO.jellyfinApiKey})`);
 	say(`emulated Emby     ${servers.emby.url}  (API key ${DEMO.embyApiKey})`);
-	say(`emulated Trakt    ${servers.trakt.url}`);
+	say(`emulated Trakt    ${servers.trakt.url}  (OAuth ${servers.trakt.auth.url})`);
 	const stack = await startStack(servers, {
 		name: 'demo',
 		port,
 		brokerPort: port + 1,
 		templates: ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json'],
+		// The demo's Trakt account is the demo user's (the Trakt sync still starts as a dry run).
+		traktPerson: DEMO.user.name,
 		log: say,
 	}).catch(async (error: Error) => {
 		await stopDemoServers(servers);

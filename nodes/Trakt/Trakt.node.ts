@@ -1,75 +1,21 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
-	type ICredentialsDecrypted,
-	type ICredentialTestFunctions,
-	type INodeCredentialTestResult,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { CredentialError, type Send } from '../shared/http';
 import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
-import { isTraktAuthFailure, RECONNECT } from '../shared/backends/trakt/oauth';
 import { applyPlannedWrites, itemKeys, readWatchState, watchedKeys } from '../shared/backends/trakt/watched';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
 import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
 import { isPlainObject } from '../shared/guids';
 import type { WatchEvent, WatchItem } from '../shared/model';
 import { toNodeError } from '../shared/node/errors';
-import { n8nSend, retryPolicy } from '../shared/node/transport';
+import { traktClient as client, traktConnection } from '../shared/node/trakt';
 import { traktProperties } from './description';
-
-const CREDENTIAL = 'traktApi';
-
-/** Trakt allows one write a second per user; a little more keeps network jitter from making it two. */
-const WRITE_SPACING_MS = 1100;
-
-const apiBase = (credentials: IDataObject) => String(credentials.apiUrl || 'https://api.trakt.tv').replace(/\/+$/, '');
-
-async function client(ctx: IExecuteFunctions, batchSize = 100): Promise<TraktClient> {
-	const credentials = await ctx.getCredentials(CREDENTIAL);
-	const send = n8nSend(ctx, { credentialType: CREDENTIAL, baseUrl: apiBase(credentials), ignoreSslIssues: false, timeoutMs: 30_000, renewsTokenOn401: true, isCredentialFailure: isTraktAuthFailure });
-	return new TraktClient({ send: afterConcurrentRenewal(ctx, send, credentials.refreshToken), retry: retryPolicy(4), batchSize, writeSpacingMs: WRITE_SPACING_MS });
-}
-
-/**
- * Two executions (or two queue-mode workers) whose token expired at the same moment both renew
- * it with the same single-use refresh token; Trakt refuses the second. That one is not a revoked
- * connection: when the stored refresh token has changed since this execution read it, the other
- * execution renewed it, and the request is sent again with the stored token.
- */
-function afterConcurrentRenewal(ctx: IExecuteFunctions, send: Send, refreshTokenRead: unknown): Send {
-	return async (request) => {
-		const outcome = await send(request).then(
-			(response) => ({ response }),
-			(error: unknown) => ({ error }),
-		);
-		if ('response' in outcome) return outcome.response;
-		if (outcome.error instanceof CredentialError && outcome.error.message.includes(RECONNECT)) {
-			const stored = await ctx.getCredentials(CREDENTIAL);
-			if (stored.refreshToken && stored.refreshToken !== refreshTokenRead) return await send(request);
-		}
-		throw outcome.error;
-	};
-}
-
-/**
- * The credential test, from what is stored: it makes no request, because the only one that says
- * more is the code exchange, and a code works once while a test's result is not stored. The
- * template's "Check Trakt Connection" makes the first real call.
- */
-export async function traktConnection(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-	const data = credential.data ?? {};
-	if (!data.clientId || !data.clientSecret) return { status: 'Error', message: 'Copy the Client ID and Client Secret from your app on trakt.tv' };
-	if (data.authorizationCode && data.authorizationCode !== data.tokenFromCode) {
-		return { status: 'OK', message: 'Saved. Run any Trakt node (the template\'s "Check Trakt Connection") within 10 minutes to exchange the code.' };
-	}
-	if (data.refreshToken) return { status: 'OK', message: `Connected; the access token renews itself (the current one until ${String(data.expiresAt || 'unknown')})` };
-	return { status: 'Error', message: 'Not connected yet: paste the authorization code Trakt shows when you authorize the app' };
-}
 
 function asWatchItem(ctx: IExecuteFunctions, json: IDataObject, i: number): void {
 	if ((json.type !== 'movie' && json.type !== 'episode') || !isPlainObject(json.guids)) {

@@ -83,6 +83,23 @@ export class PlanAbort extends Error {
 	}
 }
 
+/** Refusing to plan: the Trakt items and the Trakt Person do not fit together. */
+export class TraktPersonMismatch extends Error {}
+
+/**
+ * Trakt items must be the Trakt Person's, and in a household that person must be one of its
+ * people: otherwise the account would be planned alone (or with the wrong person's plays).
+ */
+export function checkTraktPerson(items: PlanItem[], traktPerson: string, fillHistory: boolean): void {
+	const stray = items.find((item) => item.backend === 'trakt' && (item.person ?? '') !== traktPerson);
+	if (stray) throw new TraktPersonMismatch(`Trakt items belong to "${stray.person ?? ''}" but Trakt Person is "${traktPerson}"; set the same person in the Trakt node and in Plan Sync`);
+	const people = new Set(items.filter((item) => item.backend !== 'trakt' && item.person !== undefined).map((item) => item.person!));
+	const usesTrakt = fillHistory || items.some((item) => item.backend === 'trakt');
+	if (usesTrakt && people.size > 0 && !people.has(traktPerson)) {
+		throw new TraktPersonMismatch(`Trakt Person "${traktPerson}" is none of the household's people (${[...people].sort().join(', ')})`);
+	}
+}
+
 export function serverName(item: WatchItem): string {
 	return item.backendName ?? item.backend;
 }

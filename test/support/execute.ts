@@ -95,11 +95,19 @@ export interface ExecuteSetup {
 	processed?: Set<string>;
 	/** More credentials the node has, by type (e.g. the household's). */
 	otherCredentials?: Record<string, IDataObject>;
+	/** More credentials whose requests go through n8n's request helper (a node using several servers). */
+	moreCredentials?: Array<[ICredentialType, IDataObject]>;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
+	return (await runNodeOutputs(node, setup))[0];
+}
+
+/** Every output of the node, for nodes with several (Watch State). */
+export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[][]> {
 	const input = (setup.input ?? [{}]).map((json) => ({ json }));
 	const request = authenticatedRequest(setup.credentialType, setup.credentials);
+	const more = new Map((setup.moreCredentials ?? []).map(([type, data]) => [type.name, { data, request: authenticatedRequest(type, data) }]));
 	const plain = authenticatedRequest({ name: 'none', displayName: 'none', properties: [], authenticate: { type: 'generic', properties: {} } }, {});
 	const params = (i: number) => (typeof setup.params === 'function' ? setup.params(i) : setup.params);
 	const ctx = {
@@ -112,6 +120,7 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 		},
 		getCredentials: async (type: string) => {
 			if (setup.otherCredentials?.[type]) return setup.otherCredentials[type];
+			if (more.has(type)) return more.get(type)!.data;
 			if (type !== setup.credentialType.name) throw new Error(`credential ${type} not configured`);
 			return typeof setup.credentials === 'function' ? setup.credentials() : setup.credentials;
 		},
@@ -124,7 +133,11 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 				for (const v of values) store.add(v);
 				return { new: values.filter((v) => !processed.includes(v)), processed };
 			},
+			removeProcessed: async (values: string[]) => {
+				for (const v of values) setup.processed?.delete(v);
+			},
 			httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
+				if (more.has(type)) return await more.get(type)!.request(options);
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
 				return await request(options);
 			},
@@ -132,6 +145,5 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 			httpRequest: async (options: IHttpRequestOptions) => await plain(options),
 		},
 	} as unknown as IExecuteFunctions;
-	const result = (await node.execute!.call(ctx)) as INodeExecutionData[][];
-	return result[0];
+	return (await node.execute!.call(ctx)) as INodeExecutionData[][];
 }

@@ -9,6 +9,49 @@ export type MediaBackend = 'plex' | 'jellyfin' | 'emby';
 
 const show = (resource: string[], operation?: string[]) => ({ show: operation ? { resource, operation } : { resource } });
 
+/** Paging, concurrency, retries and timeout of a server's requests (the media nodes, Sync Servers). */
+export const REQUEST_OPTIONS: INodeProperties = {
+	displayName: 'Options',
+	name: 'requestOptions',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [
+	{
+			displayName: 'Concurrent Requests',
+			name: 'concurrency',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 16 },
+			default: 4,
+			description: 'How many listing pages to read at once',
+		},
+		{
+			displayName: 'Page Size',
+			name: 'pageSize',
+			type: 'number',
+			typeOptions: { minValue: 10, maxValue: 2000 },
+			default: 200,
+			description: 'Items per listing request',
+		},
+		{
+			displayName: 'Retries',
+			name: 'retries',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 10 },
+			default: 4,
+			description: 'Further attempts after a 429, a 5xx or a dropped connection, with backoff; Retry-After is honoured',
+		},
+		{
+			displayName: 'Timeout (Seconds)',
+			name: 'timeout',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 30,
+			description: 'Time allowed for each request',
+		},
+	],
+};
+
 export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 	const perUser = backend !== 'plex';
 	const properties: INodeProperties[] = [
@@ -259,47 +302,7 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 				},
 			],
 		},
-		{
-			displayName: 'Options',
-			name: 'requestOptions',
-			type: 'collection',
-			placeholder: 'Add Option',
-			default: {},
-			options: [
-				{
-					displayName: 'Concurrent Requests',
-					name: 'concurrency',
-					type: 'number',
-					typeOptions: { minValue: 1, maxValue: 16 },
-					default: 4,
-					description: 'How many listing pages to read at once',
-				},
-				{
-					displayName: 'Page Size',
-					name: 'pageSize',
-					type: 'number',
-					typeOptions: { minValue: 10, maxValue: 2000 },
-					default: 200,
-					description: 'Items per listing request',
-				},
-				{
-					displayName: 'Retries',
-					name: 'retries',
-					type: 'number',
-					typeOptions: { minValue: 0, maxValue: 10 },
-					default: 4,
-					description: 'Further attempts after a 429, a 5xx or a dropped connection, with backoff; Retry-After is honoured',
-				},
-				{
-					displayName: 'Timeout (Seconds)',
-					name: 'timeout',
-					type: 'number',
-					typeOptions: { minValue: 1 },
-					default: 30,
-					description: 'Time allowed for each request',
-				},
-			],
-		},
+		REQUEST_OPTIONS,
 	);
 	return properties;
 }

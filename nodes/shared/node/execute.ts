@@ -157,7 +157,15 @@ async function applyPlannedWrite(ctx: IExecuteFunctions, client: MediaClient, i:
 	if (!isPlainObject(write.target) || write.target.backend !== client.backend) {
 		throw new NodeOperationError(ctx.getNode(), `This planned write is for ${String(write.target?.backend)}, not ${client.backend}; route writes by their \`backend\``, { itemIndex: i });
 	}
+	if (!['mark-played', 'mark-unplayed', 'set-position'].includes(write.op)) {
+		throw new NodeOperationError(ctx.getNode(), `Unknown planned write "${String(write.op)}"`, { itemIndex: i });
+	}
 	const dryRun = (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).dryRun === true;
+	return await applyPlanned(client, write, dryRun);
+}
+
+/** applyPlannedWrite without n8n: also what Sync Servers runs for every write it planned. */
+export async function applyPlanned(client: MediaClient, write: PlannedWrite, dryRun: boolean): Promise<IDataObject> {
 	const target = await client.getItem(write.target.id);
 	let action: ApplyAction = 'skipped';
 	let reason = write.reason;
@@ -174,8 +182,6 @@ async function applyPlannedWrite(ctx: IExecuteFunctions, client: MediaClient, i:
 		else if (Math.abs((target.positionMs ?? 0) - write.positionMs) < POSITION_TOLERANCE_MS) reason = 'position already in step';
 		else if (unsupported) reason = unsupported;
 		else action = 'progress';
-	} else {
-		throw new NodeOperationError(ctx.getNode(), `Unknown planned write "${String(write.op)}"`, { itemIndex: i });
 	}
 	if (!dryRun) {
 		if (action === 'marked-played') await client.markPlayed(target, write.playedAt);

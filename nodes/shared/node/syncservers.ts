@@ -1,0 +1,160 @@
+/**
+ * Sync Servers: read every server, plan and write inside one node, so a library never crosses n8n
+ * as items. At 100,000 items per server n8n would otherwise hold several copies of each listing
+ * (every node's output stays in the execution), which is what made a full sync run out of memory;
+ * here only the listings and the plan are held, and n8n sees the snapshot rows and a summary.
+ *
+ * The rules are the same as the item-by-item chain: one planner (planPerPerson), every write
+ * re-read on its target first (applyPlanned / applyPlannedWrites), a failed write stops the run
+ * before the snapshot is handed on, and the run lock keeps two runs of a workflow apart.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { MediaClient } from '../backends/client';
+import { applyPlannedWrites, readWatchState } from '../backends/trakt/watched';
+import type { WatchItem } from '../model';
+import { checkTraktPerson, planPerPerson, type PlanItem, type PlanOptions, type PlannedWrite, type Snapshot } from '../plan';
+import { snapshotToRows, type SnapshotRow } from '../snapshot';
+import type { MediaBackend } from './description';
+import { applyPlanned, createClient, type ApplyAction } from './execute';
+import { HouseholdActing } from './household';
+import { RunLock } from './runlock';
+import { traktClient } from './trakt';
+
+export interface SyncServersSettings {
+	servers: MediaBackend[];
+	trakt: boolean;
+	/** Every person of the household, or the one user of each server's credential / these ids. */
+	household: boolean;
+	users: Partial<Record<MediaBackend, string>>;
+	request: { pageSize?: number; concurrency?: number; retries?: number; timeout?: number };
+	plan: Omit<PlanOptions, 'now' | 'who'>;
+	/** Whose Trakt account it is, and whether plays it lacks are written to it. */
+	traktPerson: string;
+	fillTraktHistory: boolean;
+	dryRun: boolean;
+	/** Hand every write's result on (output 3); off keeps big runs small. */
+	outputWrites: boolean;
+}
+
+export interface SyncServersResult {
+	snapshotRows: SnapshotRow[];
+	summary: IDataObject;
+	writes: IDataObject[];
+}
+
+/** A server as Sync Servers uses it: its listing, and a client for the user a write is for. */
+interface Reader {
+	backend: MediaBackend;
+	list(): Promise<WatchItem[]>;
+	clientFor(write: PlannedWrite): Promise<MediaClient>;
+}
+
+async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: SyncServersSettings): Promise<Reader> {
+	const lookup = { lookup: 'index' as const };
+	if (!s.household) {
+		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
+		return { backend, list: async () => await (await client).listWatchState({ only: 'all' }), clientFor: async () => await client };
+	}
+	const household = await HouseholdActing.load(ctx);
+	const base = await createClient(ctx, backend, s.request, '', lookup);
+	const acting = new HouseholdActing(ctx, backend, household, base, async (user, token) => await createClient(ctx, backend, s.request, user.id, lookup, token));
+	return {
+		backend,
+		list: async () => {
+			const items: WatchItem[] = [];
+			for (const user of await acting.users()) {
+				const placed = acting.placeOwn(user);
+				if (!placed.person) continue;
+				for (const item of await (await acting.clientFor(user.id)).listWatchState({ only: 'all' })) {
+					items.push({ ...item, userId: user.id, userName: user.name, person: placed.person.key });
+				}
+			}
+			return items;
+		},
+		clientFor: async (write) => await acting.clientFor(String(write.target.userId ?? '')),
+	};
+}
+
+/** Runs `work` over `list` with at most `limit` at once, in order of start; the first failure stops it. */
+async function inTurns<T>(list: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	const lane = async () => {
+		while (next < list.length) await work(list[next++]);
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, list.length)) }, lane));
+}
+
+export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings, previous: Map<string, Snapshot>): Promise<SyncServersResult> {
+	const lock = await RunLock.take(ctx.helpers);
+	if (!(lock instanceof RunLock)) {
+		return {
+			snapshotRows: [],
+			writes: [],
+			summary: { skipped: true, reason: `another run of this sync is still going (alive at ${lock.heldAt}); this one did nothing`, dryRun: s.dryRun },
+		};
+	}
+	try {
+		const started = Date.now();
+		const readers = await Promise.all(s.servers.map(async (backend) => await readerFor(ctx, backend, s)));
+		const trakt = s.trakt ? await traktClient(ctx) : undefined;
+		// Listings are read one server at a time: one server's pages in flight at once is what
+		// the servers (and the machine n8n runs on) are asked to carry.
+		const items: PlanItem[] = [];
+		const read: Record<string, number> = {};
+		for (const reader of readers) {
+			const listed = await reader.list();
+			read[reader.backend] = listed.length;
+			for (const item of listed) items.push(item);
+			await lock.renew();
+		}
+		if (trakt) {
+			const listed = await readWatchState(trakt, s.traktPerson);
+			read.trakt = listed.length;
+			for (const item of listed) items.push(item);
+		}
+		checkTraktPerson(items, s.traktPerson, s.fillTraktHistory);
+		const plan = planPerPerson(items, previous, { ...s.plan, now: new Date().toISOString() });
+		items.length = 0;
+
+		const applied: Record<string, Partial<Record<ApplyAction | 'not-found', number>>> = {};
+		const results: IDataObject[] = [];
+		const count = (backend: string, action: string) => {
+			const b = (applied[backend] ??= {});
+			b[action as ApplyAction] = (b[action as ApplyAction] ?? 0) + 1;
+		};
+		if (!s.dryRun) {
+			await Promise.all(
+				readers.map(async (reader) => {
+					const writes = plan.writes.filter((w) => w.backend === reader.backend);
+					await inTurns(writes, s.request.concurrency ?? 4, async (write) => {
+						const result = await applyPlanned(await reader.clientFor(write), write, false);
+						count(reader.backend, String(result.action));
+						if (s.outputWrites) results.push({ backend: reader.backend, ...result });
+						await lock.renew();
+					});
+				}),
+			);
+			if (trakt) {
+				const writes = plan.writes.filter((w) => w.backend === 'trakt');
+				if (writes.length > 0) {
+					for (const result of await applyPlannedWrites(trakt, writes, false)) {
+						count('trakt', result.action);
+						if (s.outputWrites) results.push({ backend: 'trakt', ...(result as unknown as IDataObject) });
+					}
+				}
+			}
+		}
+		const summary: IDataObject = {
+			dryRun: s.dryRun,
+			read,
+			planned: plan.writes.length,
+			...(plan.summary as unknown as IDataObject),
+			...(s.dryRun ? { plan: plan.writes as unknown as IDataObject[] } : { applied: applied as IDataObject }),
+			seconds: Math.round((Date.now() - started) / 100) / 10,
+		};
+		const snapshotRows = s.dryRun ? [] : [...plan.snapshots].flatMap(([person, snapshot]) => snapshotToRows(snapshot, person));
+		return { snapshotRows, summary, writes: results };
+	} finally {
+		await lock.release();
+	}
+}

@@ -1,0 +1,106 @@
+/**
+ * Sync Servers through the node's execute(): the demo world's three disagreeing servers read,
+ * planned and written inside one node; the run lock; a failed write hands no snapshot on.
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { EmbyApi } from '../../credentials/EmbyApi.credentials';
+import { JellyfinApi } from '../../credentials/JellyfinApi.credentials';
+import { PlexApi } from '../../credentials/PlexApi.credentials';
+import { WatchState } from '../../nodes/WatchState/WatchState.node';
+import { LEASE_MINUTES } from '../../nodes/shared/node/runlock';
+import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
+import { loadableItems } from '../../dev/load';
+import { runNodeOutputs } from '../support/execute';
+
+let servers: DemoServers;
+const u = DEMO.user;
+
+beforeEach(async () => {
+	servers = await startDemoServers({ movies: 60, shows: 3, drift: true });
+});
+afterEach(async () => {
+	await stopDemoServers(servers);
+});
+
+/** Runs Sync Servers with the snapshot rows given; returns [writes, snapshot rows, summary]. */
+async function sync(snapshot: IDataObject[], extra: IDataObject = {}, processed = new Set<string>()): Promise<INodeExecutionData[][]> {
+	return await runNodeOutputs(new WatchState(), {
+		credentialType: new PlexApi(),
+		credentials: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'sync-test', plexTvUrl: 'http://127.0.0.1:9', ignoreSslIssues: false },
+		moreCredentials: [
+			[new JellyfinApi(), { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false }],
+			[new EmbyApi(), { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false }],
+		],
+		params: { operation: 'syncServers', servers: ['plex', 'jellyfin', 'emby'], whose: 'household', sources: '', targets: '', propagateUnplayed: false, dryRun: false, options: {}, requestOptions: {}, ...extra },
+		input: snapshot.length > 0 ? snapshot : [{}],
+		processed,
+	});
+}
+
+const agree = () =>
+	loadableItems(servers).every((item) => {
+		const played = servers.plex.stateOf(u.plexId, item).played;
+		return servers.jellyfin.stateOf(u.jellyfinId, item).played === played && servers.emby.stateOf(u.embyId, item).played === played;
+	});
+const allWrites = () => servers.plex.writes.length + servers.jellyfin.writes.length + servers.emby.writes.length;
+
+describe('Sync Servers (read, plan and write in one node)', () => {
+	it('converges the household and hands on only the snapshot and a summary; the next run writes nothing', async () => {
+		expect(agree()).toBe(false);
+		const [writes, rows, [summary]] = await sync([]);
+		expect(agree()).toBe(true);
+		expect(writes).toEqual([]);
+		expect(rows.map((r) => [r.json.person, r.json.backend])).toEqual([
+			['alice', 'plex'],
+			['alice', 'jellyfin'],
+			['alice', 'emby'],
+		]);
+		const s = summary.json as IDataObject & { read: Record<string, number>; applied: Record<string, Record<string, number>> };
+		expect(Object.keys(s.read)).toEqual(['plex', 'jellyfin', 'emby']);
+		const applied = Object.values(s.applied).reduce((n, b) => n + (b['marked-played'] ?? 0) + (b.progress ?? 0), 0);
+		expect(applied).toBe(allWrites());
+		expect(s.planned).toBe(allWrites());
+
+		const before = allWrites();
+		const [, , [again]] = await sync(rows.map((r) => r.json));
+		expect(allWrites()).toBe(before);
+		expect(again.json.planned).toBe(0);
+	});
+
+	it('with Output Writes hands every write on; a dry run writes nothing and shows the plan', async () => {
+		const [none, noRows, [dry]] = await sync([], { dryRun: true });
+		expect(allWrites()).toBe(0);
+		expect([none, noRows]).toEqual([[], []]);
+		const plan = dry.json.plan as IDataObject[];
+		expect(plan.length).toBeGreaterThan(0);
+		const [writes] = await sync([], { options: { outputWrites: true } });
+		expect(writes).toHaveLength(plan.length);
+		expect(writes.every((w) => ['marked-played', 'progress'].includes(String(w.json.action)))).toBe(true);
+	});
+
+	it('does nothing, and says so, while another run holds the lock; a lock older than the lease is stale', async () => {
+		const minute = Math.floor(Date.now() / 60_000);
+		const held = new Set([`sync-lock|${minute - 1}`]);
+		const requests = servers.plex.requests + servers.jellyfin.requests + servers.emby.requests;
+		const [writes, rows, [summary]] = await sync([], {}, held);
+		expect(summary.json).toMatchObject({ skipped: true, reason: expect.stringMatching(/another run of this sync is still going/) });
+		expect([writes, rows]).toEqual([[], []]);
+		expect(servers.plex.requests + servers.jellyfin.requests + servers.emby.requests).toBe(requests);
+		// The check took back what it recorded: only the other run's key is left.
+		expect([...held]).toEqual([`sync-lock|${minute - 1}`]);
+
+		const stale = new Set([`sync-lock|${minute - LEASE_MINUTES - 1}`]);
+		const [, staleRows] = await sync([], {}, stale);
+		expect(staleRows).toHaveLength(3);
+		// A finished run leaves no lock of its own behind.
+		expect([...stale]).toEqual([`sync-lock|${minute - LEASE_MINUTES - 1}`]);
+	});
+
+	it('a failed write stops the run: no snapshot is handed on, the lock is released, nothing is un-marked', async () => {
+		servers.plex.addFault({ path: /^\/:\/(scrobble|unscrobble|timeline)$/, status: 500, times: Infinity });
+		const processed = new Set<string>();
+		await expect(sync([], { requestOptions: { retries: 0 } }, processed)).rejects.toThrow(/HTTP 500/);
+		expect(processed.size).toBe(0);
+		expect([servers.plex, servers.jellyfin, servers.emby].flatMap((s) => s.writes).filter((w) => w.action === 'unplayed')).toEqual([]);
+	});
+});

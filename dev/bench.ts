@@ -22,13 +22,14 @@ import type { HttpRequest, Send } from '../nodes/shared/http';
 import type { Backend } from '../nodes/shared/model';
 import { planSync, type PlanItem } from '../nodes/shared/plan';
 import { tokensMatch } from '../nodes/shared/webhook/token';
+import { startHouseholdServers } from './demo/household';
 import { startDemoServers, stopDemoServers, type DemoServers } from './demo/world';
 import { seedLibrary, type SeedItem } from './emulators/library';
 import { loadableItems, runWebhookLoad } from './load';
 import { startStack } from './n8n/stack';
 import { EmbyEmulator, JellyfinEmulator } from './emulators/mediabrowser';
 import { PlexEmulator } from './emulators/plex';
-import { existsSync, join, os, proc, readFileSync, resolve, writeFileSync } from './lib/builtins';
+import { delay, existsSync, join, os, proc, readFileSync, resolve, writeFileSync } from './lib/builtins';
 
 const rows: Array<[string, string, string]> = [];
 const say = (line: string) => proc.stdout.write(`${line}\n`);
@@ -330,13 +331,73 @@ async function throughQueueMode(): Promise<void> {
 	}
 }
 
+/** The n8n process's peak resident memory (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/**
+ * The full-sync template's first run through n8n (one process, SQLite) on disagreeing servers:
+ * from the first request to the servers until the last write, the writes, and the n8n process's
+ * peak memory; a fresh n8n per size, so each peak is that run's.
+ */
+async function fullSyncThroughN8n(): Promise<void> {
+	const ports = { plex: 5711, jellyfin: 5712, emby: 5713, trakt: 5714 };
+	const cases: Array<{ label: string; start: () => Promise<DemoServers>; people: number }> = [
+		...SIZES.map((size) => ({ label: `${size.label} library, one user`, start: async () => await startDemoServers({ library: libraryOf(size), drift: true, ports }), people: 1 })),
+		{ label: '20k library, household of 3', start: async () => await startHouseholdServers(libraryOf(SIZES[1])), people: 3 },
+	];
+	for (const c of cases) {
+		const servers = await c.start();
+		const all = () => [servers.plex, servers.jellyfin, servers.emby];
+		const writes = () => all().reduce((n, x) => n + x.writes.length, 0);
+		const requests = () => all().reduce((n, x) => n + x.requests, 0);
+		const stack = await startStack(servers, { name: 'bench-full', port: 5698, brokerPort: 5699, templates: ['full-sync.json'], scheduleEverySeconds: 20, log: say }).catch(async (error: Error) => {
+			await stopDemoServers(servers);
+			throw error;
+		});
+		try {
+			const idle = requests();
+			while (requests() === idle) await delay(50);
+			const started = Date.now();
+			while (writes() === 0) await delay(200);
+			// Done when the writes stop for a minute, in which later runs (every 20 s) read everything again.
+			let last = writes();
+			let quiet = 0;
+			while (quiet < 60) {
+				await delay(1000);
+				quiet = writes() === last ? quiet + 1 : 0;
+				last = writes();
+			}
+			const lastWrite = Math.max(started, ...all().flatMap((x) => x.writes.map((w) => w.at ?? 0)));
+			const seconds = (lastWrite - started) / 1000;
+			const items = servers.library.movies.length + servers.library.episodes.length;
+			rows.push([
+				`n8n full sync, ${c.label}`,
+				`${seconds.toFixed(0)} s, peak RSS ${peakRssMiB(stack.processes[0].pid)} MiB`,
+				`${items} items per server x 3 servers${c.people > 1 ? ` x ${c.people} people` : ''}; first run: ${last} writes (${(last / Math.max(seconds, 0.001)).toFixed(0)} writes/s), time from its first request to its last write; no write in the minute after (runs every 20 s, overlapping ones skipped by the run lock); Sync Servers in the full-sync template, n8n 2.41.1 one process (SQLite), emulators on the same ${os.cpus().length} cores`,
+			]);
+		} finally {
+			await stack.stop();
+			await stopDemoServers(servers);
+		}
+	}
+}
+
 async function main(): Promise<void> {
 	intake();
 	tokenTiming();
 	planner();
 	await importing();
 	await lookupHitRate();
+	if (proc.argv.includes('--only-full-sync')) {
+		await fullSyncThroughN8n();
+		say(rows.map((r) => r.join(' | ')).join('\n'));
+		return;
+	}
 	if (!proc.argv.includes('--no-n8n')) {
+		await fullSyncThroughN8n();
 		await throughN8n();
 		await throughQueueMode();
 	}

@@ -53,8 +53,7 @@ export function initialPlays(library: DemoServers['library']): Record<Person, Pa
 	};
 }
 
-export async function startHouseholdServers(): Promise<DemoServers> {
-	const library = seedLibrary({ movies: 60, shows: 4, seasonsPerShow: 2, episodesPerSeason: 5 });
+export async function startHouseholdServers(library = seedLibrary({ movies: 60, shows: 4, seasonsPerShow: 2, episodesPerSeason: 5 })): Promise<DemoServers> {
 	const plex = new PlexEmulator({ library, users: users('plex'), name: 'household-plex' });
 	const plexTv = new PlexTvEmulator({
 		server: plex,

@@ -42,7 +42,7 @@ export interface StackOptions {
 	queue?: QueueOptions;
 	/** How the Trakt credential starts (default: connected). */
 	trakt?: 'connected' | 'code';
-	/** Whose Trakt account it is in the templates' Trakt sync (Read Trakt's Person, Plan Sync's Trakt Person). */
+	/** Whose Trakt account it is in the templates' Trakt sync (Sync Servers' Trakt Person). */
 	traktPerson?: string;
 	/** Plan Sync's Dry Run in every template (the Trakt sync ships with it on). */
 	dryRun?: boolean;
@@ -194,7 +194,18 @@ export function bindTemplate(
 			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
 		}
-		if (requestTimeoutSeconds && ['plex', 'jellyfin', 'emby'].includes(kind)) {
+		const syncsServers = kind === 'watchState' && n.parameters.operation === 'syncServers';
+		if (syncsServers) {
+			// Sync Servers reads and writes every server itself: it holds all their credentials.
+			n.credentials = {
+				plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' },
+				jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' },
+				embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' },
+				...((n.parameters.servers as string[]).includes('trakt') ? { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } } : {}),
+			};
+			if (n.parameters.whose === 'one') Object.assign(n.parameters, { jellyfinUserId: DEMO.user.jellyfinId, embyUserId: DEMO.user.embyId });
+		}
+		if (requestTimeoutSeconds && (['plex', 'jellyfin', 'emby'].includes(kind) || syncsServers)) {
 			n.parameters.requestOptions = { ...(n.parameters.requestOptions as object | undefined), timeout: requestTimeoutSeconds };
 		}
 		if (n.parameters.whose === 'household') n.credentials = { ...n.credentials, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
@@ -203,7 +214,6 @@ export function bindTemplate(
 		if (traktPerson !== undefined && kind === 'watchState' && (n.parameters.options as Record<string, unknown>).traktHistory) {
 			n.parameters.options = { ...(n.parameters.options as object), traktPerson };
 		}
-		if (traktPerson !== undefined && kind === 'trakt' && n.parameters.operation === 'getWatchState') n.parameters.person = traktPerson;
 		if (kind === 'trakt') n.credentials = { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
 		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;

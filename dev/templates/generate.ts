@@ -70,7 +70,6 @@ class Builder {
 
 type Server = 'plex' | 'jellyfin' | 'emby';
 const LABEL: Record<Server, string> = { plex: 'Plex', jellyfin: 'Jellyfin', emby: 'Emby' };
-const SERVERS: Server[] = ['plex', 'jellyfin', 'emby'];
 
 function mediaNode(b: Builder, server: Server, name: string, position: [number, number], parameters: Json, extra: Partial<WfNode> = {}): string {
 	const userId = server === 'plex' ? {} : { userId: '' };
@@ -151,16 +150,17 @@ function realtimeSync(): Json {
 interface ChainOptions {
 	prefix: string;
 	y: number;
-	/** Servers to Write of the planner; 'none' records the snapshot only. */
+	/** Servers to Write; 'none' records the snapshot only (an import). */
 	targets: string;
-	/** Apply the writes (false for an import). */
-	apply: boolean;
 	/** Trakt as one more source and target (the Trakt template); the plan starts as a dry run. */
 	trakt?: boolean;
 }
 
-/** Snapshot table -> read every server -> Plan Sync -> [apply writes] -> save the snapshot. */
-function syncChain(b: Builder, start: string[], o: ChainOptions): void {
+/**
+ * Snapshot table -> Sync Servers (reads every server, plans and writes inside the node, so no
+ * library crosses n8n as items) -> save the snapshot it hands on.
+ */
+function syncChain(b: Builder, start: string[], o: ChainOptions): string {
 	const p = (name: string) => (o.prefix ? `${name} (${o.prefix})` : name);
 	const y = o.y;
 	const ensure = b.add({
@@ -197,70 +197,30 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 		parameters: { resource: 'row', operation: 'get', dataTableId: { __rl: true, mode: 'name', value: SNAPSHOT_TABLE }, returnAll: true },
 	});
 	b.connect(ensure, read);
-	const merge = b.add({ name: p('All Items'), type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [980, y + 120], parameters: { numberInputs: o.trakt ? 5 : 4 } });
-	b.connect(read, merge, 0, 0);
-	SERVERS.forEach((server, k) => {
-		const n = mediaNode(b, server, p(`Read ${LABEL[server]}`), [720, y + 120 + k * 160], { resource: 'library', operation: 'getWatchState', ...HOUSEHOLD, filters: {} }, { executeOnce: true });
-		b.connect(read, n);
-		b.connect(n, merge, 0, k + 1);
-	});
-	if (o.trakt) {
-		const n = b.add({ name: p('Read Trakt'), type: `${PKG}.trakt`, typeVersion: 1, position: [720, y + 600], executeOnce: true, parameters: { resource: 'sync', operation: 'getWatchState', person: '' } });
-		b.connect(read, n);
-		b.connect(n, merge, 0, SERVERS.length + 1);
-	}
-	const plan = b.add({
-		name: p('Plan Sync'),
+	const sync = b.add({
+		name: p('Sync Servers'),
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
-		position: [1220, y + 120],
+		position: [720, y],
+		// Not Execute Once: it must see every snapshot row (it runs once whatever its input).
 		parameters: {
-			operation: 'planSync',
+			operation: 'syncServers',
+			servers: o.trakt ? ['plex', 'jellyfin', 'emby', 'trakt'] : ['plex', 'jellyfin', 'emby'],
+			whose: 'household',
 			sources: '',
 			targets: o.targets,
 			propagateUnplayed: false,
 			dryRun: o.trakt === true,
 			options: o.trakt ? { traktHistory: true, traktPerson: '' } : {},
+			requestOptions: {},
 		},
 	});
-	b.connect(merge, plan);
-	if (o.apply) {
-		// Above the snapshot branch: with execution order v1 the writes run (and can fail) first.
-		const route = b.add({
-			name: p('By Server'),
-			type: 'n8n-nodes-base.switch',
-			typeVersion: 3.2,
-			position: [1480, y - 80],
-			parameters: {
-				rules: {
-					values: [...SERVERS, ...(o.trakt ? (['trakt'] as const) : [])].map((server) => ({
-						conditions: {
-							options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
-							conditions: [{ id: uid(`${o.prefix}/route/${server}`), leftValue: '={{ $json.backend }}', rightValue: server, operator: { type: 'string', operation: 'equals' } }],
-							combinator: 'and',
-						},
-						renameOutput: true,
-						outputKey: server,
-					})),
-				},
-				options: {},
-			},
-		});
-		b.connect(plan, route, 0);
-		SERVERS.forEach((server, k) => {
-			const n = mediaNode(b, server, p(`Write ${LABEL[server]}`), [1740, y - 240 + k * 160], { resource: 'item', operation: 'apply', ...HOUSEHOLD, applyOptions: {} });
-			b.connect(route, n, k);
-		});
-		if (o.trakt) {
-			const n = b.add({ name: p('Write Trakt'), type: `${PKG}.trakt`, typeVersion: 1, position: [1740, y + 240], parameters: { resource: 'sync', operation: 'applyWrites', dryRun: false, batchSize: 100 } });
-			b.connect(route, n, SERVERS.length);
-		}
-	}
+	b.connect(read, sync);
 	const save = b.add({
 		name: p('Save Snapshot'),
 		type: 'n8n-nodes-base.dataTable',
 		typeVersion: 1.1,
-		position: [1480, y + 300],
+		position: [980, y + 40],
 		parameters: {
 			resource: 'row',
 			operation: 'upsert',
@@ -276,11 +236,12 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): void {
 			options: {},
 		},
 	});
-	b.connect(plan, save, 1);
+	b.connect(sync, save, 1);
+	return sync;
 }
 
 const STORE_NOTE = [
-	'The **snapshot** (which items each person had played on each server at the last run) is kept in the Data Table `watchstate_snapshots`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Plan Sync aborts instead).',
+	'The **snapshot** (which items each person had played on each server at the last run) is kept in the Data Table `watchstate_snapshots`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Sync Servers aborts instead).',
 	'',
 	'It is saved **after** the writes; if a write fails the run stops and the next one plans again.',
 ].join('\n');
@@ -293,18 +254,17 @@ function fullSync(): Json {
 			'## Full watch-state sync',
 			'Reads the whole watch state of Plex, Jellyfin and Emby, plans the writes that make them agree (newest change wins, unknown is never unplayed) and applies them.',
 			'',
-			'1. Select your credentials in the six server nodes. They read and write for the whole **household**, person by person (note on the right).',
-			'2. Delete the nodes of a server you do not have and its input on **All Items**.',
-			'3. One-way or many-to-many: set **Source Servers** / **Servers to Write** in Plan Sync. Turn on **Propagate Un-Marks** to carry manual un-marks.',
-			'4. Try it with **Dry Run** on first (the plan appears in the Summary output).',
+			'1. In **Sync Servers** pick your **Servers** and select their credentials. It reads and writes for the whole **household**, person by person (note on the right).',
+			'2. One-way or many-to-many: set **Source Servers** / **Servers to Write**. Turn on **Propagate Un-Marks** to carry manual un-marks.',
+			'3. Try it with **Dry Run** on first (the plan appears in the Summary output; **Output Writes** lists every write of a real run).',
 			'',
-			'Big runs are not saved in the execution list (workflow settings); failed ones are.',
+			'Sync Servers reads, plans and writes inside the node, so a 100,000-item library never crosses n8n as items. A run that finds the previous one still going does nothing and says so in its Summary. Big runs are not saved in the execution list (workflow settings); failed ones are.',
 		].join('\n'),
 		[-120, -560],
 		600,
 		380,
 	);
-	b.note('Snapshot', STORE_NOTE, [1180, 520], 520, 220, 5);
+	b.note('Snapshot', STORE_NOTE, [1180, 0], 520, 220, 5);
 	b.note('Household', HOUSEHOLD_NOTE, [560, -560], 560, 440, 4);
 	const schedule = b.add({
 		name: 'Every 6 Hours',
@@ -314,7 +274,7 @@ function fullSync(): Json {
 		parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 6 }] } },
 	});
 	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 200], parameters: {} });
-	syncChain(b, [schedule, manual], { prefix: '', y: 0, targets: '', apply: true });
+	syncChain(b, [schedule, manual], { prefix: '', y: 0, targets: '' });
 	return b.build('Watch State: full sync (scheduled)', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
 }
 
@@ -328,13 +288,13 @@ function importExport(): Json {
 			'- **Import** (hourly): reads every server and records what is played, writing nothing. Un-marks seen between imports are kept for the next export.',
 			'- **Export** (every 90 minutes): reads every server, plans against the store and writes.',
 			'',
-			'Edit either schedule (the import is a cron expression). Select your credentials in the server nodes, as in the full sync template: they act for the whole household.',
+			'Edit either schedule (the import is a cron expression). Select your credentials in both **Sync Servers** nodes, as in the full sync template: they act for the whole household.',
 		].join('\n'),
 		[-120, -560],
 		600,
 		320,
 	);
-	b.note('Snapshot', STORE_NOTE, [1180, 1420], 520, 220, 5);
+	b.note('Snapshot', STORE_NOTE, [1180, 200], 520, 220, 5);
 	const importSchedule = b.add({
 		name: 'Import Hourly',
 		type: 'n8n-nodes-base.scheduleTrigger',
@@ -342,15 +302,15 @@ function importExport(): Json {
 		position: [0, 0],
 		parameters: { rule: { interval: [{ field: 'cronExpression', expression: '0 * * * *' }] } },
 	});
-	syncChain(b, [importSchedule], { prefix: 'import', y: 0, targets: 'none', apply: false });
+	syncChain(b, [importSchedule], { prefix: 'import', y: 0, targets: 'none' });
 	const exportSchedule = b.add({
 		name: 'Export Every 90 Minutes',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [0, 1000],
+		position: [0, 600],
 		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 90 }] } },
 	});
-	syncChain(b, [exportSchedule], { prefix: 'export', y: 1000, targets: '', apply: true });
+	syncChain(b, [exportSchedule], { prefix: 'export', y: 600, targets: '' });
 	return b.build('Watch State: scheduled import and export', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
 }
 
@@ -365,7 +325,7 @@ function traktScrobbling(): Json {
 			'',
 			'1. Create a Trakt app (trakt.tv → Settings → Your API Apps) with the redirect URI `urn:ietf:wg:oauth:2.0:oob`. Create a **Trakt API** credential with its client id and secret, click *Authorize* next to the redirect URI on Trakt, paste the code into *Authorization Code*, save, and run **Check Trakt Connection** within 10 minutes. The connection then renews itself every week.',
 			'2. Select a **Watch State Webhook API** credential (your webhook token) in the triggers and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
-			'3. Select the server credentials in the **Read** and **Write** nodes of the daily sync.',
+			'3. Select the server credentials in **Sync Servers (trakt)**, the daily sync.',
 		].join('\n'),
 		[-120, -520],
 		600,
@@ -428,15 +388,15 @@ function traktScrobbling(): Json {
 			'## Trakt ↔ your servers, daily',
 			'Plays recorded on Trakt (phone apps, other media centers) reach the servers, and plays on the servers reach the Trakt history with their dates; never a second play. Un-marks only with **Propagate Un-Marks**.',
 			'',
-			'1. **Person** in *Read Trakt* and **Trakt Person** in *Plan Sync (trakt)*: whose Trakt account this is, as the household names the person (empty when the server nodes are set to one user).',
-			'2. **Dry Run** is on in *Plan Sync (trakt)*: run it, read the plan in its Summary output, then turn Dry Run off.',
+			'1. In **Sync Servers (trakt)** select the server and Trakt credentials, and set **Trakt Person** (Options): whose Trakt account this is, as the household names the person (empty with For: One User).',
+			'2. **Dry Run** is on: run it, read the plan in its Summary output, then turn Dry Run off.',
 		].join('\n'),
-		[-120, 1500],
+		[-120, 1240],
 		600,
 		260,
 		6,
 	);
-	syncChain(b, [daily], { prefix: 'trakt', y: 1000, targets: '', apply: true, trakt: true });
+	syncChain(b, [daily], { prefix: 'trakt', y: 1000, targets: '', trakt: true });
 	return b.build('Watch State: Trakt scrobbling and history', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
 }
 

@@ -387,7 +387,8 @@ describe('full sync template when a server fails its writes', () => {
 		expect(await until(() => failedRuns() >= 1, 60_000, 1000)).toBe(true);
 		const [failed] = stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error' limit 1");
 		const data = String(failed.data);
-		expect(data).toContain('"Write Plex"');
+		expect(data).toContain('"Sync Servers"');
+		expect(data).toMatch(/failed: HTTP 500/);
 		expect(data).not.toContain('"Save Snapshot":');
 		expect(snapshotRows()).toBe(0);
 		expect([servers.plex, servers.jellyfin, servers.emby].flatMap((s) => s.writes).filter((w) => w.action === 'unplayed')).toEqual([]);

@@ -41,8 +41,23 @@ it('has unique webhook ids across all templates', () => {
 	expect(new Set(ids).size).toBe(ids.length);
 });
 
-it('writes before it saves the snapshot (the write branch sits above on the canvas)', () => {
-	const full = templates()['full-sync.json'] as { nodes: Array<{ name: string; position: [number, number] }> };
-	const y = (name: string) => full.nodes.find((n) => n.name === name)!.position[1];
-	expect(y('By Server')).toBeLessThan(y('Save Snapshot'));
+it('saves the snapshot only from Sync Servers\' Snapshot output, which it hands on after its writes', () => {
+	for (const file of ['full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json']) {
+		const wf = templates()[file] as {
+			nodes: Array<{ name: string; type: string; executeOnce?: boolean; parameters: Record<string, unknown> }>;
+			connections: Record<string, { main: Array<Array<{ node: string }>> }>;
+		};
+		const syncs = wf.nodes.filter((n) => n.parameters.operation === 'syncServers');
+		expect(syncs.length).toBeGreaterThan(0);
+		for (const sync of syncs) {
+			// Execute Once would hand it the first snapshot row only.
+			expect(sync.executeOnce).toBeUndefined();
+			const outputs = wf.connections[sync.name].main.map((targets) => targets.map((t) => t.node));
+			expect(outputs[0] ?? []).toEqual([]);
+			expect(outputs[1]).toEqual([sync.name.replace('Sync Servers', 'Save Snapshot')]);
+		}
+		// Nothing else writes the snapshot table.
+		const savers = wf.nodes.filter((n) => n.type === 'n8n-nodes-base.dataTable' && n.parameters.operation === 'upsert');
+		expect(savers.map((n) => n.name).sort()).toEqual(syncs.map((n) => n.name.replace('Sync Servers', 'Save Snapshot')).sort());
+	}
 });

@@ -46,6 +46,8 @@ export interface StackOptions {
 	traktPerson?: string;
 	/** Plan Sync's Dry Run in every template (the Trakt sync ships with it on). */
 	dryRun?: boolean;
+	/** Cap n8n's JavaScript heap (MiB), as a small box or container limit would (--max-old-space-size). */
+	heapMiB?: number;
 	log?: (line: string) => void;
 }
 
@@ -314,7 +316,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		N8N_DISABLED_MODULES: 'mcp-registry',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_SECURE_COOKIE: 'false',
-		NODE_OPTIONS: undefined,
+		NODE_OPTIONS: options.heapMiB ? `--max-old-space-size=${options.heapMiB}` : undefined,
 		// Under jest NODE_ENV is "test", with which n8n exits at start without a word.
 		NODE_ENV: 'production',
 	};

@@ -75,6 +75,34 @@ async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: SyncS
 	};
 }
 
+/**
+ * What planning and writing need of a listed item, and no more: a 100,000-item listing per server
+ * is held until the plan is made, so the library, source guid, season id, added / metadata dates
+ * and the rest are dropped, and the episodes of one show share one show object.
+ */
+function slimmer(): (item: WatchItem) => PlanItem {
+	const shows = new Map<string, NonNullable<WatchItem['show']>>();
+	return (item) => {
+		const slim: PlanItem = { backend: item.backend, id: item.id, type: item.type, title: item.title, guids: item.guids, played: item.played, updatedAt: item.updatedAt };
+		if (item.backendName !== undefined) slim.backendName = item.backendName;
+		if (item.year !== undefined) slim.year = item.year;
+		if (item.show) {
+			const key = `${item.show.title}\u0000${item.show.year ?? ''}\u0000${JSON.stringify(item.show.guids)}`;
+			let show = shows.get(key);
+			if (!show) shows.set(key, (show = { title: item.show.title, guids: item.show.guids, ...(item.show.year !== undefined ? { year: item.show.year } : {}) }));
+			slim.show = show;
+		}
+		if (item.season !== undefined) slim.season = item.season;
+		if (item.episode !== undefined) slim.episode = item.episode;
+		if (item.positionMs) slim.positionMs = item.positionMs;
+		if (item.durationMs !== undefined) slim.durationMs = item.durationMs;
+		if (item.playedAt !== undefined) slim.playedAt = item.playedAt;
+		if (item.userId !== undefined) slim.userId = item.userId;
+		if (item.person !== undefined) slim.person = item.person;
+		return slim;
+	};
+}
+
 /** Runs `work` over `list` with at most `limit` at once, in order of start; the first failure stops it. */
 async function inTurns<T>(list: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
 	let next = 0;
@@ -101,10 +129,11 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		// the servers (and the machine n8n runs on) are asked to carry.
 		const items: PlanItem[] = [];
 		const read: Record<string, number> = {};
+		const slim = slimmer();
 		for (const reader of readers) {
 			const listed = await reader.list();
 			read[reader.backend] = listed.length;
-			for (const item of listed) items.push(item);
+			for (const item of listed) items.push(slim(item));
 			await lock.renew();
 		}
 		if (trakt) {

@@ -69,13 +69,12 @@ export class Trakt implements INodeType {
 			// The whole input at once: one read of what Trakt has, writes in batches.
 			try {
 				const trakt = await client(this, operation === 'applyWrites' ? Number(this.getNodeParameter('batchSize', 0, 100)) : undefined);
-				const paired = items.map((_, i) => ({ item: i }));
 				if (operation === 'getWatchState') {
 					const person = String(this.getNodeParameter('person', 0, '')).trim();
 					for (const item of await readWatchState(trakt, person)) out.push({ json: item as unknown as IDataObject, pairedItem: { item: 0 } });
 				} else {
 					const results = await applyPlannedWrites(trakt, items.map(({ json }) => json), this.getNodeParameter('dryRun', 0, false) as boolean);
-					results.forEach((result, i) => out.push({ json: result as unknown as IDataObject, pairedItem: paired[i] }));
+					results.forEach((result, i) => out.push({ json: result as unknown as IDataObject, pairedItem: { item: i } }));
 				}
 			} catch (error) {
 				const e = fail(error, 0);

@@ -256,16 +256,7 @@ function actsForHousehold(ctx: IExecuteFunctions, resource: string, operation: s
  * planned write names. An event from a user the household cannot place writes nothing.
  */
 async function runForHousehold(ctx: IExecuteFunctions, acting: HouseholdActing, resource: string, operation: string, i: number): Promise<IDataObject[]> {
-	if (resource === 'library') {
-		const out: IDataObject[] = [];
-		for (const user of await acting.users()) {
-			const placed = acting.placeOwn(user);
-			if (!placed.person) continue;
-			const client = await acting.clientFor(user.id);
-			for (const item of await runOperation(ctx, client, resource, operation, i)) out.push({ ...item, userId: user.id, userName: user.name, person: placed.person.key });
-		}
-		return out;
-	}
+	if (resource === 'library') return await acting.readEveryone(async (client) => await runOperation(ctx, client, resource, operation, i));
 	const json = ctx.getInputData()[i].json;
 	if (json.kind === 'watchstate-write') {
 		const write = json as unknown as PlannedWrite;

@@ -84,6 +84,17 @@ export class HouseholdActing {
 		return { user, person: placed.person };
 	}
 
+	/** What `read` gives for every user the household places, each row tagged with the user and the person. */
+	async readEveryone<T extends object>(read: (client: MediaClient) => Promise<T[]>): Promise<Array<T & { userId: string; userName: string; person: string }>> {
+		const out: Array<T & { userId: string; userName: string; person: string }> = [];
+		for (const user of await this.users()) {
+			const placed = this.placeOwn(user);
+			if (!placed.person) continue;
+			for (const row of await read(await this.clientFor(user.id))) out.push({ ...row, userId: user.id, userName: user.name, person: placed.person.key });
+		}
+		return out;
+	}
+
 	/** Who a user of this server is in the household, or why nobody. */
 	placeOwn(user: UserInfo): { person: Person } | { person?: undefined; reason: string } {
 		return personOf(this.household, this.backend, user.name);

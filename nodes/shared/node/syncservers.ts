@@ -60,17 +60,7 @@ async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: SyncS
 	const acting = new HouseholdActing(ctx, backend, household, base, async (user, token) => await createClient(ctx, backend, s.request, user.id, lookup, token));
 	return {
 		backend,
-		list: async () => {
-			const items: WatchItem[] = [];
-			for (const user of await acting.users()) {
-				const placed = acting.placeOwn(user);
-				if (!placed.person) continue;
-				for (const item of await (await acting.clientFor(user.id)).listWatchState({ only: 'all' })) {
-					items.push({ ...item, userId: user.id, userName: user.name, person: placed.person.key });
-				}
-			}
-			return items;
-		},
+		list: async () => await acting.readEveryone(async (client) => await client.listWatchState({ only: 'all' })),
 		clientFor: async (write) => await acting.clientFor(String(write.target.userId ?? '')),
 	};
 }

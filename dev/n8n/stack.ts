@@ -48,6 +48,12 @@ export interface StackOptions {
 	dryRun?: boolean;
 	/** Cap n8n's JavaScript heap (MiB), as a small box or container limit would (--max-old-space-size). */
 	heapMiB?: number;
+	/**
+	 * Turn every Manual Trigger into a webhook answering with the last node's output (POST to
+	 * `workflows[].manual`), so tests can run what a user runs by hand. Never waited on: a
+	 * request would run it.
+	 */
+	manualAsWebhook?: boolean;
 	log?: (line: string) => void;
 }
 
@@ -79,7 +85,9 @@ export interface Stack {
 	/** Where production webhooks are answered: the main process, or the webhook processor in queue mode. */
 	webhookUrl: string;
 	userFolder: string;
-	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; method: string; url: string }> }>;
+	workflows: Array<{ id: string; name: string; file: string; webhooks: Array<{ node: string; method: string; url: string }>; manual: Array<{ node: string; url: string }> }>;
+	/** Where the file nodes may read and write (the templates' /home/node/.n8n-files). */
+	filesFolder: string;
 	/** Runs `n8n <args>` against this stack's database (CLI commands, not the server). */
 	cli(args: string[], extraEnv?: Record<string, string>): string;
 	/** Reads this n8n's database: SQLite (n8n's own sqlite3 build, under Node 24), or Postgres in queue mode. */
@@ -178,11 +186,16 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[] },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun'> = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook'> & { filesFolder?: string } = {},
 ): object {
-	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun } = options;
+	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun, manualAsWebhook, filesFolder } = options;
 	const nodes = template.nodes.map((node) => {
-		const n: TemplateNode = JSON.parse(JSON.stringify(node));
+		const text = JSON.stringify(node);
+		const n: TemplateNode = JSON.parse(filesFolder ? text.split('/home/node/.n8n-files').join(filesFolder) : text);
+		if (manualAsWebhook && n.type === 'n8n-nodes-base.manualTrigger') {
+			const path = `manual-${id}-${n.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+			Object.assign(n, { type: 'n8n-nodes-base.webhook', typeVersion: 2, webhookId: path, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} } });
+		}
 		if (scheduleEverySeconds && n.type === 'n8n-nodes-base.scheduleTrigger') {
 			n.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: scheduleEverySeconds }] };
 		}
@@ -196,14 +209,15 @@ export function bindTemplate(
 			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
 			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
 		}
-		const syncsServers = kind === 'watchState' && n.parameters.operation === 'syncServers';
+		// Sync Servers, Back Up and Restore Backup read (and write) every server themselves.
+		const syncsServers = kind === 'watchState' && ['syncServers', 'backUp', 'restoreBackup'].includes(String(n.parameters.operation));
 		if (syncsServers) {
 			// Sync Servers reads and writes every server itself: it holds all their credentials.
 			n.credentials = {
 				plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' },
 				jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' },
 				embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' },
-				...((n.parameters.servers as string[]).includes('trakt') ? { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } } : {}),
+				...((n.parameters.servers as string[] | undefined)?.includes('trakt') ? { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } } : {}),
 			};
 			if (n.parameters.whose === 'one') Object.assign(n.parameters, { jellyfinUserId: DEMO.user.jellyfinId, embyUserId: DEMO.user.embyId });
 		}
@@ -355,6 +369,9 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	}
 	const cli = (args: string[], extraEnv: Record<string, string> = {}) => run(NODE24, [N8N_BIN, ...args], { ...env, ...extraEnv });
 
+	const filesFolder = join(userFolder, 'files');
+	fs.mkdirSync(filesFolder, { recursive: true });
+	env.N8N_RESTRICT_FILE_ACCESS_TO = filesFolder;
 	const credFile = join(userFolder, 'credentials.json');
 	writeFileSync(credFile, JSON.stringify(credentials(servers, options.trakt), null, 2));
 	log('importing credentials...');
@@ -364,17 +381,18 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	options.templates.forEach((file, i) => {
 		const template = JSON.parse(fs.readFileSync(join(ROOT, 'workflows', file), 'utf8'));
 		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
-		const bound = bindTemplate(template, id, options) as { name: string; nodes: TemplateNode[] };
+		const bound = bindTemplate(template, id, { ...options, filesFolder }) as { name: string; nodes: TemplateNode[] };
 		const path = join(userFolder, `workflow-${i + 1}.json`);
 		writeFileSync(path, JSON.stringify(bound, null, 2));
+		const manual = bound.nodes.filter((n) => n.type === 'n8n-nodes-base.webhook').map((n) => ({ node: n.name, url: `${webhookUrl}/webhook/${String(n.parameters.path)}` }));
 		const webhooks = bound.nodes
-			.filter((n) => n.webhookId)
+			.filter((n) => n.webhookId && n.type !== 'n8n-nodes-base.webhook')
 			.map((n) => ({
 				node: n.name,
 				method: String(n.parameters.httpMethod ?? 'POST'),
 				url: `${webhookUrl}/webhook/${n.webhookId}/${webhookPath(n.type)}?apikey=${DEMO.webhookToken}`,
 			}));
-		workflows.push({ id, name: bound.name, file, webhooks });
+		workflows.push({ id, name: bound.name, file, webhooks, manual });
 	});
 	log(`importing ${workflows.length} workflows...`);
 	for (let i = 0; i < workflows.length; i++) cli(['import:workflow', `--input=${join(userFolder, `workflow-${i + 1}.json`)}`]);
@@ -432,7 +450,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;
 		return JSON.parse(run(NODE24, ['-e', script, join(userFolder, '.n8n', 'database.sqlite'), query], { ...env }, join(E2E, 'n8n'))) as Array<Record<string, unknown>>;
 	};
-	return { url, webhookUrl, userFolder, workflows, cli, sql, processes, addWorker, stop, logFile: processes[0].logFile };
+	return { url, webhookUrl, userFolder, filesFolder, workflows, cli, sql, processes, addWorker, stop, logFile: processes[0].logFile };
 }
 
 export function webhookPath(type: string): string {

@@ -400,12 +400,143 @@ function traktScrobbling(): Json {
 	return b.build('Watch State: Trakt scrobbling and history', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
 }
 
+/**
+ * Where n8n 2.x lets its file nodes read and write by default (N8N_RESTRICT_FILE_ACCESS_TO), in
+ * its Docker image. The folder itself: n8n's file node does not create a missing folder.
+ */
+export const BACKUP_FOLDER = '/home/node/.n8n-files';
+/** Backups kept: one file per day of the week, each overwritten a week later. */
+const KEEP_DAYS = 7;
+
+function backupRestore(): Json {
+	const b = new Builder('backup');
+	const servers = ['plex', 'jellyfin', 'emby'];
+	b.note(
+		'Setup',
+		[
+			'## Backups of every server\'s watch state',
+			`Every night **Back Up** reads Plex, Jellyfin and Emby (every person of the household, or one user) into one JSON file: one record per item and user with its external IDs, played, play date and resume position. **Write Backup File** keeps the last ${KEEP_DAYS}: one file per weekday in \`${BACKUP_FOLDER}\`, overwritten a week later.`,
+			'',
+			'1. In **Back Up** pick your **Servers** and select their credentials (household: note in the Full sync template).',
+			`2. n8n writes files only under \`~/.n8n-files\` by default (\`N8N_RESTRICT_FILE_ACCESS_TO\`), and only into a folder that exists. In Docker mount a volume at \`/home/node/.n8n-files\`; outside Docker create \`~/.n8n-files\` and replace \`/home/node\` with n8n's home folder in every file node.`,
+			'3. **Back Up Now** takes one at once.',
+		].join('\n'),
+		[-120, -440],
+		620,
+		340,
+	);
+	const nightly = b.add({
+		name: 'Nightly',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 0],
+		parameters: { rule: { interval: [{ field: 'days', daysInterval: 1, triggerAtHour: 3 }] } },
+	});
+	const now = b.add({ name: 'Back Up Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 180], parameters: {} });
+	const backUp = b.add({
+		name: 'Back Up',
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [260, 80],
+		parameters: { operation: 'backUp', servers, whose: 'household', options: {}, requestOptions: {} },
+	});
+	b.connect(nightly, backUp);
+	b.connect(now, backUp);
+	const write = b.add({
+		name: 'Write Backup File',
+		type: 'n8n-nodes-base.readWriteFile',
+		typeVersion: 1.1,
+		position: [520, 80],
+		parameters: {
+			operation: 'write',
+			fileName: `={{ '${BACKUP_FOLDER}/watchstate-backup-' + ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][$now.weekday % 7] + '.json' }}`,
+			dataPropertyName: 'data',
+			options: {},
+		},
+	});
+	b.connect(backUp, write, 2);
+
+	b.note(
+		'Restore',
+		[
+			'## Restore',
+			'After a database loss, or onto a rebuilt server: **Read Backup Files** reads the backup folder and **Restore Backup** restores the **newest** backup among them (point the file selector at one file to restore an older one).',
+			'',
+			'Items are matched by external IDs, person by person. Plays and resume positions the server lacks are written with their dates; anything done on the server since the backup is kept; nothing is un-marked unless **Un-Mark Too** is on. A foreign, truncated or damaged file is refused before any server is touched.',
+			'',
+			'**Dry Run** is on: read the Summary (matched, not found with each title, the plan), then turn it off.',
+		].join('\n'),
+		[-120, 380],
+		620,
+		300,
+		5,
+	);
+	const restoreNow = b.add({ name: 'Restore Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 720], parameters: {} });
+	const read = b.add({
+		name: 'Read Backup Files',
+		type: 'n8n-nodes-base.readWriteFile',
+		typeVersion: 1.1,
+		position: [260, 720],
+		parameters: { operation: 'read', fileSelector: `${BACKUP_FOLDER}/watchstate-backup-*.json`, options: {} },
+	});
+	b.connect(restoreNow, read);
+	const restore = b.add({
+		name: 'Restore Backup',
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [520, 720],
+		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
+	});
+	b.connect(read, restore);
+
+	b.note(
+		'Migrate',
+		[
+			'## Migrate to a new server',
+			'Moving from Plex to Jellyfin (or any pair): **Back Up (Old Server)** reads the old one, **Keep a Copy** saves that backup, **Migrate Into New Server** restores it onto the new one, every person of the household onto their own user.',
+			'',
+			'Set the servers in both nodes, run **Migrate Now** with **Dry Run** on, read the Summary (matched / not found / planned), then turn Dry Run off and run it again. Running it twice writes nothing new.',
+		].join('\n'),
+		[-120, 900],
+		620,
+		260,
+		4,
+	);
+	const migrateNow = b.add({ name: 'Migrate Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 1240], parameters: {} });
+	const old = b.add({
+		name: 'Back Up (Old Server)',
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [260, 1240],
+		parameters: { operation: 'backUp', servers: ['plex'], whose: 'household', options: {}, requestOptions: {} },
+	});
+	b.connect(migrateNow, old);
+	const copy = b.add({
+		name: 'Keep a Copy',
+		type: 'n8n-nodes-base.readWriteFile',
+		typeVersion: 1.1,
+		position: [520, 1240],
+		parameters: { operation: 'write', fileName: `={{ '${BACKUP_FOLDER}/migration-' + $json.fileName }}`, dataPropertyName: 'data', options: {} },
+	});
+	b.connect(old, copy, 2);
+	const migrate = b.add({
+		name: 'Migrate Into New Server',
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [780, 1240],
+		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
+	});
+	b.connect(copy, migrate);
+	return b.build('Watch State: backup, restore and migration', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
+}
+
 export function templates(): Record<string, Json> {
 	return {
 		'realtime-sync.json': realtimeSync(),
 		'full-sync.json': fullSync(),
 		'scheduled-import-export.json': importExport(),
 		'trakt-scrobbling.json': traktScrobbling(),
+		'backup-restore.json': backupRestore(),
 	};
 }
 

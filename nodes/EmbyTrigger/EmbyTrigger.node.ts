@@ -6,6 +6,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { parseEmbyWebhook } from '../shared/backends/emby/webhook';
+import { eventMetrics } from '../shared/metrics/fields';
 import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	allowWithoutUserOption,
@@ -16,7 +17,7 @@ import {
 	webhookDescription,
 } from '../shared/webhook/properties';
 
-const spec: TriggerSpec = { backend: 'emby', payloadField: 'data', parse: parseEmbyWebhook };
+const spec: TriggerSpec = { backend: 'emby', payloadField: 'data', parse: parseEmbyWebhook, metrics: (_payload, event) => eventMetrics(event) };
 
 export class EmbyTrigger implements INodeType {
 	description: INodeTypeDescription = {

@@ -6,6 +6,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { parseJellyfinWebhook } from '../shared/backends/jellyfin/webhook';
+import { eventMetrics } from '../shared/metrics/fields';
 import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	allowWithoutUserOption,
@@ -16,7 +17,7 @@ import {
 	webhookDescription,
 } from '../shared/webhook/properties';
 
-const spec: TriggerSpec = { backend: 'jellyfin', parse: parseJellyfinWebhook };
+const spec: TriggerSpec = { backend: 'jellyfin', parse: parseJellyfinWebhook, metrics: (_payload, event) => eventMetrics(event) };
 
 export class JellyfinTrigger implements INodeType {
 	description: INodeTypeDescription = {

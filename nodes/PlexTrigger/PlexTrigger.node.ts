@@ -6,6 +6,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { parsePlexWebhook } from '../shared/backends/plex/webhook';
+import { plexMetrics } from '../shared/metrics/fields';
 import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	manualWebhookMethods,
@@ -14,7 +15,7 @@ import {
 	webhookDescription,
 } from '../shared/webhook/properties';
 
-const spec: TriggerSpec = { backend: 'plex', payloadField: 'payload', parse: parsePlexWebhook };
+const spec: TriggerSpec = { backend: 'plex', payloadField: 'payload', parse: parsePlexWebhook, metrics: plexMetrics };
 
 export class PlexTrigger implements INodeType {
 	description: INodeTypeDescription = {

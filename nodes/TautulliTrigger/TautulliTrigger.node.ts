@@ -6,6 +6,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { parseTautulliWebhook } from '../shared/backends/tautulli/webhook';
+import { plexMetrics } from '../shared/metrics/fields';
 import { handleWebhook, type TriggerSpec } from '../shared/webhook/intake';
 import {
 	manualWebhookMethods,
@@ -14,7 +15,7 @@ import {
 	webhookDescription,
 } from '../shared/webhook/properties';
 
-const spec: TriggerSpec = { backend: 'tautulli', parse: parseTautulliWebhook };
+const spec: TriggerSpec = { backend: 'tautulli', parse: parseTautulliWebhook, metrics: plexMetrics };
 
 export class TautulliTrigger implements INodeType {
 	description: INodeTypeDescription = {

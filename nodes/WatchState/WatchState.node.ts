@@ -7,7 +7,9 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { BackupRefused, readBackup, type Backup } from '../shared/backup';
 import { isPlainObject } from '../shared/guids';
+import { backUp, restoreBackup } from '../shared/node/backuprestore';
 import { REQUEST_OPTIONS, type MediaBackend } from '../shared/node/description';
 import { toNodeError } from '../shared/node/errors';
 import { householdMapping } from '../shared/node/household';
@@ -24,7 +26,7 @@ export class WatchState implements INodeType {
 		icon: { light: 'file:../../icons/watchstate.svg', dark: 'file:../../icons/watchstate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] === "syncServers" ? "Sync Servers" : "Plan Sync"}}',
+		subtitle: '={{ {"syncServers": "Sync Servers", "backUp": "Back Up", "restoreBackup": "Restore Backup"}[$parameter["operation"]] || "Plan Sync" }}',
 		description: 'Plan the writes that bring the watch state of several servers in step',
 		defaults: { name: 'Plan Sync' },
 		usableAsTool: true,
@@ -32,11 +34,11 @@ export class WatchState implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Writes', 'Snapshot', 'Summary'],
 		credentials: [
-			{ name: 'plexApi', required: false, displayOptions: { show: { operation: ['syncServers'], servers: ['plex'] } } },
-			{ name: 'jellyfinApi', required: false, displayOptions: { show: { operation: ['syncServers'], servers: ['jellyfin'] } } },
-			{ name: 'embyApi', required: false, displayOptions: { show: { operation: ['syncServers'], servers: ['emby'] } } },
-			{ name: 'traktApi', required: false, displayOptions: { show: { operation: ['syncServers'], servers: ['trakt'] } }, testedBy: 'traktConnection' },
-			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { operation: ['syncServers'], whose: ['household'] } }, testedBy: 'householdMapping' },
+			{ name: 'plexApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['plex'] } } },
+			{ name: 'jellyfinApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['jellyfin'] } } },
+			{ name: 'embyApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['emby'] } } },
+			{ name: 'traktApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp'], servers: ['trakt'] } }, testedBy: 'traktConnection' },
+			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], whose: ['household'] } }, testedBy: 'householdMapping' },
 		],
 		properties: [
 			{
@@ -56,6 +58,18 @@ export class WatchState implements INodeType {
 						value: 'syncServers',
 						description: 'Read every server, plan and write inside this node: for big libraries (only the snapshot and a summary cross n8n)',
 						action: 'Sync servers',
+					},
+					{
+						name: 'Back Up',
+						value: 'backUp',
+						description: "Read every chosen server's watch state into one backup file (JSON, one record per item and user)",
+						action: 'Back up watch state to a file',
+					},
+					{
+						name: 'Restore Backup',
+						value: 'restoreBackup',
+						description: 'Write a backup file onto live servers, matched by external IDs: restore after a loss, or migrate to a new server',
+						action: 'Restore a backup onto servers',
 					},
 				],
 				default: 'planSync',
@@ -79,8 +93,65 @@ export class WatchState implements INodeType {
 					{ name: 'Trakt', value: 'trakt' },
 				],
 				default: ['plex', 'jellyfin', 'emby'],
-				displayOptions: { show: { operation: ['syncServers'] } },
-				description: 'The servers to read and write, each with its credential',
+				displayOptions: { show: { operation: ['syncServers', 'backUp'] } },
+				description: 'The servers to read (and for Sync Servers write), each with its credential',
+			},
+			{
+				displayName:
+					'Input: one item with the backup file as binary data (Read/Write Files from Disk, or Back Up straight before this node to migrate). The file is checked whole before any server is read: a foreign, truncated or damaged file stops here. Outputs: Summary (matched, not found with each title, what was written); Writes with Output Writes.',
+				name: 'restoreNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+			},
+			{
+				displayName: 'Restore Into',
+				name: 'servers',
+				type: 'multiOptions',
+				options: [
+					{ name: 'Emby', value: 'emby' },
+					{ name: 'Jellyfin', value: 'jellyfin' },
+					{ name: 'Plex', value: 'plex' },
+				],
+				default: [],
+				required: true,
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+				description: 'The servers to write the backup onto, each with its credential (the server it came from, or a new one)',
+			},
+			{
+				displayName: 'Input Binary Field',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				required: true,
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+				description: 'The binary field of the input item that holds the backup file',
+			},
+			{
+				displayName: 'Restore From Servers',
+				name: 'fromServers',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. plex',
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+				description: 'Comma-separated servers of the backup whose records are restored (as the backup names them). Empty: all (the newest state of each item wins).',
+			},
+			{
+				displayName: 'Backup Person',
+				name: 'backupPerson',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. alice',
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+				description: "Only this person's records (household name, or the user name in the backup). Needed to restore one person of a household backup For: One User.",
+			},
+			{
+				displayName: 'Un-Mark Too',
+				name: 'unmark',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { operation: ['restoreBackup'] } },
+				description: 'Whether items unplayed in the backup are un-marked where they were played before the backup was taken. Off: a restore only adds plays and positions. Plays newer than the backup are never undone.',
 			},
 			{
 				displayName: 'For',
@@ -91,14 +162,14 @@ export class WatchState implements INodeType {
 					{ name: 'One User', value: 'one', description: "The credentials' user (Plex), the user IDs below (Jellyfin, Emby)" },
 				],
 				default: 'household',
-				displayOptions: { show: { operation: ['syncServers'] } },
+				displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } },
 			},
 			{
 				displayName: 'Jellyfin User ID',
 				name: 'jellyfinUserId',
 				type: 'string',
 				default: '',
-				displayOptions: { show: { operation: ['syncServers'], whose: ['one'], servers: ['jellyfin'] } },
+				displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], whose: ['one'], servers: ['jellyfin'] } },
 				description: 'Empty with a user token: that token\'s user',
 			},
 			{
@@ -106,7 +177,7 @@ export class WatchState implements INodeType {
 				name: 'embyUserId',
 				type: 'string',
 				default: '',
-				displayOptions: { show: { operation: ['syncServers'], whose: ['one'], servers: ['emby'] } },
+				displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], whose: ['one'], servers: ['emby'] } },
 			},
 			{
 				displayName:
@@ -114,11 +185,13 @@ export class WatchState implements INodeType {
 				name: 'notice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { operation: ['planSync'] } },
 			},
 			{
 				displayName: 'Source Servers',
 				name: 'sources',
 				type: 'string',
+				displayOptions: { show: { operation: ['planSync', 'syncServers'] } },
 				default: '',
 				placeholder: 'plex',
 				description: 'Comma-separated server names (plex, jellyfin, emby or a Backend Name) whose state may decide. Empty: all.',
@@ -127,6 +200,7 @@ export class WatchState implements INodeType {
 				displayName: 'Servers to Write',
 				name: 'targets',
 				type: 'string',
+				displayOptions: { show: { operation: ['planSync', 'syncServers'] } },
 				default: '',
 				placeholder: 'jellyfin, emby',
 				description: 'Comma-separated server names that may be written. Empty: all (two-way / many-to-many). "none": none, only the snapshot is updated (an import).',
@@ -135,6 +209,7 @@ export class WatchState implements INodeType {
 				displayName: 'Propagate Un-Marks',
 				name: 'propagateUnplayed',
 				type: 'boolean',
+				displayOptions: { show: { operation: ['planSync', 'syncServers'] } },
 				default: false,
 				description:
 					'Whether an explicit un-mark (seen as played in the last snapshot, unplayed now) is carried to the other servers',
@@ -144,7 +219,8 @@ export class WatchState implements INodeType {
 				name: 'dryRun',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to only report the plan (in Summary) without emitting writes or a snapshot',
+				displayOptions: { show: { operation: ['planSync', 'syncServers', 'restoreBackup'] } },
+				description: 'Whether to only report the plan (in Summary) without writing anything or emitting a snapshot',
 			},
 			{
 				displayName: 'Options',
@@ -194,14 +270,17 @@ export class WatchState implements INodeType {
 					},
 				],
 			},
-			{ ...REQUEST_OPTIONS, displayOptions: { show: { operation: ['syncServers'] } } },
+			{ ...REQUEST_OPTIONS, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } } },
 		],
 	};
 
 	methods = { credentialTest: { traktConnection, householdMapping } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		if (this.getNodeParameter('operation', 0) === 'syncServers') return await executeSyncServers(this);
+		const operation = this.getNodeParameter('operation', 0);
+		if (operation === 'syncServers') return await executeSyncServers(this);
+		if (operation === 'backUp') return await executeBackUp(this);
+		if (operation === 'restoreBackup') return await executeRestore(this);
 		return executePlanSync(this);
 	}
 }
@@ -315,6 +394,88 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 		return [result.writes.map(item), result.snapshotRows.map((row) => item(row)), [item(result.summary)]];
 	} catch (error) {
 		if (error instanceof PlanAbort || error instanceof TraktPersonMismatch) throw planningError(ctx, error);
+		throw toNodeError(ctx, error, 0);
+	}
+}
+
+function readingSettings(ctx: IExecuteFunctions, allowed: string[]) {
+	const selected = ctx.getNodeParameter('servers', 0, []) as string[];
+	const household = ctx.getNodeParameter('whose', 0, 'household') === 'household';
+	return {
+		selected,
+		servers: (['plex', 'jellyfin', 'emby'] as MediaBackend[]).filter((b) => selected.includes(b) && allowed.includes(b)),
+		household,
+		users: household ? {} : { jellyfin: String(ctx.getNodeParameter('jellyfinUserId', 0, '')), emby: String(ctx.getNodeParameter('embyUserId', 0, '')) },
+		request: ctx.getNodeParameter('requestOptions', 0, {}) as IDataObject,
+	};
+}
+
+/** Back Up: one item on the Summary output, the file as binary `data`, counts as JSON. */
+async function executeBackUp(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const reading = readingSettings(ctx, ['plex', 'jellyfin', 'emby']);
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	if (reading.selected.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server to back up');
+	try {
+		const { text, header } = await backUp(ctx, { ...reading, trakt: reading.selected.includes('trakt'), traktPerson: String(options.traktPerson ?? '').trim() });
+		const fileName = `watchstate-backup-${header.takenAt.replace(/[:.]/g, '-')}.json`;
+		const data = await ctx.helpers.prepareBinaryData(Buffer.from(text, 'utf8'), fileName, 'application/json');
+		const json: IDataObject = { ...header, fileName, bytes: Buffer.byteLength(text) };
+		return [[], [], [{ json, binary: { data }, pairedItem: { item: 0 } }]];
+	} catch (error) {
+		throw toNodeError(ctx, error, 0);
+	}
+}
+
+/**
+ * The backup to restore: the newest (by when it was taken) of the files on the input, so a Read
+ * File of the whole backup folder restores the last backup. Every file must read: one damaged
+ * file stops the run, rather than quietly restoring an older one.
+ */
+async function readBackupInput(ctx: IExecuteFunctions): Promise<Backup> {
+	const field = String(ctx.getNodeParameter('binaryPropertyName', 0, 'data'));
+	const items = ctx.getInputData();
+	let newest: Backup | undefined;
+	for (let index = 0; index < items.length; index++) {
+		const binary = items[index].binary?.[field];
+		if (!binary) continue;
+		const buffer = await ctx.helpers.getBinaryDataBuffer(index, field);
+		let backup: Backup;
+		try {
+			backup = readBackup(buffer.toString('utf8'));
+		} catch (error) {
+			throw new NodeOperationError(ctx.getNode(), `${binary.fileName ?? `Input item ${index}`}: ${(error as Error).message}`, {
+				itemIndex: index,
+				description: 'Nothing was read from any server and nothing was written. Remove or replace that file (the template keeps one backup per day).',
+			});
+		}
+		if (!newest || backup.header.takenAt > newest.header.takenAt) newest = backup;
+	}
+	if (newest) return newest;
+	throw new NodeOperationError(ctx.getNode(), `No input item has the binary field "${field}"`, {
+		description: 'Read the backup file first (Read/Write Files from Disk → Read File(s) From Disk), or connect Back Up straight before this node to migrate, and name its binary field in Input Binary Field.',
+	});
+}
+
+/** Restore Backup: the file is read and checked before any server is asked anything. */
+async function executeRestore(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const backup = await readBackupInput(ctx);
+	const reading = readingSettings(ctx, ['plex', 'jellyfin', 'emby']);
+	if (reading.servers.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server in Restore Into');
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	try {
+		const result = await restoreBackup(ctx, backup, {
+			...reading,
+			fromServers: splitList(ctx.getNodeParameter('fromServers', 0, '')),
+			person: String(ctx.getNodeParameter('backupPerson', 0, '')),
+			unmark: ctx.getNodeParameter('unmark', 0, false) as boolean,
+			minPositionMs: Number(options.minPositionSeconds ?? 60) * 1000,
+			dryRun: ctx.getNodeParameter('dryRun', 0, false) as boolean,
+			outputWrites: options.outputWrites === true,
+		});
+		const item = (json: IDataObject) => ({ json, pairedItem: { item: 0 } });
+		return [result.writes.map(item), [], [item(result.summary)]];
+	} catch (error) {
+		if (error instanceof BackupRefused) throw new NodeOperationError(ctx.getNode(), error.message, { description: 'Nothing was written.' });
 		throw toNodeError(ctx, error, 0);
 	}
 }

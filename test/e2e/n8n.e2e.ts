@@ -437,10 +437,71 @@ describe('full sync template through transient faults (429, 5xx, timeouts, dropp
 });
 
 // Debian's chromium, installed by .ci/run (apt-get install chromium); without it this is skipped.
+describe('backup, restore and migration template in a real n8n', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: true });
+		stack = await startStack(servers, { name: 'e2e-backup', port: 5688, brokerPort: 5689, templates: ['backup-restore.json'], manualAsWebhook: true, dryRun: false, log });
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const lastError = () => String(stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error' order by e.id desc limit 1")[0]?.data ?? '');
+	/** Runs a Manual Trigger's flow; a failed run is answered 500, and says why in the execution. */
+	const run = async (node: string, expectFailure = false) => {
+		const found = stack.workflows[0].manual.find((m) => m.node === node)!;
+		const res = await post(found.url, '{}', { 'content-type': 'application/json' });
+		if (res.status !== 200 && !expectFailure) throw new Error(`${node}: ${res.status} ${lastError().slice(0, 2000)}`);
+		return res;
+	};
+	const folder = () => stack.filesFolder;
+	const backups = () => (fs.existsSync(folder()) ? fs.readdirSync(folder()).filter((f) => f.startsWith('watchstate-backup-')) : []);
+	const matchable = (item: SeedItem) => Object.keys(item.guids).length > 0 || (item.kind === 'episode' && Object.keys(item.show.guids).length > 0);
+	const items = () => [...servers.library.movies, ...servers.library.episodes].filter(matchable);
+
+	it('migrates Plex onto a wiped Jellyfin: the two then agree, with a copy of the backup kept; again writes nothing', async () => {
+		servers.jellyfin.state.clear();
+		expect((await run('Migrate Now')).status).toBe(200);
+		expect(items().filter((i) => servers.plex.stateOf(u.plexId, i).played).length).toBeGreaterThan(10);
+		for (const i of items()) expect([i.title, servers.jellyfin.stateOf(u.jellyfinId, i).played]).toEqual([i.title, servers.plex.stateOf(u.plexId, i).played]);
+		expect(fs.readdirSync(folder()).filter((f) => f.startsWith('migration-watchstate-backup-'))).toHaveLength(1);
+		const writes = servers.jellyfin.writes.length;
+		expect((await run('Migrate Now')).status).toBe(200);
+		expect(servers.jellyfin.writes.length).toBe(writes);
+	});
+
+	it('backs up every server to the file of the day; a truncated file is refused before any write; the good one restores', async () => {
+		expect((await run('Back Up Now')).status).toBe(200);
+		expect(backups()).toHaveLength(1);
+		const path = join(folder(), backups()[0]);
+		const text = readFileSync(path, 'utf8');
+		const backup = JSON.parse(text) as { kind: string; servers: Record<string, number>; records: Array<{ played: boolean | null }> };
+		const size = servers.library.movies.length + servers.library.episodes.length;
+		expect([backup.kind, backup.servers]).toEqual(['watchstate-backup', { plex: size, jellyfin: size, emby: size }]);
+		const playedAnywhere = items().filter((i) => [servers.plex.stateOf(u.plexId, i), servers.jellyfin.stateOf(u.jellyfinId, i), servers.emby.stateOf(u.embyId, i)].some((st) => st.played));
+
+		servers.jellyfin.state.clear();
+		const writes = servers.jellyfin.writes.length;
+		fs.writeFileSync(path, text.slice(0, Math.floor(text.length / 2)));
+		const refused = await run('Restore Now', true);
+		expect(refused.status).toBe(500);
+		expect(lastError()).toMatch(/not a complete backup/);
+		expect(servers.jellyfin.writes.length).toBe(writes);
+
+		fs.writeFileSync(path, text);
+		expect((await run('Restore Now')).status).toBe(200);
+		expect(items().filter((i) => servers.jellyfin.stateOf(u.jellyfinId, i).played).map((i) => i.title).sort()).toEqual(playedAnywhere.map((i) => i.title).sort());
+		expect(servers.jellyfin.writes.filter((w) => w.action === 'unplayed')).toEqual([]);
+	});
+});
+
 const withBrowser = browserAvailable() ? describe : describe.skip;
 
 withBrowser('the four templates in the n8n editor, seen by headless chromium', () => {
-	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json'];
+	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json', 'backup-restore.json'];
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {

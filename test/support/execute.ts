@@ -90,6 +90,8 @@ export interface ExecuteSetup {
 	/** Parameters for every item; a function gets the item index. */
 	params: Params | ((itemIndex: number) => Params);
 	input?: IDataObject[];
+	/** Input items with binary data (instead of `input`). */
+	inputItems?: INodeExecutionData[];
 	continueOnFail?: boolean;
 	/** Shared across runs, like n8n's deduplication store for one node. */
 	processed?: Set<string>;
@@ -105,7 +107,7 @@ export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INo
 
 /** Every output of the node, for nodes with several (Watch State). */
 export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[][]> {
-	const input = (setup.input ?? [{}]).map((json) => ({ json }));
+	const input: INodeExecutionData[] = setup.inputItems ?? (setup.input ?? [{}]).map((json) => ({ json }));
 	const request = authenticatedRequest(setup.credentialType, setup.credentials);
 	const more = new Map((setup.moreCredentials ?? []).map(([type, data]) => [type.name, { data, request: authenticatedRequest(type, data) }]));
 	const plain = authenticatedRequest({ name: 'none', displayName: 'none', properties: [], authenticate: { type: 'generic', properties: {} } }, {});
@@ -143,6 +145,9 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 			},
 			// n8n's plain request: no credential applied (the caller sends its own headers).
 			httpRequest: async (options: IHttpRequestOptions) => await plain(options),
+			// Binary data kept in memory (n8n's default mode) as base64.
+			prepareBinaryData: async (buffer: Buffer, fileName?: string, mimeType?: string) => ({ data: buffer.toString('base64'), fileName, mimeType: mimeType ?? 'application/octet-stream', fileSize: String(buffer.length) }),
+			getBinaryDataBuffer: async (itemIndex: number, field: string) => Buffer.from(input[itemIndex].binary![field].data, 'base64'),
 		},
 	} as unknown as IExecuteFunctions;
 	return (await node.execute!.call(ctx)) as INodeExecutionData[][];

@@ -43,13 +43,13 @@ export interface SyncServersResult {
 }
 
 /** A server as Sync Servers uses it: its listing, and a client for the user a write is for. */
-interface Reader {
+export interface Reader {
 	backend: MediaBackend;
 	list(): Promise<WatchItem[]>;
 	clientFor(write: PlannedWrite): Promise<MediaClient>;
 }
 
-async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: SyncServersSettings): Promise<Reader> {
+export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: Pick<SyncServersSettings, 'household' | 'users' | 'request'>): Promise<Reader> {
 	const lookup = { lookup: 'index' as const };
 	if (!s.household) {
 		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
@@ -70,7 +70,7 @@ async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: SyncS
  * is held until the plan is made, so the library, source guid, season id, added / metadata dates
  * and the rest are dropped, and the episodes of one show share one show object.
  */
-function slimmer(): (item: WatchItem) => PlanItem {
+export function slimmer(): (item: WatchItem) => PlanItem {
 	const shows = new Map<string, NonNullable<WatchItem['show']>>();
 	return (item) => {
 		const slim: PlanItem = { backend: item.backend, id: item.id, type: item.type, title: item.title, guids: item.guids, played: item.played, updatedAt: item.updatedAt };
@@ -94,7 +94,7 @@ function slimmer(): (item: WatchItem) => PlanItem {
 }
 
 /** Runs `work` over `list` with at most `limit` at once, in order of start; the first failure stops it. */
-async function inTurns<T>(list: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inTurns<T>(list: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
 	let next = 0;
 	const lane = async () => {
 		while (next < list.length) await work(list[next++]);

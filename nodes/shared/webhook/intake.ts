@@ -4,7 +4,8 @@
  * Every outcome gets a JSON answer; only an accepted event starts an execution.
  */
 import type { IBinaryKeyData, IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
-import type { Backend, WatchEventName } from '../model';
+import type { Metrics } from '../metrics/fields';
+import type { Backend, WatchEvent, WatchEventName } from '../model';
 import { rejectReason } from './filters';
 import type { ParseContext } from './event';
 import { invalidFrom, type ParseOutcome } from './outcome';
@@ -17,6 +18,8 @@ export interface TriggerSpec {
 	/** Form / multipart field that holds the JSON text (Plex `payload`, Emby `data`). */
 	payloadField?: string;
 	parse(payload: unknown, ctx: ParseContext): ParseOutcome;
+	/** The event as a playback-history point (option Metrics Fields). */
+	metrics(payload: unknown, event: WatchEvent): Metrics;
 }
 
 interface TriggerOptions {
@@ -27,6 +30,7 @@ interface TriggerOptions {
 	includeThumb?: boolean;
 	progressEvents?: boolean;
 	allowWithoutUser?: boolean;
+	metricsFields?: boolean;
 }
 
 function respond(ctx: IWebhookFunctions, status: number, body: IDataObject): IWebhookResponseData {
@@ -108,6 +112,7 @@ async function intake(ctx: IWebhookFunctions, spec: TriggerSpec): Promise<IWebho
 	const event = outcome.event;
 	const reason = rejectReason(event, options);
 	if (reason) return respond(ctx, 200, { status: 'ignored', reason });
+	if (options.metricsFields) (event as WatchEvent & { metrics?: Metrics }).metrics = spec.metrics(payload, event);
 	if (options.includeRaw) event.raw = payload as object;
 
 	let binary: IBinaryKeyData | undefined;

@@ -62,6 +62,14 @@ export const commonOptions: INodeProperties[] = [
 		description: "Whether to add the server's original payload to the item as `raw`",
 	},
 	{
+		displayName: 'Metrics Fields',
+		name: 'metricsFields',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether to add `metrics` to the item: the event as a playback-history point (tags, typed fields, time, and `line` in InfluxDB line protocol). Plex and Tautulli use the field names of Telegraf's plex webhooks input.",
+	},
+	{
 		displayName: 'Only Servers',
 		name: 'servers',
 		type: 'string',

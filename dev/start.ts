@@ -6,6 +6,7 @@
 import { proc } from './lib/builtins';
 import { DEMO, startDemoServers, stopDemoServers } from './demo/world';
 import { startStack } from './n8n/stack';
+import { templates } from './templates/generate';
 
 const say = (line: string) => proc.stdout.write(`${line}\n`);
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
 		name: 'demo',
 		port,
 		brokerPort: port + 1,
-		templates: ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json'],
+		templates: Object.keys(templates()),
 		// The demo's Trakt account is the demo user's (the Trakt sync still starts as a dry run).
 		traktPerson: DEMO.user.name,
 		log: say,
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
 		say(`workflow "${w.name}" (published)`);
 		for (const h of w.webhooks) say(`  ${h.node}: ${h.method} ${h.url}`);
 	}
+	say(`backup files (the templates' /home/node/.n8n-files): ${stack.filesFolder}`);
 	say(`n8n log: ${stack.logFile}`);
 	say('Ctrl-C stops n8n and the emulators.');
 	let stopping = false;

@@ -199,7 +199,8 @@ export function bindTemplate(
 	const replace = { ...options.replace, ...(filesFolder ? { '/home/node/.n8n-files': filesFolder } : {}) };
 	const nodes = template.nodes.map((node) => {
 		let text = JSON.stringify(node);
-		for (const [from, to] of Object.entries(replace)) text = text.split(from).join(to);
+		// Sticky notes keep the template's words (the editor screenshots show them to users).
+		if (node.type !== 'n8n-nodes-base.stickyNote') for (const [from, to] of Object.entries(replace)) text = text.split(from).join(to);
 		const n: TemplateNode & { disabled?: boolean } = JSON.parse(text);
 		if (options.enableNodes?.includes(n.name)) delete n.disabled;
 		if (n.type === 'n8n-nodes-base.httpRequest' && n.parameters.genericAuthType === 'httpHeaderAuth') n.credentials = { httpHeaderAuth: { id: CREDENTIAL_IDS.influx, name: 'InfluxDB token (demo)' } };

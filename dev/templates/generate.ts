@@ -423,8 +423,8 @@ function backupRestore(): Json {
 			`2. n8n writes files only under \`~/.n8n-files\` by default (\`N8N_RESTRICT_FILE_ACCESS_TO\`), and only into a folder that exists. In Docker mount a volume at \`/home/node/.n8n-files\`; outside Docker create \`~/.n8n-files\` and replace \`/home/node\` with n8n's home folder in every file node.`,
 			'3. **Back Up Now** takes one at once.',
 		].join('\n'),
-		[-120, -440],
-		620,
+		[-740, -60],
+		660,
 		340,
 	);
 	const nightly = b.add({
@@ -468,17 +468,17 @@ function backupRestore(): Json {
 			'',
 			'**Dry Run** is on: read the Summary (matched, not found with each title, the plan), then turn it off.',
 		].join('\n'),
-		[-120, 380],
-		620,
+		[-740, 400],
+		660,
 		300,
 		5,
 	);
-	const restoreNow = b.add({ name: 'Restore Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 720], parameters: {} });
+	const restoreNow = b.add({ name: 'Restore Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 520], parameters: {} });
 	const read = b.add({
 		name: 'Read Backup Files',
 		type: 'n8n-nodes-base.readWriteFile',
 		typeVersion: 1.1,
-		position: [260, 720],
+		position: [260, 520],
 		parameters: { operation: 'read', fileSelector: `${BACKUP_FOLDER}/watchstate-backup-*.json`, options: {} },
 	});
 	b.connect(restoreNow, read);
@@ -486,7 +486,7 @@ function backupRestore(): Json {
 		name: 'Restore Backup',
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
-		position: [520, 720],
+		position: [520, 520],
 		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
 	});
 	b.connect(read, restore);
@@ -499,17 +499,17 @@ function backupRestore(): Json {
 			'',
 			'Set the servers in both nodes, run **Migrate Now** with **Dry Run** on, read the Summary (matched / not found / planned), then turn Dry Run off and run it again. Running it twice writes nothing new.',
 		].join('\n'),
-		[-120, 900],
-		620,
+		[-740, 820],
+		660,
 		260,
 		4,
 	);
-	const migrateNow = b.add({ name: 'Migrate Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 1240], parameters: {} });
+	const migrateNow = b.add({ name: 'Migrate Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 940], parameters: {} });
 	const old = b.add({
 		name: 'Back Up (Old Server)',
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
-		position: [260, 1240],
+		position: [260, 940],
 		parameters: { operation: 'backUp', servers: ['plex'], whose: 'household', options: {}, requestOptions: {} },
 	});
 	b.connect(migrateNow, old);
@@ -517,7 +517,7 @@ function backupRestore(): Json {
 		name: 'Keep a Copy',
 		type: 'n8n-nodes-base.readWriteFile',
 		typeVersion: 1.1,
-		position: [520, 1240],
+		position: [520, 940],
 		parameters: { operation: 'write', fileName: `={{ '${BACKUP_FOLDER}/migration-' + $json.fileName }}`, dataPropertyName: 'data', options: {} },
 	});
 	b.connect(old, copy, 2);
@@ -525,7 +525,7 @@ function backupRestore(): Json {
 		name: 'Migrate Into New Server',
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
-		position: [780, 1240],
+		position: [780, 940],
 		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
 	});
 	b.connect(copy, migrate);

@@ -11,6 +11,7 @@ import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
 import { DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
 import { InfluxEmulator } from '../../dev/emulators/influx';
+import { templates } from '../../dev/templates/generate';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
 const u = DEMO.user;
@@ -566,8 +567,8 @@ describe('playback history template in a real n8n (Data Table and InfluxDB line 
 
 const withBrowser = browserAvailable() ? describe : describe.skip;
 
-withBrowser('the four templates in the n8n editor, seen by headless chromium', () => {
-	const TEMPLATES = ['realtime-sync.json', 'full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json', 'backup-restore.json', 'playback-history.json'];
+withBrowser('the templates in the n8n editor, seen by headless chromium', () => {
+	const TEMPLATES = Object.keys(templates());
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {

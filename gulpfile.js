@@ -1,4 +1,4 @@
-// Build step after tsc: copy the icons and the workflow templates into dist/ so the published
+// Build step after tsc: copy the icons, the nodes' codex files and the workflow templates into dist/ so the published
 // package carries them (node icons are referenced as file:../../icons/*.svg from dist/nodes/*/).
 const { src, dest, parallel } = require('gulp');
 
@@ -10,5 +10,10 @@ function copyWorkflows() {
 	return src('workflows/*.json', { allowEmpty: true }).pipe(dest('dist/workflows'));
 }
 
-exports.build = parallel(copyIcons, copyWorkflows);
+// Codex files (categories, aliases, doc links): n8n reads X.node.json next to X.node.js.
+function copyCodex() {
+	return src('nodes/**/*.node.json').pipe(dest('dist/nodes'));
+}
+
+exports.build = parallel(copyIcons, copyWorkflows, copyCodex);
 exports.default = exports.build;

@@ -15,7 +15,7 @@ export class EmbyApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'http://127.0.0.1:8096',
-			placeholder: 'http://192.168.1.10:8096',
+			placeholder: 'e.g. http://192.168.1.10:8096',
 			description: 'Address of the Emby server; with or without the /emby path',
 		},
 		{

@@ -15,7 +15,7 @@ export class PlexApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'http://127.0.0.1:32400',
-			placeholder: 'http://192.168.1.10:32400',
+			placeholder: 'e.g. http://192.168.1.10:32400',
 			description: 'Address of the Plex Media Server itself (not app.plex.tv)',
 		},
 		{

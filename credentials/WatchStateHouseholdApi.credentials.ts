@@ -22,7 +22,7 @@ export class WatchStateHouseholdApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { rows: 6 },
 			default: '',
-			placeholder: 'mum: plex=mum, jellyfin=Mom, emby=mother\nkid: plex=kid, emby=-\nignore: plex=guest',
+			placeholder: 'e.g. mum: plex=mum, jellyfin=Mom, emby=mother\nkid: plex=kid, emby=-\nignore: plex=guest',
 			description:
 				'One person per line: their user name on each server ("-": no user there). Users on no line are matched by name (case ignored). "ignore:" lists users never synced.',
 		},

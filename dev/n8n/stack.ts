@@ -215,11 +215,11 @@ export function bindTemplate(
 		if (kind === 'plex') n.credentials = { plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' } };
 		if (kind === 'jellyfin') {
 			n.credentials = { jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' } };
-			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.jellyfinId;
+			if (n.parameters.resource !== 'user') n.parameters.userId = { __rl: true, mode: 'id', value: DEMO.user.jellyfinId };
 		}
 		if (kind === 'emby') {
 			n.credentials = { embyApi: { id: CREDENTIAL_IDS.emby, name: 'Emby (emulator)' } };
-			if (n.parameters.resource !== 'user') n.parameters.userId = DEMO.user.embyId;
+			if (n.parameters.resource !== 'user') n.parameters.userId = { __rl: true, mode: 'id', value: DEMO.user.embyId };
 		}
 		// Sync Servers, Back Up and Restore Backup read (and write) every server themselves.
 		const syncsServers = kind === 'watchState' && ['syncServers', 'backUp', 'restoreBackup'].includes(String(n.parameters.operation));

@@ -74,7 +74,7 @@ type Server = 'plex' | 'jellyfin' | 'emby';
 const LABEL: Record<Server, string> = { plex: 'Plex', jellyfin: 'Jellyfin', emby: 'Emby' };
 
 function mediaNode(b: Builder, server: Server, name: string, position: [number, number], parameters: Json, extra: Partial<WfNode> = {}): string {
-	const userId = server === 'plex' ? {} : { userId: '' };
+	const userId = server === 'plex' ? {} : { userId: { __rl: true, mode: 'list', value: '' } };
 	return b.add({ name, type: `${PKG}.${server}`, typeVersion: 1, position, parameters: { ...parameters, ...userId }, ...extra });
 }
 

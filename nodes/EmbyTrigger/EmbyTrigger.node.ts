@@ -14,6 +14,7 @@ import {
 	manualWebhookMethods,
 	optionsProperty,
 	webhookTokenStrength,
+	triggerPanel,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -33,6 +34,7 @@ export class EmbyTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		// Written out: the community-node lint reads the credential test from this literal.
 		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
+		...triggerPanel('Emby', 'Settings > Webhooks > Add Webhook'),
 		webhooks: [webhookDescription('emby')],
 		properties: [
 			{

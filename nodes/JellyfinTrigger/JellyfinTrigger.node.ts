@@ -14,6 +14,7 @@ import {
 	manualWebhookMethods,
 	optionsProperty,
 	webhookTokenStrength,
+	triggerPanel,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -33,6 +34,7 @@ export class JellyfinTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		// Written out: the community-node lint reads the credential test from this literal.
 		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
+		...triggerPanel('Jellyfin', 'Dashboard > Plugins > Webhook > Add Generic Destination'),
 		webhooks: [webhookDescription('jellyfin')],
 		properties: [
 			{

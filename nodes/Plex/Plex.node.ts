@@ -3,12 +3,13 @@ import {
 	type IExecuteFunctions,
 	type ILoadOptionsFunctions,
 	type INodeExecutionData,
+	type INodeListSearchResult,
 	type INodePropertyOptions,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { mediaNodeProperties } from '../shared/node/description';
-import { CREDENTIAL, executeMediaNode, loadUsers } from '../shared/node/execute';
+import { CREDENTIAL, executeMediaNode, loadLibraries, searchUsers } from '../shared/node/execute';
 import { householdMapping } from '../shared/node/household';
 
 export class Plex implements INodeType {
@@ -34,8 +35,13 @@ export class Plex implements INodeType {
 	methods = {
 		credentialTest: { householdMapping },
 		loadOptions: {
-			async getUsers(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-				return await loadUsers(this, 'plex');
+			async getLibraries(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadLibraries(this, 'plex');
+			},
+		},
+		listSearch: {
+			async searchUsers(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+				return await searchUsers(this, 'plex', filter);
 			},
 		},
 	};

@@ -12,6 +12,7 @@ import {
 	manualWebhookMethods,
 	optionsProperty,
 	webhookTokenStrength,
+	triggerPanel,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -31,6 +32,7 @@ export class PlexTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		// Written out: the community-node lint reads the credential test from this literal.
 		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
+		...triggerPanel('Plex', 'Plex Web: Settings > Webhooks > Add Webhook'),
 		webhooks: [webhookDescription('plex')],
 		properties: [
 			{

@@ -12,6 +12,7 @@ import {
 	manualWebhookMethods,
 	optionsProperty,
 	webhookTokenStrength,
+	triggerPanel,
 	webhookDescription,
 } from '../shared/webhook/properties';
 
@@ -31,6 +32,7 @@ export class TautulliTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		// Written out: the community-node lint reads the credential test from this literal.
 		credentials: [{ name: 'watchStateWebhookApi', required: true, testedBy: 'webhookTokenStrength' }],
+		...triggerPanel('Tautulli', 'Settings > Notification Agents > Webhook > Webhook URL'),
 		webhooks: [webhookDescription('tautulli', '={{$parameter["httpMethod"]}}')],
 		properties: [
 			{

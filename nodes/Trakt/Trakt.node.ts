@@ -46,7 +46,7 @@ export class Trakt implements INodeType {
 		icon: { light: 'file:../../icons/trakt.svg', dark: 'file:../../icons/trakt.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["resource"] + ": " + $parameter["operation"]}}',
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
 		description: 'Scrobble watch events to Trakt and keep its history in step',
 		defaults: { name: 'Trakt' },
 		usableAsTool: true,

@@ -35,7 +35,7 @@ export const traktProperties: INodeProperties[] = [
 				name: 'From Watch Event',
 				value: 'fromEvent',
 				description: 'Start, pause or stop a scrobble from a trigger\'s WatchEvent, with the rules below',
-				action: 'Scrobble a watch event',
+				action: 'Scrobble watch event',
 			},
 		],
 		default: 'fromEvent',
@@ -48,7 +48,7 @@ export const traktProperties: INodeProperties[] = [
 		displayOptions: show('history'),
 		options: [
 			{ name: 'Add', value: 'add', description: 'Add the input items as plays, with their watched dates', action: 'Add plays to history' },
-			{ name: 'Get', value: 'get', description: 'Read watched history', action: 'Get history' },
+			{ name: 'Get Many', value: 'get', description: 'Read the watched history (one entry per play)', action: 'Get many history entries' },
 			{ name: 'Remove', value: 'remove', description: 'Remove the input items\' plays', action: 'Remove plays from history' },
 		],
 		default: 'add',
@@ -59,7 +59,7 @@ export const traktProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		displayOptions: show('playback'),
-		options: [{ name: 'Get Progress', value: 'get', description: 'Paused playbacks with their progress', action: 'Get playback progress' }],
+		options: [{ name: 'Get Many', value: 'get', description: 'Paused playbacks with their progress', action: 'Get many paused playbacks' }],
 		default: 'get',
 	},
 	{
@@ -203,7 +203,7 @@ export const traktProperties: INodeProperties[] = [
 		],
 		default: 'imdb',
 	},
-	{ displayName: 'ID', name: 'id', type: 'string', required: true, displayOptions: show('search'), default: '', placeholder: 'tt0468569' },
+	{ displayName: 'ID', name: 'id', type: 'string', required: true, displayOptions: show('search'), default: '', placeholder: 'e.g. tt0468569' },
 	{
 		displayName: 'Media Type',
 		name: 'mediaType',

@@ -51,7 +51,7 @@ export class WatchState implements INodeType {
 						name: 'Plan Sync',
 						value: 'planSync',
 						description: 'From the watch state of two or more servers, the writes each needs',
-						action: 'Plan a watch state sync',
+						action: 'Plan watch state sync',
 					},
 					{
 						name: 'Sync Servers',
@@ -63,13 +63,13 @@ export class WatchState implements INodeType {
 						name: 'Back Up',
 						value: 'backUp',
 						description: "Read every chosen server's watch state into one backup file (JSON, one record per item and user)",
-						action: 'Back up watch state to a file',
+						action: 'Back up watch state to file',
 					},
 					{
 						name: 'Restore Backup',
 						value: 'restoreBackup',
 						description: 'Write a backup file onto live servers, matched by external IDs: restore after a loss, or migrate to a new server',
-						action: 'Restore a backup onto servers',
+						action: 'Restore backup onto servers',
 					},
 				],
 				default: 'planSync',
@@ -193,7 +193,7 @@ export class WatchState implements INodeType {
 				type: 'string',
 				displayOptions: { show: { operation: ['planSync', 'syncServers'] } },
 				default: '',
-				placeholder: 'plex',
+				placeholder: 'e.g. plex',
 				description: 'Comma-separated server names (plex, jellyfin, emby or a Backend Name) whose state may decide. Empty: all.',
 			},
 			{
@@ -202,7 +202,7 @@ export class WatchState implements INodeType {
 				type: 'string',
 				displayOptions: { show: { operation: ['planSync', 'syncServers'] } },
 				default: '',
-				placeholder: 'jellyfin, emby',
+				placeholder: 'e.g. jellyfin, emby',
 				description: 'Comma-separated server names that may be written. Empty: all (two-way / many-to-many). "none": none, only the snapshot is updated (an import).',
 			},
 			{

@@ -43,6 +43,8 @@ export class BackendError extends Error {
 		message: string,
 		readonly status?: number,
 		readonly code?: string,
+		/** The server that failed (Plex, Jellyfin, Emby, Trakt), when known. */
+		readonly server?: string,
 	) {
 		super(message);
 		this.name = 'BackendError';
@@ -99,7 +101,7 @@ export async function sendWithRetry(send: Send, request: HttpRequest, policy: Re
 		if (failure instanceof CredentialError) throw new CredentialError(`${what} failed: ${failure.message}`);
 		if (attempt >= policy.retries) {
 			if (response) throw new BackendError(`${what} failed: HTTP ${response.status}${serverMessage(response.body)}`, response.status);
-			throw new BackendError(`${what} failed: ${redact(failure?.message ?? 'no response')}`, undefined, errorCode(failure));
+			throw new BackendError(`${what} failed: ${redact(failure?.message ?? 'no response')}`, undefined, errorCode(failure), (failure as BackendError | undefined)?.server);
 		}
 		let delay = backoffMs(attempt, policy);
 		const asked = response ? retryAfterMs(response.headers) : undefined;

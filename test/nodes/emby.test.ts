@@ -58,6 +58,12 @@ describe('Emby node', () => {
 		expect(byId.get(emby.idOf(library.movies[4]))).toMatchObject({ played: true, playedAt: '2025-02-01T00:00:00.000Z' });
 	});
 
+	it('Libraries chosen from the list (ids) read only those libraries', async () => {
+		const out = await run({ resource: 'library', operation: 'getWatchState', filters: { libraries: ['4'] } });
+		expect(out.length).toBe(library.episodes.length);
+		expect(out.every((i) => i.json.type === 'episode')).toBe(true);
+	});
+
 	it('finds with AnyProviderIdEquals in one request instead of reading the library', async () => {
 		const out = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'movie', externalIds: { imdb: 'tt1000007', tmdb: '100007' } });
 		expect(out.map((i) => i.json.id)).toEqual([emby.idOf(library.movies[6])]);

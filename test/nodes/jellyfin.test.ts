@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import { NodeApiError, type IDataObject } from 'n8n-workflow';
 import { JellyfinApi } from '../../credentials/JellyfinApi.credentials';
 import { Jellyfin } from '../../nodes/Jellyfin/Jellyfin.node';
 import { seedLibrary } from '../../dev/emulators/library';
@@ -137,6 +137,35 @@ describe('Jellyfin node users and auth', () => {
 	it('says a refused credential is refused, without echoing it', async () => {
 		const failure = await runOn(modern, { resource: 'library', operation: 'getAll' }, undefined, 'dummy-not-a-key').catch((e: Error) => e);
 		expect((failure as Error).message).toBe('list libraries: the server refused the credential (HTTP 401); check the token');
+	});
+});
+
+describe('Jellyfin node: errors say what to change', () => {
+	const failureOf = async (baseUrl: string, token = API_KEY) =>
+		(await runNode(node, {
+			credentialType: new JellyfinApi(),
+			credentials: { baseUrl, token, ignoreSslIssues: false },
+			params: { requestOptions: { retries: 0, timeout: 5 }, resource: 'user', operation: 'getAll' },
+		}).catch((e: unknown) => e)) as NodeApiError;
+
+	it('a refused connection keeps the server, the address and the call in the message (n8n would replace a message holding the code)', async () => {
+		const closed = new JellyfinEmulator({ library, users, apiKey: API_KEY });
+		await closed.start();
+		const url = closed.url;
+		await closed.stop();
+		const failure = await failureOf(url);
+		expect(failure).toBeInstanceOf(NodeApiError);
+		expect(failure.message).toBe(`GET /Users failed: Jellyfin at ${url}: the connection was refused (nothing listens at that address and port)`);
+		expect(failure.description).toMatch(/Check that Jellyfin is running.*Server URL.*Docker.*'localhost'/);
+	});
+
+	it('an unknown host and a refused key each get their fix', async () => {
+		const unknownHost = await failureOf('http://no-such-host.invalid:8096');
+		expect(unknownHost.message).toMatch(/^GET \/Users failed: Jellyfin at http:\/\/no-such-host\.invalid:8096: (the host name in the Server URL could not be resolved|no answer in time)$/);
+		expect(unknownHost.description).toMatch(/Server URL/);
+		const refused = await failureOf(modern.url, 'dummy-not-a-key');
+		expect(refused.httpCode).toBe('401');
+		expect(refused.description).toBe('Jellyfin refused the credential: check its API Key or User Token (a server reset or a new install issues new ones).');
 	});
 });
 

@@ -114,8 +114,11 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 	const params = (i: number) => (typeof setup.params === 'function' ? setup.params(i) : setup.params);
 	const ctx = {
 		getInputData: () => input,
-		getNodeParameter: (name: string, i: number, fallback?: unknown) => {
+		getNodeParameter: (name: string, i: number, fallback?: unknown, options?: { extractValue?: boolean }) => {
 			const p = params(i);
+			const value = p[name] as { __rl?: boolean; value?: unknown } | undefined;
+			// A resource locator's value, as n8n's extractValue gives it (modes with a regex aside).
+			if (options?.extractValue && value && typeof value === 'object' && value.__rl) return value.value;
 			if (name in p) return p[name];
 			if (fallback !== undefined) return fallback;
 			throw new Error(`parameter ${name} not set in the test`);
@@ -126,7 +129,7 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 			if (type !== setup.credentialType.name) throw new Error(`credential ${type} not configured`);
 			return typeof setup.credentials === 'function' ? setup.credentials() : setup.credentials;
 		},
-		getNode: () => ({ name: 'Node', type: 'test', typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
+		getNode: () => ({ name: 'Node', type: `n8n-nodes-watchstate.${node.description.name}`, typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
 		continueOnFail: () => setup.continueOnFail === true,
 		helpers: {
 			checkProcessedAndRecord: async (values: string[]) => {

@@ -52,6 +52,27 @@ export const REQUEST_OPTIONS: INodeProperties = {
 	],
 };
 
+const ITEM_ID_EXAMPLE: Record<MediaBackend, string> = { plex: 'e.g. 40294', jellyfin: 'e.g. b1c2d3e4f5a6478899aabbccddeeff00', emby: 'e.g. 240270' };
+
+/** An item's page in each server's web app, and where the item's id sits in its address. */
+const ITEM_URL: Record<MediaBackend, { example: string; regex: string; error: string }> = {
+	plex: {
+		example: 'e.g. https://app.plex.tv/desktop/#!/server/0123abcd/details?key=%2Flibrary%2Fmetadata%2F40294',
+		regex: 'key=(?:%2F|/)library(?:%2F|/)metadata(?:%2F|/)(\\d+)',
+		error: 'Not the address of an item page in Plex Web (…details?key=/library/metadata/<id>)',
+	},
+	jellyfin: {
+		example: 'e.g. http://jellyfin:8096/web/#/details?id=b1c2d3e4f5a6478899aabbccddeeff00',
+		regex: '[?&]id=([0-9a-fA-F]{32}|[0-9a-fA-F-]{36})',
+		error: 'Not the address of an item page in Jellyfin (…#/details?id=<id>)',
+	},
+	emby: {
+		example: 'e.g. http://emby:8096/web/index.html#!/item?id=240270&serverId=a1b2c3',
+		regex: '[?&]id=(\\d+)',
+		error: 'Not the address of an item page in Emby (…#!/item?id=<id>)',
+	},
+};
+
 export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 	const perUser = backend !== 'plex';
 	const properties: INodeProperties[] = [
@@ -78,13 +99,13 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 					name: 'Apply Watch State',
 					value: 'apply',
 					description: 'Make the matching item here agree with a watch-state item or event from another server',
-					action: 'Apply watch state to an item',
+					action: 'Apply watch state to item',
 				},
 				{ name: 'Find by External IDs', value: 'find', description: 'Find items by IMDb / TMDb / TVDB IDs', action: 'Find items by external ids' },
-				{ name: 'Get', value: 'get', description: 'Read one item with its watch state', action: 'Get an item' },
-				{ name: 'Mark Played', value: 'markPlayed', action: 'Mark an item as played' },
-				{ name: 'Mark Unplayed', value: 'markUnplayed', action: 'Mark an item as unplayed' },
-				{ name: 'Set Resume Position', value: 'setPosition', action: 'Set the resume position of an item' },
+				{ name: 'Get', value: 'get', description: 'Read one item with its watch state', action: 'Get item' },
+				{ name: 'Mark Played', value: 'markPlayed', action: 'Mark item as played' },
+				{ name: 'Mark Unplayed', value: 'markUnplayed', action: 'Mark item as unplayed' },
+				{ name: 'Set Resume Position', value: 'setPosition', action: 'Set resume position of item' },
 			],
 			default: 'apply',
 		},
@@ -100,7 +121,7 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 					name: 'Get Watch State',
 					value: 'getWatchState',
 					description: 'Every movie and episode with its watch state, one item each',
-					action: 'Get the watch state of libraries',
+					action: 'Get watch state of libraries',
 				},
 			],
 			default: 'getWatchState',
@@ -133,26 +154,38 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 	});
 	if (perUser) {
 		properties.push({
-			displayName: 'User Name or ID',
+			displayName: 'User',
 			name: 'userId',
-			type: 'options',
-			typeOptions: { loadOptionsMethod: 'getUsers' },
+			type: 'resourceLocator',
+			default: { mode: 'list', value: '' },
 			displayOptions: { ...show(['item', 'library']), hide: { whose: ['household'] } },
-			default: '',
-			description:
-				'Whose watch state to read and change (on Jellyfin a user token may leave it empty). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			description: 'Whose watch state to read and change (with a Jellyfin user token it may stay empty: that token\'s user)',
+			modes: [
+				{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchUsers', searchable: true } },
+				{ displayName: 'By ID', name: 'id', type: 'string', placeholder: backend === 'jellyfin' ? 'e.g. 5a0b1c2d3e4f40718293a4b5c6d7e8f9' : 'e.g. f0e1d2c3b4a5968778695a4b3c2d1e0f' },
+			],
 		});
 	}
 	properties.push(
 		{
-			displayName: 'Item ID',
+			displayName: 'Item',
 			name: 'itemId',
-			type: 'string',
+			type: 'resourceLocator',
 			required: true,
-			default: '',
+			default: { mode: 'id', value: '' },
 			displayOptions: show(['item'], ['get', 'markPlayed', 'markUnplayed', 'setPosition']),
-			description: "The item's ID on the server (Plex ratingKey, Jellyfin or Emby ID)",
-			placeholder: backend === 'plex' ? 'e.g. 40294' : backend === 'jellyfin' ? 'e.g. b1c2d3e4f5a6478899aabbccddeeff00' : 'e.g. 240270',
+			description: "The item on the server: its ID (Plex ratingKey, Jellyfin or Emby ID), or its page's address in the server's web app",
+			modes: [
+				{ displayName: 'By ID', name: 'id', type: 'string', placeholder: ITEM_ID_EXAMPLE[backend] },
+				{
+					displayName: 'By URL',
+					name: 'url',
+					type: 'string',
+					placeholder: ITEM_URL[backend].example,
+					extractValue: { type: 'regex', regex: ITEM_URL[backend].regex },
+					validation: [{ type: 'regex', properties: { regex: ITEM_URL[backend].regex, errorMessage: ITEM_URL[backend].error } }],
+				},
+			],
 		},
 		{
 			displayName: 'Find By',
@@ -185,7 +218,7 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 			default: {},
 			options: [
 				{ displayName: 'Episode Number', name: 'episode', type: 'number', default: 1, description: 'With the show IDs, for episodes' },
-				{ displayName: 'IMDb ID', name: 'imdb', type: 'string', default: '', placeholder: 'tt0468569' },
+				{ displayName: 'IMDb ID', name: 'imdb', type: 'string', default: '', placeholder: 'e.g. tt0468569' },
 				{ displayName: 'Season Number', name: 'season', type: 'number', default: 1, description: 'With the show IDs, for episodes' },
 				{ displayName: 'Show IMDb ID', name: 'showImdb', type: 'string', default: '' },
 				{ displayName: 'Show TMDb ID', name: 'showTmdb', type: 'string', default: '' },
@@ -282,12 +315,13 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 					description: 'Only items last played at or after this time (an un-mark has no date; the full sync finds those)',
 				},
 				{
-					displayName: 'Libraries',
+					displayName: 'Library Names or IDs',
 					name: 'libraries',
-					type: 'string',
-					default: '',
-					placeholder: 'Movies, TV Shows',
-					description: 'Comma-separated library names or IDs; empty reads every movie and show library',
+					type: 'multiOptions',
+					typeOptions: { loadOptionsMethod: 'getLibraries' },
+					default: [],
+					description:
+						'The movie and show libraries to read; none selected reads them all. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 				},
 				{
 					displayName: 'Only',

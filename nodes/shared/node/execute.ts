@@ -9,6 +9,7 @@ import {
 	type IExecuteFunctions,
 	type ILoadOptionsFunctions,
 	type INodeExecutionData,
+	type INodeListSearchResult,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
 import { decideApply, type ApplyDecision, type ApplyOptions, type Source } from '../apply';
@@ -16,7 +17,7 @@ import type { PlannedWrite } from '../plan';
 import { POSITION_TOLERANCE_MS } from '../rules';
 import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
 import { PlexClient } from '../backends/plex/api';
-import type { ClientOptions, FindQuery, MediaClient, WatchStateQuery } from '../backends/client';
+import { selectLibraries, type ClientOptions, type FindQuery, type MediaClient, type WatchStateQuery } from '../backends/client';
 import { isPlainObject, makeGuids } from '../guids';
 import { queryFor, searchable } from '../idindex';
 import type { WatchItem } from '../model';
@@ -76,11 +77,19 @@ export async function createClient(
 	return new EmbyClient(options);
 }
 
-/** loadOptions: the server's users, for the User field. */
-export async function loadUsers(ctx: ILoadOptionsFunctions, backend: MediaBackend): Promise<INodePropertyOptions[]> {
+/** listSearch: the server's users for the User field, filtered by what the user typed. */
+export async function searchUsers(ctx: ILoadOptionsFunctions, backend: MediaBackend, filter?: string): Promise<INodeListSearchResult> {
 	const client = await createClient(ctx, backend, {});
-	const users = await client.listUsers();
-	return users.map((u) => ({ name: u.isAdmin ? `${u.name} (admin)` : u.name, value: u.id }));
+	const wanted = (filter ?? '').trim().toLowerCase();
+	const users = (await client.listUsers()).filter((u) => !wanted || u.name.toLowerCase().includes(wanted));
+	return { results: users.map((u) => ({ name: u.isAdmin ? `${u.name} (admin)` : u.name, value: u.id })) };
+}
+
+/** loadOptions: the server's movie and show libraries, for Get Watch State's Libraries. */
+export async function loadLibraries(ctx: ILoadOptionsFunctions, backend: MediaBackend): Promise<INodePropertyOptions[]> {
+	const client = await createClient(ctx, backend, {});
+	const libraries = selectLibraries(await client.listLibraries(), undefined);
+	return libraries.map((l) => ({ name: l.title, value: l.id, description: l.type === 'movie' ? 'Movies' : 'Shows' }));
 }
 
 export type ApplyAction = 'marked-played' | 'marked-unplayed' | 'progress' | 'skipped' | 'not-found';
@@ -198,7 +207,8 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 	if (resource === 'library' && operation === 'getWatchState') {
 		const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
 		const query: WatchStateQuery = {
-			libraries: splitList(f.libraries),
+			// A list from the editor; a comma-separated text from workflows of 0.1.0 or an expression.
+			libraries: Array.isArray(f.libraries) ? f.libraries.map(String) : splitList(f.libraries),
 			only: (f.only as WatchStateQuery['only']) ?? 'all',
 			changedSince: f.changedSince ? parseTime(String(f.changedSince)) : undefined,
 		};
@@ -220,7 +230,7 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 		return found.length > 0 ? found.map(json) : [{ found: false, query: query as unknown as IDataObject }];
 	}
 
-	const itemId = String(ctx.getNodeParameter('itemId', i)).trim();
+	const itemId = String(ctx.getNodeParameter('itemId', i, '', { extractValue: true })).trim();
 	if (!itemId) throw new NodeOperationError(ctx.getNode(), 'Item ID is empty', { itemIndex: i });
 	const item = await client.getItem(itemId);
 	if (operation === 'get') return [json(item)];
@@ -283,7 +293,7 @@ export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBac
 			const resource = ctx.getNodeParameter('resource', i) as string;
 			const operation = ctx.getNodeParameter('operation', i) as string;
 			const household = actsForHousehold(ctx, resource, operation, i);
-			const userId = backend === 'plex' || resource === 'user' || household ? '' : String(ctx.getNodeParameter('userId', i, '') ?? '');
+			const userId = backend === 'plex' || resource === 'user' || household ? '' : String(ctx.getNodeParameter('userId', i, '', { extractValue: true }) ?? '');
 			const request = ctx.getNodeParameter('requestOptions', i, {}) as RequestOptions;
 			const lookup: LookupOptions = {
 				lookup: items.length > TARGETED_LOOKUP_MAX_ITEMS ? 'index' : 'targeted',

@@ -5,6 +5,7 @@
  */
 import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions } from 'n8n-workflow';
 import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../http';
+import { networkFailure, SERVER_OF_CREDENTIAL } from './advice';
 
 export interface ConnectionSettings {
 	credentialType: string;
@@ -67,7 +68,8 @@ export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings
 			failure = { message: redact(String(e.message ?? 'request failed')), code: e.code ?? e.cause?.code };
 		}
 		if (settings.isCredentialFailure?.(failure.message)) throw new CredentialError(failure.message);
-		throw new BackendError(failure.message, undefined, failure.code);
+		const server = SERVER_OF_CREDENTIAL[settings.credentialType];
+		throw new BackendError(`${server ?? 'the server'} at ${settings.baseUrl}: ${networkFailure(failure.code, failure.message)}`, undefined, failure.code, server);
 	};
 }
 

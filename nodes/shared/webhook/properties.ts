@@ -9,6 +9,7 @@ import type {
 	INodeProperties,
 	INodePropertyOptions,
 	IWebhookDescription,
+	TriggerPanelDefinition,
 } from 'n8n-workflow';
 import { WATCH_EVENT_NAMES } from '../model';
 
@@ -114,6 +115,28 @@ export function optionsProperty(extra: INodeProperties[]): INodeProperties {
 		placeholder: 'Add Option',
 		default: {},
 		options,
+	};
+}
+
+/**
+ * What the trigger panel says while a user sets a trigger up: which of the two URLs goes into the
+ * server, and that the token is appended (every trigger refuses requests without it).
+ */
+export function triggerPanel(server: string, where: string): { activationMessage: string; triggerPanel: TriggerPanelDefinition } {
+	const urls =
+		`Two URLs are shown above. <b>Test URL</b>: click <i>Listen for test event</i>, then play something on ${server}; the event shows here. ` +
+		`<b>Production URL</b>: the one to paste into ${server} (${where}) once the workflow is published. ` +
+		'Append <code>?apikey=</code> and the token of the Watch State Webhook API credential to either URL: requests without it are refused (401) and start nothing.';
+	return {
+		activationMessage: `Paste the Production URL with ?apikey=<token> appended into ${server} (${where}); its events now start this workflow.`,
+		triggerPanel: {
+			header: `Listening for ${server} webhooks`,
+			executionsHelp: {
+				inactive: `${urls}<br /><br />Events from the production URL show in the executions list once the workflow is published.`,
+				active: `${urls}<br /><br />The workflow is published: events from the production URL show in the <a data-key="executions">executions list</a>.`,
+			},
+			activationHint: `Publish the workflow, then paste its Production URL with ?apikey=<token> into ${server} (${where}).`,
+		},
 	};
 }
 

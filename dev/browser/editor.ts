@@ -27,8 +27,16 @@ export function browserAvailable(): boolean {
 	return existsSync(CHROMIUM);
 }
 
-/** Creates the instance owner (first start only) and returns n8n's auth cookie. */
+const cookies = new Map<string, Promise<string>>();
+
+/** n8n's auth cookie for the instance owner: created on the first call (owner setup), reused after. */
 async function ownerCookie(url: string): Promise<string> {
+	let cookie = cookies.get(url);
+	if (!cookie) cookies.set(url, (cookie = setUpOwner(url)));
+	return await cookie;
+}
+
+async function setUpOwner(url: string): Promise<string> {
 	const res = await fetch(`${url}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
 	if (res.status !== 200) throw new Error(`owner setup answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
 	const cookie = (res.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('n8n-auth='));
@@ -36,7 +44,79 @@ async function ownerCookie(url: string): Promise<string> {
 	return cookie.split(';')[0].slice('n8n-auth='.length);
 }
 
-export async function viewTemplates(stack: Stack, outDir: string): Promise<EditorView[]> {
+/** A call to n8n's REST API as the owner (what the editor does behind its panels). */
+export async function rest<T>(stack: Stack, path: string, body?: object): Promise<T> {
+	const res = await fetch(`${stack.url}${path}`, {
+		method: body ? 'POST' : 'GET',
+		headers: { cookie: `n8n-auth=${await ownerCookie(stack.url)}`, 'content-type': 'application/json', 'browser-id': 'watchstate-e2e' },
+		body: body ? JSON.stringify(body) : undefined,
+	});
+	const text = await res.text();
+	if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
+	const parsed = JSON.parse(text) as { data?: T };
+	return (parsed.data ?? parsed) as T;
+}
+
+export interface NodeTypeSeen {
+	name: string;
+	displayName: string;
+	codex?: { categories?: string[]; alias?: string[]; resources?: { primaryDocumentation?: Array<{ url: string }> } };
+}
+
+/** The node types n8n serves to its editor (with the codex each node's .node.json gave it). */
+export async function nodeTypesSeen(stack: Stack): Promise<NodeTypeSeen[]> {
+	const res = await fetch(`${stack.url}/types/nodes.json`, { headers: { cookie: `n8n-auth=${await ownerCookie(stack.url)}` } });
+	if (res.status !== 200) throw new Error(`/types/nodes.json answered ${res.status}`);
+	return (await res.json()) as NodeTypeSeen[];
+}
+
+export interface Shot {
+	/** The workflow to open. */
+	workflowId: string;
+	file: string;
+	/** Open this node's panel before the picture. */
+	openNode?: string;
+	/** Open the node creator and search this before the picture. */
+	search?: string;
+}
+
+/** Pictures of the editor as the walkthrough shows it: a canvas, a node's panel, a node search. */
+export async function takeShots(stack: Stack, outDir: string, shots: Shot[]): Promise<string[]> {
+	const auth = await ownerCookie(stack.url);
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+	try {
+		const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
+		await context.addCookies([{ name: 'n8n-auth', value: auth, url: stack.url }]);
+		const page = await context.newPage();
+		const files: string[] = [];
+		for (const shot of shots) {
+			await page.goto(`${stack.url}/workflow/${shot.workflowId}`, { waitUntil: 'networkidle' });
+			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
+			await page.waitForTimeout(1000);
+			const checklist = page.locator('[data-test-id="suggested-actions-close"]');
+			if (await checklist.isVisible().catch(() => false)) await checklist.click();
+			if (shot.openNode) {
+				await page.locator(`[data-test-id="canvas-node"][data-node-name="${shot.openNode}"]`).dblclick();
+				await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
+				await page.waitForTimeout(1500);
+			}
+			if (shot.search) {
+				await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
+				const input = page.locator('[data-test-id="node-creator-search-bar"] input, input[data-test-id="node-creator-search-bar"]').first();
+				await input.fill(shot.search);
+				await page.waitForTimeout(1500);
+			}
+			const file = join(outDir, shot.file);
+			await page.screenshot({ path: file });
+			files.push(file);
+		}
+		return files;
+	} finally {
+		await browser.close();
+	}
+}
+
+export async function viewTemplates(stack: Stack, outDir: string, files?: string[]): Promise<EditorView[]> {
 	const auth = await ownerCookie(stack.url);
 	const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 	try {
@@ -44,7 +124,7 @@ export async function viewTemplates(stack: Stack, outDir: string): Promise<Edito
 		await context.addCookies([{ name: 'n8n-auth', value: auth, url: stack.url }]);
 		const page = await context.newPage();
 		const views: EditorView[] = [];
-		for (const w of stack.workflows) {
+		for (const w of stack.workflows.filter((x) => !files || files.includes(x.file))) {
 			await page.goto(`${stack.url}/workflow/${w.id}`, { waitUntil: 'networkidle' });
 			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
 			await page.waitForTimeout(1500);

@@ -6,8 +6,7 @@
  * otherwise (nothing of the batch is stored); 401 without the token; 404 for another bucket;
  * 422 when a field changes type within a measurement.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { http } from '../lib/builtins';
 
 export type ParsedValue = { type: 'int' | 'uint'; value: bigint } | { type: 'float'; value: number } | { type: 'string'; value: string } | { type: 'bool'; value: boolean };
 
@@ -51,9 +50,8 @@ function fieldValue(raw: string): ParsedValue {
 
 export function parseLine(line: string): ParsedPoint {
 	if (line.includes('\r')) throw new LineProtocolError('carriage return in a line');
-	let i: number;
-	let measurement: string;
-	[measurement, i] = readUntil(line, 0, ', ', ', ');
+	const [measurement, end] = readUntil(line, 0, ', ', ', ');
+	let i = end;
 	if (measurement === '') throw new LineProtocolError('missing measurement');
 	const tags: Record<string, string> = {};
 	while (line[i] === ',') {
@@ -112,14 +110,19 @@ export function parseLine(line: string): ParsedPoint {
 
 /** Every point of a body; empty lines and `#` comments are skipped, as InfluxDB does. */
 export function parseBody(body: string): ParsedPoint[] {
-	return body.split('\n').flatMap((line, n) => {
-		if (line.trim() === '' || line.startsWith('#')) return [];
+	const points: ParsedPoint[] = [];
+	const lines = body.split('\n');
+	for (let n = 0; n < lines.length; n++) {
+		if (lines[n].trim() === '' || lines[n].startsWith('#')) continue;
+		let failure: Error | undefined;
 		try {
-			return [parseLine(line)];
+			points.push(parseLine(lines[n]));
 		} catch (error) {
-			throw new LineProtocolError(`line ${n + 1}: ${(error as Error).message}`);
+			failure = error as Error;
 		}
-	});
+		if (failure) throw new LineProtocolError(`line ${n + 1}: ${failure.message}`);
+	}
+	return points;
 }
 
 export interface InfluxOptions {
@@ -132,14 +135,14 @@ export class InfluxEmulator {
 	readonly points: Array<ParsedPoint & { precision: string }> = [];
 	/** Every request: status and the parse error if any. */
 	readonly requests: Array<{ status: number; error?: string }> = [];
-	private server?: Server;
+	private server?: http.Server;
 	private readonly types = new Map<string, string>();
 	url = '';
 
 	constructor(private readonly options: InfluxOptions) {}
 
 	async start(port = 0): Promise<void> {
-		this.server = createServer((req, res) => {
+		this.server = http.createServer((req, res) => {
 			void this.handle(req).then(({ status, body }) => {
 				this.requests.push({ status, ...(body ? { error: String(body.message) } : {}) });
 				if (body) res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
@@ -147,14 +150,14 @@ export class InfluxEmulator {
 			});
 		});
 		await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-		this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+		this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
 	}
 
 	async stop(): Promise<void> {
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
 	}
 
-	private async handle(req: IncomingMessage): Promise<{ status: number; body?: { code: string; message: string } }> {
+	private async handle(req: http.IncomingMessage): Promise<{ status: number; body?: { code: string; message: string } }> {
 		const chunks: Buffer[] = [];
 		for await (const chunk of req) chunks.push(chunk as Buffer);
 		const url = new URL(req.url ?? '/', 'http://influx');

@@ -9,7 +9,7 @@
  * webhooks, a webhook processor that answers them, and workers that run every execution — each
  * process with its own user folder and this package installed the same way, one encryption key.
  */
-import { childProcess, delay, existsSync, fs, join, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
+import { childProcess, delay, existsSync, fs, join, path as paths, proc, resolve, rmSync, writeFileSync } from '../lib/builtins';
 import { DEMO, type DemoServers } from '../demo/world';
 import { TRAKT_OOB_REDIRECT } from '../emulators/trakt';
 import { repositoryRoot } from '../lib/root';
@@ -391,7 +391,8 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 
 	const workflows: Stack['workflows'] = [];
 	options.templates.forEach((file, i) => {
-		const template = JSON.parse(fs.readFileSync(join(ROOT, 'workflows', file), 'utf8'));
+		// A shipped template by file name, or any workflow file by absolute path (the walkthrough's).
+		const template = JSON.parse(fs.readFileSync(paths.isAbsolute(file) ? file : join(ROOT, 'workflows', file), 'utf8'));
 		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
 		const bound = bindTemplate(template, id, { ...options, filesFolder }) as { name: string; nodes: TemplateNode[] };
 		const path = join(userFolder, `workflow-${i + 1}.json`);
@@ -444,6 +445,12 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		// Workers and the webhook processor first, then main, then the services under them.
 		for (const p of [...processes].reverse()) await p.stop();
 		await stopServices();
+		// n8n caches its whole editor frontend (thousands of .js files) in each user folder; inside
+		// the repository the lint (`eslint .`, which only skips dist) would read them all.
+		const others = existsSync(join(userFolder, 'processes')) ? fs.readdirSync(join(userFolder, 'processes')).map((name) => join(userFolder, 'processes', name)) : [];
+		for (const folder of [userFolder, ...others]) {
+			rmSync(join(folder, '.cache'), { recursive: true, force: true });
+		}
 	};
 	await (async () => {
 		await launch('main', 'main', ['start'], {}, url);

@@ -6,12 +6,13 @@ import { plexPayload as plexPayloadFor } from '../../dev/demo/payloads';
 import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
-import { browserAvailable, viewTemplates } from '../../dev/browser/editor';
+import { browserAvailable, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
 import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
-import { DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
+import { CREDENTIAL_IDS, DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
 import { InfluxEmulator } from '../../dev/emulators/influx';
 import { templates } from '../../dev/templates/generate';
+import { twoServerHome } from '../../dev/templates/walkthrough';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
 const u = DEMO.user;
@@ -567,24 +568,35 @@ describe('playback history template in a real n8n (Data Table and InfluxDB line 
 
 const withBrowser = browserAvailable() ? describe : describe.skip;
 
-withBrowser('the templates in the n8n editor, seen by headless chromium', () => {
+withBrowser('the templates and the walkthrough in the n8n editor, seen by headless chromium', () => {
 	const TEMPLATES = Object.keys(templates());
+	const walkthroughDir = join(ROOT, '.e2e', 'walkthrough-workflows');
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
-		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: TEMPLATES, log });
+		fs.mkdirSync(walkthroughDir, { recursive: true });
+		const home = Object.entries(twoServerHome()).map(([file, workflow]) => {
+			const path = join(walkthroughDir, file);
+			fs.writeFileSync(path, JSON.stringify(workflow));
+			return path;
+		});
+		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: [...TEMPLATES, ...home], log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
 		if (servers) await stopDemoServers(servers);
 	});
-
-	it('draws every node of every template with this package\'s node types known, and screenshots them', async () => {
-		// UPDATE_SCREENSHOTS=1 refreshes the pictures the user guide shows.
+	// UPDATE_SCREENSHOTS=1 refreshes the pictures the user guide shows.
+	const outDir = () => {
 		const out = proc.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(stack.userFolder, 'screenshots');
 		fs.mkdirSync(out, { recursive: true });
-		const views = await viewTemplates(stack, out);
+		return out;
+	};
+	const idOf = (file: string) => stack.workflows.find((w) => w.file.endsWith(file))!.id;
+
+	it('draws every node of every template with this package\'s node types known, and screenshots them', async () => {
+		const views = await viewTemplates(stack, outDir(), TEMPLATES);
 		expect(views.map((v) => v.workflow)).toEqual(TEMPLATES);
 		for (const view of views) {
 			const template = JSON.parse(readFileSync(join(ROOT, 'workflows', view.workflow), 'utf8')) as { nodes: Array<{ name: string; type: string }> };
@@ -595,6 +607,52 @@ withBrowser('the templates in the n8n editor, seen by headless chromium', () => 
 			const png = readFileSync(view.screenshot);
 			// PNG signature, then the IHDR width and height: the full 1600 x 1000 viewport.
 			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1600, 1000]);
+			expect(png.length).toBeGreaterThan(30_000);
+		}
+	});
+
+	it("serves every node's codex (category, aliases, docs) to the node panel, and finds the nodes by alias", async () => {
+		const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
+		// Nodes usable as AI tools appear a second time as "<name>Tool"; the panel lists the nodes.
+		const ours = (await nodeTypesSeen(stack)).filter((t) => t.name.startsWith('n8n-nodes-watchstate.') && !t.name.endsWith('Tool'));
+		expect(new Set(ours.map((t) => t.name)).size).toBe(pkg.n8n.nodes.length);
+		for (const type of ours) {
+			expect([type.name, type.codex?.categories]).toEqual([type.name, ['Miscellaneous']]);
+			expect(type.codex?.resources?.primaryDocumentation?.[0]?.url).toMatch(/^https:\/\/github\.com\/n8n-nodes-watchstate\//);
+		}
+		expect(ours.filter((t) => t.codex?.alias?.includes('Watched')).length).toBeGreaterThanOrEqual(8);
+	});
+
+	it('loads the Libraries list and the User list from the servers, as the node panel does', async () => {
+		const libraries = await rest<Array<{ name: string; value: string }>>(stack, '/rest/dynamic-node-parameters/options', {
+			nodeTypeAndVersion: { name: 'n8n-nodes-watchstate.plex', version: 1 },
+			path: 'filters.libraries',
+			methodName: 'getLibraries',
+			currentNodeParameters: { resource: 'library', operation: 'getWatchState', filters: {} },
+			credentials: { plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' } },
+		});
+		expect(libraries.map((l) => l.name).sort()).toEqual(['Movies', 'TV Shows']);
+		const users = await rest<{ results: Array<{ name: string; value: string }> }>(stack, '/rest/dynamic-node-parameters/resource-locator-results', {
+			nodeTypeAndVersion: { name: 'n8n-nodes-watchstate.jellyfin', version: 1 },
+			path: 'userId',
+			methodName: 'searchUsers',
+			filter: 'ali',
+			currentNodeParameters: { resource: 'item', operation: 'get' },
+			credentials: { jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' } },
+		});
+		expect(users.results).toEqual([{ name: 'alice (admin)', value: u.jellyfinId }]);
+	});
+
+	it("takes the walkthrough's pictures: the node search, the two-server workflows, the trigger's URLs, Sync Servers", async () => {
+		const shots = await takeShots(stack, outDir(), [
+			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-search.png', search: 'watched' },
+			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-realtime.png' },
+			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-plex-trigger.png', openNode: 'Plex Trigger' },
+			{ workflowId: idOf('walkthrough-full-sync.json'), file: 'walkthrough-full-sync.png', openNode: 'Sync Servers' },
+		]);
+		for (const shot of shots) {
+			const png = readFileSync(shot);
 			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1600, 1000]);
 			expect(png.length).toBeGreaterThan(30_000);
 		}

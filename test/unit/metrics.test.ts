@@ -12,6 +12,8 @@ import { freezeDate, RECEIVED_AT } from '../support/clock';
 import { callTrigger, multipart } from '../support/webhook';
 
 const TOKEN = 'dummy-plex-token-0123456789';
+/** Plex's metadata paths (the "keys" of an item's parents). */
+const metadata = (ratingKey: number) => `/library/metadata/${ratingKey}`;
 
 const plexStop = (over: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => ({
 	event: 'media.stop',
@@ -23,15 +25,15 @@ const plexStop = (over: Record<string, unknown> = {}, meta: Record<string, unkno
 	Metadata: {
 		librarySectionType: 'show',
 		ratingKey: '501',
-		key: '/library/metadata/501',
+		key: metadata(501),
 		parentRatingKey: '500',
 		grandparentRatingKey: '499',
 		guid: 'plex://episode/5d9c0000',
 		librarySectionID: 2,
 		type: 'episode',
 		title: 'Pilot',
-		grandparentKey: '/library/metadata/499',
-		parentKey: '/library/metadata/500',
+		grandparentKey: metadata(499),
+		parentKey: metadata(500),
 		grandparentTitle: 'The Show',
 		parentTitle: 'Season 1',
 		summary: 'It starts.',
@@ -79,8 +81,8 @@ describe('Metrics Fields', () => {
 			player_uuid: 'player-1',
 			library_selection_type: 'show',
 			media_type: 'episode',
-			grandparent_key: '/library/metadata/499',
-			parent_key: '/library/metadata/500',
+			grandparent_key: metadata(499),
+			parent_key: metadata(500),
 			grandparent_title: 'The Show',
 			parent_title: 'Season 1',
 			parent_index: '1',

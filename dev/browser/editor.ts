@@ -3,7 +3,7 @@
  * into the stack's n8n, opens each workflow in the editor, reads which nodes the canvas drew
  * and whether n8n knew this package's node types, and takes a screenshot.
  */
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import type { Stack } from '../n8n/stack';
 import { existsSync, join } from '../lib/builtins';
 
@@ -80,21 +80,38 @@ export interface Shot {
 	search?: string;
 }
 
-/** Pictures of the editor as the walkthrough shows it: a canvas, a node's panel, a node search. */
-export async function takeShots(stack: Stack, outDir: string, shots: Shot[]): Promise<string[]> {
+/** A logged-in headless editor page for `work`; the browser is closed afterwards. */
+async function inEditor<T>(stack: Stack, work: (page: Page) => Promise<T>): Promise<T> {
 	const auth = await ownerCookie(stack.url);
 	const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 	try {
 		const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
 		await context.addCookies([{ name: 'n8n-auth', value: auth, url: stack.url }]);
-		const page = await context.newPage();
+		return await work(await context.newPage());
+	} finally {
+		await browser.close();
+	}
+}
+
+/** Opens a workflow on the canvas and waits until it is drawn. */
+async function openWorkflow(page: Page, stack: Stack, workflowId: string): Promise<void> {
+	await page.goto(`${stack.url}/workflow/${workflowId}`, { waitUntil: 'networkidle' });
+	await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
+	await page.waitForTimeout(1500);
+	// n8n's first-visit "Production Checklist" panel would cover part of the canvas.
+	const checklist = page.locator('[data-test-id="suggested-actions-close"]');
+	if (await checklist.isVisible().catch(() => false)) {
+		await checklist.click();
+		await page.waitForTimeout(500);
+	}
+}
+
+/** Pictures of the editor as the walkthrough shows it: a canvas, a node's panel, a node search. */
+export async function takeShots(stack: Stack, outDir: string, shots: Shot[]): Promise<string[]> {
+	return await inEditor(stack, async (page) => {
 		const files: string[] = [];
 		for (const shot of shots) {
-			await page.goto(`${stack.url}/workflow/${shot.workflowId}`, { waitUntil: 'networkidle' });
-			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
-			await page.waitForTimeout(1000);
-			const checklist = page.locator('[data-test-id="suggested-actions-close"]');
-			if (await checklist.isVisible().catch(() => false)) await checklist.click();
+			await openWorkflow(page, stack, shot.workflowId);
 			if (shot.openNode) {
 				await page.locator(`[data-test-id="canvas-node"][data-node-name="${shot.openNode}"]`).dblclick();
 				await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
@@ -111,29 +128,14 @@ export async function takeShots(stack: Stack, outDir: string, shots: Shot[]): Pr
 			files.push(file);
 		}
 		return files;
-	} finally {
-		await browser.close();
-	}
+	});
 }
 
 export async function viewTemplates(stack: Stack, outDir: string, files?: string[]): Promise<EditorView[]> {
-	const auth = await ownerCookie(stack.url);
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-	try {
-		const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
-		await context.addCookies([{ name: 'n8n-auth', value: auth, url: stack.url }]);
-		const page = await context.newPage();
+	return await inEditor(stack, async (page) => {
 		const views: EditorView[] = [];
 		for (const w of stack.workflows.filter((x) => !files || files.includes(x.file))) {
-			await page.goto(`${stack.url}/workflow/${w.id}`, { waitUntil: 'networkidle' });
-			await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
-			await page.waitForTimeout(1500);
-			// n8n's first-visit "Production Checklist" panel would cover part of the canvas.
-			const checklist = page.locator('[data-test-id="suggested-actions-close"]');
-			if (await checklist.isVisible().catch(() => false)) {
-				await checklist.click();
-				await page.waitForTimeout(500);
-			}
+			await openWorkflow(page, stack, w.id);
 			const drawn = await page.$$eval('[data-test-id="canvas-node"]', (els) =>
 				els.map((e) => {
 					const icon = e.querySelector('img');
@@ -152,7 +154,5 @@ export async function viewTemplates(stack: Stack, outDir: string, files?: string
 			views.push({ workflow: w.file, nodes, unknown, screenshot });
 		}
 		return views;
-	} finally {
-		await browser.close();
-	}
+	});
 }

@@ -368,20 +368,15 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 		if (Object.keys(json).length === 0 || json.kind === undefined) return;
 		throw new NodeOperationError(ctx.getNode(), `Input item ${i} is not a snapshot row; Sync Servers reads the servers itself and takes only the snapshot as input`, { itemIndex: i });
 	});
-	const selected = ctx.getNodeParameter('servers', 0, []) as string[];
-	const servers = (['plex', 'jellyfin', 'emby'] as MediaBackend[]).filter((b) => selected.includes(b));
-	const household = ctx.getNodeParameter('whose', 0, 'household') === 'household';
+	const { selected, ...reading } = readingSettings(ctx);
 	const { traktPerson, fillTraktHistory, ...plan } = planOptions(ctx);
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	try {
 		const result = await syncServers(
 			ctx,
 			{
-				servers,
+				...reading,
 				trakt: selected.includes('trakt'),
-				household,
-				users: household ? {} : { jellyfin: String(ctx.getNodeParameter('jellyfinUserId', 0, '')), emby: String(ctx.getNodeParameter('embyUserId', 0, '')) },
-				request: ctx.getNodeParameter('requestOptions', 0, {}) as IDataObject,
 				plan: { ...plan, history: selected.includes('trakt') ? plan.history : undefined },
 				traktPerson,
 				fillTraktHistory: fillTraktHistory && selected.includes('trakt'),
@@ -398,12 +393,13 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 	}
 }
 
-function readingSettings(ctx: IExecuteFunctions, allowed: string[]) {
+/** The servers chosen (Trakt aside: it has its own client) and for whom they are read and written. */
+function readingSettings(ctx: IExecuteFunctions) {
 	const selected = ctx.getNodeParameter('servers', 0, []) as string[];
 	const household = ctx.getNodeParameter('whose', 0, 'household') === 'household';
 	return {
 		selected,
-		servers: (['plex', 'jellyfin', 'emby'] as MediaBackend[]).filter((b) => selected.includes(b) && allowed.includes(b)),
+		servers: (['plex', 'jellyfin', 'emby'] as MediaBackend[]).filter((b) => selected.includes(b)),
 		household,
 		users: household ? {} : { jellyfin: String(ctx.getNodeParameter('jellyfinUserId', 0, '')), emby: String(ctx.getNodeParameter('embyUserId', 0, '')) },
 		request: ctx.getNodeParameter('requestOptions', 0, {}) as IDataObject,
@@ -412,7 +408,7 @@ function readingSettings(ctx: IExecuteFunctions, allowed: string[]) {
 
 /** Back Up: one item on the Summary output, the file as binary `data`, counts as JSON. */
 async function executeBackUp(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const reading = readingSettings(ctx, ['plex', 'jellyfin', 'emby']);
+	const reading = readingSettings(ctx);
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	if (reading.selected.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server to back up');
 	try {
@@ -459,7 +455,7 @@ async function readBackupInput(ctx: IExecuteFunctions): Promise<Backup> {
 /** Restore Backup: the file is read and checked before any server is asked anything. */
 async function executeRestore(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const backup = await readBackupInput(ctx);
-	const reading = readingSettings(ctx, ['plex', 'jellyfin', 'emby']);
+	const reading = readingSettings(ctx);
 	if (reading.servers.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server in Restore Into');
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	try {

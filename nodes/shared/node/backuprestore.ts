@@ -9,8 +9,8 @@ import { readWatchState } from '../backends/trakt/watched';
 import type { PlanItem } from '../plan';
 import { planRestore, type RestoreOptions } from '../restore';
 import type { MediaBackend } from './description';
-import { applyPlanned, type ApplyAction } from './execute';
-import { inTurns, readerFor, slimmer, type SyncServersSettings } from './syncservers';
+import type { ApplyAction } from './execute';
+import { applyOnServers, readerFor, slimmer, type SyncServersSettings } from './syncservers';
 import { traktClient } from './trakt';
 
 type Reading = Pick<SyncServersSettings, 'household' | 'users' | 'request'> & { servers: MediaBackend[] };
@@ -53,18 +53,12 @@ export async function restoreBackup(
 	const applied: Record<string, Partial<Record<ApplyAction, number>>> = {};
 	const writes: IDataObject[] = [];
 	if (!s.dryRun) {
-		await Promise.all(
-			readers.map(async (reader) => {
-				const mine = restore.writes.filter((w) => w.backend === reader.backend);
-				await inTurns(mine, s.request.concurrency ?? 4, async (write) => {
-					const result = await applyPlanned(await reader.clientFor(write), write, false);
-					const counts = (applied[reader.backend] ??= {});
-					const action = String(result.action) as ApplyAction;
-					counts[action] = (counts[action] ?? 0) + 1;
-					if (s.outputWrites) writes.push({ backend: reader.backend, ...result });
-				});
-			}),
-		);
+		await applyOnServers(readers, restore.writes, s.request.concurrency ?? 4, (backend, result) => {
+			const counts = (applied[backend] ??= {});
+			const action = String(result.action) as ApplyAction;
+			counts[action] = (counts[action] ?? 0) + 1;
+			if (s.outputWrites) writes.push({ backend, ...result });
+		});
 	}
 	const summary: IDataObject = {
 		dryRun: s.dryRun,

@@ -102,6 +102,19 @@ export async function inTurns<T>(list: T[], limit: number, work: (item: T) => Pr
 	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, list.length)) }, lane));
 }
 
+/**
+ * Applies each server's planned writes on it, `concurrency` at a time per server (servers side by
+ * side), each re-read first (applyPlanned); `done` hears every result. The first failure stops it.
+ */
+export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], concurrency: number, done: (backend: MediaBackend, result: IDataObject) => Promise<void> | void): Promise<void> {
+	await Promise.all(
+		readers.map(async (reader) => {
+			const mine = writes.filter((w) => w.backend === reader.backend);
+			await inTurns(mine, concurrency, async (write) => await done(reader.backend, await applyPlanned(await reader.clientFor(write), write, false)));
+		}),
+	);
+}
+
 export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings, previous: Map<string, Snapshot>): Promise<SyncServersResult> {
 	const lock = await RunLock.take(ctx.helpers);
 	if (!(lock instanceof RunLock)) {
@@ -142,17 +155,11 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			b[action as ApplyAction] = (b[action as ApplyAction] ?? 0) + 1;
 		};
 		if (!s.dryRun) {
-			await Promise.all(
-				readers.map(async (reader) => {
-					const writes = plan.writes.filter((w) => w.backend === reader.backend);
-					await inTurns(writes, s.request.concurrency ?? 4, async (write) => {
-						const result = await applyPlanned(await reader.clientFor(write), write, false);
-						count(reader.backend, String(result.action));
-						if (s.outputWrites) results.push({ backend: reader.backend, ...result });
-						await lock.renew();
-					});
-				}),
-			);
+			await applyOnServers(readers, plan.writes, s.request.concurrency ?? 4, async (backend, result) => {
+				count(backend, String(result.action));
+				if (s.outputWrites) results.push({ backend, ...result });
+				await lock.renew();
+			});
 			if (trakt) {
 				const writes = plan.writes.filter((w) => w.backend === 'trakt');
 				if (writes.length > 0) {

@@ -18,9 +18,9 @@ import { EmbyClient, JellyfinClient } from '../nodes/shared/backends/mediabrowse
 import { PlexClient } from '../nodes/shared/backends/plex/api';
 import { parsePlexWebhook } from '../nodes/shared/backends/plex/webhook';
 import { parseTautulliWebhook } from '../nodes/shared/backends/tautulli/webhook';
-import type { HttpRequest, Send } from '../nodes/shared/http';
+import type { HttpRequest, Send } from '../nodes/shared/transport/http';
 import type { Backend } from '../nodes/shared/model';
-import { planSync, type PlanItem } from '../nodes/shared/plan';
+import { planSync, type PlanItem } from '../nodes/shared/sync/plan';
 import { tokensMatch } from '../nodes/shared/webhook/token';
 import { startHouseholdServers } from './demo/household';
 import { startDemoServers, stopDemoServers, type DemoServers } from './demo/world';

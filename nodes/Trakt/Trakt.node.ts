@@ -11,7 +11,7 @@ import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
 import { applyPlannedWrites, itemKeys, readWatchState, watchedKeys } from '../shared/backends/trakt/watched';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
 import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
-import { isPlainObject } from '../shared/guids';
+import { isPlainObject } from '../shared/media/guids';
 import type { WatchEvent, WatchItem } from '../shared/model';
 import { toNodeError } from '../shared/node/errors';
 import { traktClient as client, traktConnection } from '../shared/node/trakt';

@@ -7,16 +7,16 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { BackupRefused, readBackup, type Backup } from '../shared/backup';
-import { isPlainObject } from '../shared/guids';
+import { BackupRefused, readBackup, type Backup } from '../shared/backup/backup';
+import { isPlainObject } from '../shared/media/guids';
 import { backUp, restoreBackup } from '../shared/node/backuprestore';
 import { REQUEST_OPTIONS, type MediaBackend } from '../shared/node/description';
 import { toNodeError } from '../shared/node/errors';
 import { householdMapping } from '../shared/node/household';
 import { traktConnection } from '../shared/node/trakt';
 import { syncServers } from '../shared/node/syncservers';
-import { checkTraktPerson, planPerPerson, PlanAbort, serverName, TraktPersonMismatch, type PlanItem, type PlanOptions, type Snapshot } from '../shared/plan';
-import { isSnapshotInput, rowsToSnapshots, snapshotToRows } from '../shared/snapshot';
+import { checkTraktPerson, planPerPerson, PlanAbort, serverName, TraktPersonMismatch, type PlanItem, type PlanOptions, type Snapshot } from '../shared/sync/plan';
+import { isSnapshotInput, rowsToSnapshots, snapshotToRows } from '../shared/sync/snapshot';
 import { splitList } from '../shared/webhook/filters';
 
 export class WatchState implements INodeType {

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import type { WatchItem } from '../../nodes/shared/model';
-import { planSync, type PlanItem } from '../../nodes/shared/plan';
+import { planSync, type PlanItem } from '../../nodes/shared/sync/plan';
 import { TraktApi } from '../../credentials/TraktApi.credentials';
 import { Trakt } from '../../nodes/Trakt/Trakt.node';
 import { seedLibrary } from '../../dev/emulators/library';

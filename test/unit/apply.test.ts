@@ -1,4 +1,4 @@
-import { decideApply, type Source } from '../../nodes/shared/apply';
+import { decideApply, type Source } from '../../nodes/shared/sync/apply';
 import type { WatchItem } from '../../nodes/shared/model';
 
 const target = (extra: Partial<WatchItem> = {}): WatchItem => ({

@@ -1,7 +1,7 @@
 /** The backup file format and the restore planner, without servers. */
-import { BackupRefused, readBackup, toRecord, writeBackup } from '../../nodes/shared/backup';
+import { BackupRefused, readBackup, toRecord, writeBackup } from '../../nodes/shared/backup/backup';
 import type { WatchItem } from '../../nodes/shared/model';
-import { planRestore } from '../../nodes/shared/restore';
+import { planRestore } from '../../nodes/shared/backup/restore';
 
 const T = '2026-06-01T00:00:00.000Z';
 const item = (over: Partial<WatchItem>): WatchItem => ({ backend: 'plex', id: '1', type: 'movie', title: 'Heat, "the film"\n', guids: { imdb: 'tt0113277' }, played: true, playedAt: T, updatedAt: T, ...over });

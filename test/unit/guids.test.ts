@@ -5,7 +5,7 @@ import {
 	guidsFromTautulli,
 	makeGuids,
 	parsePlexGuid,
-} from '../../nodes/shared/guids';
+} from '../../nodes/shared/media/guids';
 import { describeWithFixtures, fixtureJson } from '../support/fixtures';
 
 describe('parsePlexGuid', () => {

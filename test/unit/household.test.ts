@@ -1,4 +1,4 @@
-import { checkHouseholdOn, HouseholdError, parseHousehold, personOf, userFor } from '../../nodes/shared/household';
+import { checkHouseholdOn, HouseholdError, parseHousehold, personOf, userFor } from '../../nodes/shared/sync/household';
 
 const users = (...names: string[]) => names.map((name, i) => ({ id: String(i + 1), name }));
 const MAPPING = `

@@ -1,4 +1,4 @@
-import { backoffMs, BackendError, expectOk, mapLimit, redact, retryAfterMs, sendWithRetry, type HttpResponse, type RetryPolicy } from '../../nodes/shared/http';
+import { backoffMs, BackendError, expectOk, mapLimit, redact, retryAfterMs, sendWithRetry, type HttpResponse, type RetryPolicy } from '../../nodes/shared/transport/http';
 
 function policy(retries = 3): RetryPolicy & { slept: number[] } {
 	const slept: number[] = [];

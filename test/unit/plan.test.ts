@@ -3,7 +3,7 @@
  * of one catalogue, each item in a random state.
  */
 import fc from 'fast-check';
-import { planPerPerson, planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/plan';
+import { planPerPerson, planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/sync/plan';
 import type { Backend } from '../../nodes/shared/model';
 
 const SERVERS: Backend[] = ['plex', 'jellyfin', 'emby'];

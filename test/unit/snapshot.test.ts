@@ -1,5 +1,5 @@
-import type { Snapshot } from '../../nodes/shared/plan';
-import { rowsToSnapshots, snapshotToRows } from '../../nodes/shared/snapshot';
+import type { Snapshot } from '../../nodes/shared/sync/plan';
+import { rowsToSnapshots, snapshotToRows } from '../../nodes/shared/sync/snapshot';
 
 describe('snapshot rows for the Data Table', () => {
 	const alice: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: '2026-01-02T00:00:00.000Z', backends: { plex: { count: 3, played: ['1', '2'] }, emby: { count: 2, played: [] } } };

@@ -1,4 +1,4 @@
-import { searchTerms, titleCore } from '../../nodes/shared/titles';
+import { searchTerms, titleCore } from '../../nodes/shared/media/titles';
 
 describe('titles as search terms', () => {
 	it.each([

@@ -9,7 +9,7 @@ import {
 	toCount,
 	toInt,
 	toPercent,
-} from '../../nodes/shared/units';
+} from '../../nodes/shared/media/units';
 
 describe('ticks, ms and percent', () => {
 	it('converts .NET ticks to ms and back (1 ms = 10 000 ticks)', () => {

@@ -3,7 +3,7 @@
  * the nodes and the Apply logic only talk to this interface.
  */
 import type { Backend, Guids, MediaType, WatchItem } from '../model';
-import { BackendError, type RetryPolicy, type Send } from '../http';
+import { BackendError, type RetryPolicy, type Send } from '../transport/http';
 
 export interface LibraryInfo {
 	id: string;

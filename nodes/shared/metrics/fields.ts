@@ -9,9 +9,9 @@
  * `jellyfin_webhooks`, `emby_webhooks`). A value the event does not carry is left out, never
  * written as 0 or "".
  */
-import { isPlainObject } from '../guids';
+import { isPlainObject } from '../media/guids';
 import type { WatchEvent } from '../model';
-import { toBool, toInt, toText } from '../units';
+import { toBool, toInt, toText } from '../media/units';
 import { toLine, type FieldType, type FieldValue } from './lineprotocol';
 
 export interface Metrics {

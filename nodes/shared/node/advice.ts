@@ -7,7 +7,7 @@
  * message that contains one (ECONNREFUSED, ENOTFOUND, …) with a generic sentence that names
  * neither the server nor the call (NodeError.setDescriptiveErrorMessage in n8n-workflow).
  */
-import { BackendError } from '../http';
+import { BackendError } from '../transport/http';
 
 /** The server behind each credential, as users call it. */
 export const SERVER_OF_CREDENTIAL: Record<string, string> = { plexApi: 'Plex', jellyfinApi: 'Jellyfin', embyApi: 'Emby', traktApi: 'Trakt' };

@@ -4,10 +4,10 @@
  * same applyPlanned as every other write: each re-read on its server first.
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { toRecord, writeBackup, type Backup, type BackupHeader, type BackupRecord } from '../backup';
+import { toRecord, writeBackup, type Backup, type BackupHeader, type BackupRecord } from '../backup/backup';
 import { readWatchState } from '../backends/trakt/watched';
-import type { PlanItem } from '../plan';
-import { planRestore, type RestoreOptions } from '../restore';
+import type { PlanItem } from '../sync/plan';
+import { planRestore, type RestoreOptions } from '../backup/restore';
 import type { MediaBackend } from './description';
 import type { ApplyAction } from './execute';
 import { applyOnServers, readerFor, slimmer, type SyncServersSettings } from './syncservers';

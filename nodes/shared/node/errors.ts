@@ -1,5 +1,5 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
-import { BackendError } from '../http';
+import { BackendError } from '../transport/http';
 import { adviceFor } from './advice';
 
 /** The server of each single-server node (Watch State names the server in the error itself). */

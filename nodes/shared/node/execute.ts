@@ -12,16 +12,16 @@ import {
 	type INodeListSearchResult,
 	type INodePropertyOptions,
 } from 'n8n-workflow';
-import { decideApply, type ApplyDecision, type ApplyOptions, type Source } from '../apply';
-import type { PlannedWrite } from '../plan';
-import { POSITION_TOLERANCE_MS } from '../rules';
+import { decideApply, type ApplyDecision, type ApplyOptions, type Source } from '../sync/apply';
+import type { PlannedWrite } from '../sync/plan';
+import { POSITION_TOLERANCE_MS } from '../sync/rules';
 import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
 import { PlexClient } from '../backends/plex/api';
 import { selectLibraries, type ClientOptions, type FindQuery, type MediaClient, type WatchStateQuery } from '../backends/client';
-import { isPlainObject, makeGuids } from '../guids';
-import { queryFor, searchable } from '../idindex';
+import { isPlainObject, makeGuids } from '../media/guids';
+import { queryFor, searchable } from '../sync/idindex';
 import type { WatchItem } from '../model';
-import { parseTime, percentToMs } from '../units';
+import { parseTime, percentToMs } from '../media/units';
 import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy } from './transport';

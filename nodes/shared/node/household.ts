@@ -7,9 +7,9 @@
  */
 import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult } from 'n8n-workflow';
 import type { MediaClient, UserInfo } from '../backends/client';
-import { BackendError } from '../http';
+import { BackendError } from '../transport/http';
 import { PlexTvClient } from '../backends/plex/plextv';
-import { checkHouseholdOn, parseHousehold, personOf, userFor, type Household, type HouseholdServer, type Person } from '../household';
+import { checkHouseholdOn, parseHousehold, personOf, userFor, type Household, type HouseholdServer, type Person } from '../sync/household';
 import type { Backend } from '../model';
 import type { MediaBackend } from './description';
 import { n8nSend, retryPolicy } from './transport';

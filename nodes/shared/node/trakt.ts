@@ -5,7 +5,7 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, IExecuteFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { TraktClient } from '../backends/trakt/api';
 import { isTraktAuthFailure, RECONNECT } from '../backends/trakt/oauth';
-import { CredentialError, type Send } from '../http';
+import { CredentialError, type Send } from '../transport/http';
 import { n8nSend, retryPolicy } from './transport';
 
 const CREDENTIAL = 'traktApi';

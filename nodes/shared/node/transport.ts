@@ -4,7 +4,7 @@
  * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
  */
 import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions } from 'n8n-workflow';
-import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../http';
+import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../transport/http';
 import { networkFailure, SERVER_OF_CREDENTIAL } from './advice';
 
 export interface ConnectionSettings {

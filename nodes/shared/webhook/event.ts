@@ -1,5 +1,5 @@
 import type { WatchEvent } from '../model';
-import { toPercent } from '../units';
+import { toPercent } from '../media/units';
 import { compact } from './fields';
 
 /** What a parser gets besides the payload. */

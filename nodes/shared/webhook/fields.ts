@@ -2,8 +2,8 @@
  * Field readers for webhook payloads. Payloads come from the network: every value is checked for
  * its type and size before it reaches a WatchEvent.
  */
-import { isPlainObject } from '../guids';
-import { toText } from '../units';
+import { isPlainObject } from '../media/guids';
+import { toText } from '../media/units';
 import { PayloadError } from './outcome';
 
 /** Ids (item, user, server) longer than this are not ids. */

@@ -6,7 +6,7 @@
  * - application/json: an object (or array); text/plain: a string; form-urlencoded: an object of
  *   strings; anything else: `{}` with the bytes in `rawBody`.
  */
-import { isPlainObject } from '../guids';
+import { isPlainObject } from '../media/guids';
 import { PayloadError } from './outcome';
 
 /** Real webhook payloads are a few KB; anything this big is not one of them. */

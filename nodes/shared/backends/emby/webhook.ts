@@ -4,13 +4,13 @@
  * (backend-apis.md §3.1). Emby sends no UserData in playback events, so their played state is
  * unknown (null); only a completed stop or a manual mark says anything about it.
  */
-import { guidsFromProviderIds, isPlainObject } from '../../guids';
+import { guidsFromProviderIds, isPlainObject } from '../../media/guids';
 import type { MediaType, WatchEventName } from '../../model';
-import { parseTime, ticksToMs, toBool, toCount } from '../../units';
+import { parseTime, ticksToMs, toBool, toCount } from '../../media/units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
-import { lookup } from '../../lookup';
+import { lookup } from '../../media/lookup';
 
 const ITEM_TYPES: Readonly<Record<string, MediaType>> = { Movie: 'movie', Episode: 'episode' };
 

@@ -3,13 +3,13 @@
  * -> WatchEvent. The payload is one flat PascalCase object (backend-apis.md §2.1). With the
  * "Generic Form" destination every value arrives as a string, so all readers accept both.
  */
-import { guidsFromProviderKeys, isPlainObject } from '../../guids';
+import { guidsFromProviderKeys, isPlainObject } from '../../media/guids';
 import type { MediaType, WatchEventName } from '../../model';
-import { parseTime, ticksToMs, toBool, toCount } from '../../units';
+import { parseTime, ticksToMs, toBool, toCount } from '../../media/units';
 import { normalizeDotNetGuid, optionalId, optionalText, requiredId } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
-import { lookup } from '../../lookup';
+import { lookup } from '../../media/lookup';
 
 const ITEM_TYPES: Readonly<Record<string, MediaType>> = { Movie: 'movie', Episode: 'episode' };
 

@@ -5,12 +5,12 @@
  * Emby replaces the whole user-data record), the date format of a play, the lookup by external
  * id (Emby `AnyProviderIdEquals`, Jellyfin an id index) and listing users.
  */
-import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
-import { guidsFromProviderIds, isPlainObject } from '../../guids';
-import { IdIndex, LOOKUP_ORDER, matchesQuery, sharesAnyId } from '../../idindex';
+import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../transport/http';
+import { guidsFromProviderIds, isPlainObject } from '../../media/guids';
+import { IdIndex, LOOKUP_ORDER, matchesQuery, sharesAnyId } from '../../sync/idindex';
 import type { Guids, WatchItem } from '../../model';
-import { searchTerms, titleCore } from '../../titles';
-import { msToTicks, parseTime, toCompactUtc, toText } from '../../units';
+import { searchTerms, titleCore } from '../../media/titles';
+import { msToTicks, parseTime, toCompactUtc, toText } from '../../media/units';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
 import { mediaBrowserItemToWatchItem } from './item';
 

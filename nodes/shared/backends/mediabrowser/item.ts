@@ -4,9 +4,9 @@
  * asked for user data (an untouched item is unplayed), never when the field is just absent from
  * an object we cannot vouch for.
  */
-import { guidsFromProviderIds, isPlainObject } from '../../guids';
+import { guidsFromProviderIds, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
-import { parseTime, ticksToMs, toBool, toCount, toPercent, toText } from '../../units';
+import { parseTime, ticksToMs, toBool, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
 
 export interface MediaBrowserItemContext {

@@ -5,12 +5,12 @@
  * or, for many items at once or when the search finds nothing, through an id index built from
  * one full listing per client.
  */
-import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../http';
-import { IdIndex, matchesQuery, sharesAnyId } from '../../idindex';
-import { searchTerms, titleCore } from '../../titles';
+import { BackendError, mapLimit, requestJson, type HttpRequest, type QueryValue } from '../../transport/http';
+import { IdIndex, matchesQuery, sharesAnyId } from '../../sync/idindex';
+import { searchTerms, titleCore } from '../../media/titles';
 import type { Guids, WatchItem } from '../../model';
-import { guidsFromPlex, isPlainObject } from '../../guids';
-import { toText } from '../../units';
+import { guidsFromPlex, isPlainObject } from '../../media/guids';
+import { toText } from '../../media/units';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
 import { plexItemToWatchItem } from './item';
 

@@ -2,9 +2,9 @@
  * Plex API metadata (JSON, `includeGuids=1`) -> WatchItem. In listings PMS omits zero values, so
  * a missing viewCount is a known "never watched" (false), unlike in webhooks.
  */
-import { guidsFromPlex, isPlainObject } from '../../guids';
+import { guidsFromPlex, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
-import { parseTime, toCount, toPercent, toText } from '../../units';
+import { parseTime, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
 
 export interface PlexItemContext {

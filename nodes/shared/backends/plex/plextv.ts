@@ -10,8 +10,8 @@
  * switch and shared-server routes are python-plexapi's MyPlexAccount.switchHomeUser and
  * MyPlexUser.get_token). The v1 routes answer XML; each answer is read as JSON or XML.
  */
-import { BackendError, requestJson, type RetryPolicy, type Send } from '../../http';
-import { isPlainObject } from '../../guids';
+import { BackendError, requestJson, type RetryPolicy, type Send } from '../../transport/http';
+import { isPlainObject } from '../../media/guids';
 import { xmlElements } from './xml';
 
 export interface PlexTvUser {

@@ -2,13 +2,13 @@
  * Plex Media Server webhook payload -> WatchEvent.
  * Shape: `{ event, user, owner, Account, Server, Player, Metadata }` (backend-apis.md §1.1).
  */
-import { guidsFromPlex, isPlainObject } from '../../guids';
+import { guidsFromPlex, isPlainObject } from '../../media/guids';
 import type { MediaType, WatchEventName } from '../../model';
-import { parseTime, toBool, toCount, toNumber } from '../../units';
+import { parseTime, toBool, toCount, toNumber } from '../../media/units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
-import { lookup } from '../../lookup';
+import { lookup } from '../../media/lookup';
 
 export const PLEX_EVENTS: Readonly<Record<string, WatchEventName>> = {
 	'media.play': 'play',

@@ -3,13 +3,13 @@
  * -> WatchEvent. Tautulli renders every placeholder as a string, dates as `YYYY-MM-DD`, and for
  * episodes its imdb/tmdb/tvdb ids belong to the show, never to the episode.
  */
-import { guidsFromTautulli, isPlainObject, makeGuids, parsePlexGuid } from '../../guids';
+import { guidsFromTautulli, isPlainObject, makeGuids, parsePlexGuid } from '../../media/guids';
 import type { MediaType, WatchEventName } from '../../model';
-import { parseTime, toBool, toCount } from '../../units';
+import { parseTime, toBool, toCount } from '../../media/units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
-import { lookup } from '../../lookup';
+import { lookup } from '../../media/lookup';
 
 export const TAUTULLI_EVENTS: Readonly<Record<string, WatchEventName>> = {
 	'tautulli.play': 'play',

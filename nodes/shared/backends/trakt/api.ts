@@ -2,7 +2,7 @@
  * Trakt API client: retries (429 honours Retry-After), paged
  * reads, and history writes in batches spaced to Trakt's one-write-per-second limit.
  */
-import { BackendError, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type Send } from '../../http';
+import { BackendError, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type Send } from '../../transport/http';
 import type { TraktRef } from './ids';
 
 export interface TraktClientOptions {

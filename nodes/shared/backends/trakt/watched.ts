@@ -5,9 +5,9 @@
  * Requests do not grow with the history: /sync/watched/movies and /shows answer everything in
  * one request each, /sync/playback in one more; writes go in batches (TraktClient.history).
  */
-import { makeGuids, isPlainObject } from '../../guids';
+import { makeGuids, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
-import type { PlannedWrite } from '../../plan';
+import type { PlannedWrite } from '../../sync/plan';
 import type { HistoryEntry, TraktClient } from './api';
 import { traktRef } from './ids';
 

@@ -3,7 +3,7 @@
  * person, backend, takenAt, count, played) and back. Played ids are joined with commas, which no
  * server uses in an item id. `person` is '' for a single-user sync.
  */
-import { isPlainObject } from './guids';
+import { isPlainObject } from '../media/guids';
 import type { Snapshot } from './plan';
 
 export interface SnapshotRow {

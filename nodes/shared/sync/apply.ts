@@ -2,7 +2,7 @@
  * Apply Watch State: what one target item must get so that it agrees with a source item or event
  * from another server. Pure: the node reads the target, calls this, then writes (or not).
  */
-import type { WatchEvent, WatchItem } from './model';
+import type { WatchEvent, WatchItem } from '../model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, REWATCH_AFTER_MS, WATCHED_PERCENT } from './rules';
 
 export type ApplyStep = 'mark-played' | 'mark-unplayed' | 'set-position' | 'skip';

@@ -10,7 +10,7 @@
  * A person's state is only ever written to that person's users; a user the household leaves out
  * (`ignore`) or cannot place is never written for, and the reason is given.
  */
-import type { Backend } from './model';
+import type { Backend } from '../model';
 
 export const HOUSEHOLD_SERVERS = ['plex', 'jellyfin', 'emby'] as const;
 export type HouseholdServer = (typeof HOUSEHOLD_SERVERS)[number];

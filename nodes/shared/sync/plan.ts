@@ -12,7 +12,7 @@
  * Pure and deterministic given its inputs.
  */
 import { matchKeys } from './idindex';
-import type { WatchEvent, WatchItem } from './model';
+import type { WatchEvent, WatchItem } from '../model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, WATCHED_PERCENT } from './rules';
 
 export type PlanItem = WatchItem & Partial<Pick<WatchEvent, 'event' | 'tainted'>>;

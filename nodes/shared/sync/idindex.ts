@@ -3,8 +3,8 @@
  * so finding N items costs one library read instead of N scans (Plex and Jellyfin have no lookup
  * by external id). Keys carry the media type: tmdb and tvdb ids are not unique across types.
  */
-import { GUID_KEYS, type Guids, type WatchItem } from './model';
-import type { FindQuery } from './backends/client';
+import { GUID_KEYS, type Guids, type WatchItem } from '../model';
+import type { FindQuery } from '../backends/client';
 
 /** Lookup order: imdb first (unique across types), then the others. */
 export const LOOKUP_ORDER: ReadonlyArray<keyof Guids> = ['imdb', 'tvdb', 'tmdb', 'tvmaze', 'tvrage', 'anidb'];

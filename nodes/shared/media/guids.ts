@@ -4,7 +4,7 @@
  * that could match an unrelated item.
  */
 import { lookup } from './lookup';
-import { GUID_KEYS, type Guids } from './model';
+import { GUID_KEYS, type Guids } from '../model';
 
 const VALID: Record<keyof Guids, RegExp> = {
 	imdb: /^tt\d{5,}$/,

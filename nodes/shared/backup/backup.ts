@@ -5,8 +5,8 @@
  * diffed by hand. A file is checked whole before anything is restored: a foreign, truncated or
  * damaged file is refused with the reason, never half-applied.
  */
-import { isPlainObject } from './guids';
-import type { Guids, MediaType, WatchItem } from './model';
+import { isPlainObject } from '../media/guids';
+import type { Guids, MediaType, WatchItem } from '../model';
 
 export const BACKUP_KIND = 'watchstate-backup';
 export const BACKUP_VERSION = 1;

@@ -12,9 +12,9 @@
  * Pure: the node reads the servers and applies the writes (backuprestore.ts).
  */
 import { BackupRefused, recordToItem, type Backup, type BackupRecord } from './backup';
-import { matchKeys } from './idindex';
-import { personOf, planPerPerson, serverName, type PlanItem, type PlannedWrite } from './plan';
-import { MIN_POSITION_MS } from './rules';
+import { matchKeys } from '../sync/idindex';
+import { personOf, planPerPerson, serverName, type PlanItem, type PlannedWrite } from '../sync/plan';
+import { MIN_POSITION_MS } from '../sync/rules';
 
 export interface RestoreOptions {
 	/** Only records read from these servers (plex, jellyfin, …); empty: all. */

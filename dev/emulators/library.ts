@@ -58,6 +58,8 @@ export interface SeedOptions {
 	seed?: number;
 	/** "Movie 12" / "Show 3" (readable in tests), or titles made of words, as real libraries have. */
 	titles?: 'numbered' | 'realistic';
+	/** Films (by number) that have a second copy, as a 4K library beside the HD one has: same ids, another file. */
+	copies?: number[];
 }
 
 /** Small deterministic PRNG (mulberry32). */
@@ -106,6 +108,12 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 			savedAt: BASE_ADDED + n * 60_000 + HOUR,
 			path: `/media/movies/${title} (${year})/${title} (${year}).mkv`,
 		});
+	}
+	for (const n of options.copies ?? []) {
+		const original = movies[n - 1];
+		if (!original) continue;
+		const copy = movies.length + 1;
+		movies.push({ ...original, n: copy, addedAt: BASE_ADDED + copy * 60_000, savedAt: BASE_ADDED + copy * 60_000 + HOUR, path: original.path.replace(/\.mkv$/, ' - 2160p.mkv').replace('/media/movies/', '/media/movies-4k/') });
 	}
 	const shows: SeedShow[] = [];
 	const episodes: SeedEpisode[] = [];

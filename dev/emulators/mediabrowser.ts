@@ -16,6 +16,13 @@
  *   UpdateUserItemDataDto, every field nullable) and answers the new UserItemDataDto; Emby's
  *   POST takes a whole UserItemDataDto (PlaybackPositionTicks, IsFavorite, Played not nullable)
  *   and replaces the record, answering 200 with no body (Emby 4.8 / 4.9 spec);
+ * - shared user data: Jellyfin before 10.11 keeps a user's data of an item in a record keyed by
+ *   the item's first user-data key, for a film its TMDb id, else its IMDb id, else its own id
+ *   (Video.GetUserDataKeys, SqliteUserDataRepository.GetUserData(userId, keys) reads keys[0];
+ *   jellyfin/jellyfin v10.10.7): two copies of a film (HD and 4K libraries) are one state. 10.11
+ *   keys the record by the item id too (UserDataManager, v10.11.11): each copy its own. Emby keeps
+ *   the MediaBrowser model Jellyfin forked (as 10.10), inferred: its source is closed;
+ * - `/Sessions` (an API key sees every user's sessions): each with UserId and NowPlayingItem;
  * - `MinDateLastSaved` and `MinDateLastSavedForUser` both filter on the item's metadata save
  *   date, which saving user data never moves (BaseItemRepository / SqliteItemRepository);
  * - ordering: ordering.ts; Emby omits UserData of items a user never touched.
@@ -78,8 +85,18 @@ const SEARCH_RANK = '$searchRank';
 
 const list = (value: string | null) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
+/** Someone playing an item right now (tests). */
+export interface MediaBrowserSession {
+	userId: string;
+	item: SeedItem;
+	positionMs: number;
+	paused?: boolean;
+}
+
 abstract class MediaBrowserEmulator extends EmulatedServer {
-	readonly state = new StateStore();
+	readonly state = new StateStore((id) => this.recordOf(id));
+	/** What is being played now (tests set it): /Sessions lists these. */
+	readonly sessions: MediaBrowserSession[] = [];
 	readonly serverId: string;
 	readonly version: string;
 	protected readonly items = new Map<string, SeedItem>();
@@ -99,6 +116,43 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			if (list) list.push(e);
 			else this.episodesByShow.set(e.show, [e]);
 		}
+	}
+
+	/** Whether copies of a film share one user-data record (see the top). */
+	protected get sharesUserDataByProviderIds(): boolean {
+		return this.flavor === 'emby' || !versionAtLeast(this.version, 10, 11);
+	}
+
+	/** The record an item's user data is kept in. */
+	private recordOf(id: string): string {
+		const item = this.items?.get(id);
+		if (!item || item.kind !== 'movie' || !this.sharesUserDataByProviderIds) return id;
+		const key = item.guids.tmdb ?? item.guids.imdb;
+		return key ? `key:${key}` : id;
+	}
+
+	/** GET /Sessions: each session with its user and what it plays. */
+	protected sessionsReply(ctx: RequestContext): Reply {
+		const caller = this.caller(ctx);
+		const visible = this.sessions.filter((s) => caller === 'admin' || caller?.admin || caller?.id === s.userId);
+		const body = visible.map((s, i) => {
+			const user = this.options.users.find((u) => u.id === s.userId);
+			return {
+				Id: `session${i + 1}`,
+				UserId: s.userId,
+				UserName: user?.name ?? '',
+				Client: 'Web',
+				DeviceName: 'Browser',
+				DeviceId: `device-${i + 1}`,
+				ApplicationVersion: this.version,
+				IsActive: true,
+				ServerId: this.serverId,
+				NowPlayingItem: this.itemDto(s.item, undefined, new Set()),
+				PlayState: { PositionTicks: s.positionMs * TICKS, IsPaused: s.paused === true, CanSeek: true, IsMuted: false },
+				LastActivityDate: iso(this.now()),
+			};
+		});
+		return { status: 200, body };
 	}
 
 	abstract idOf(item: SeedItem): string;
@@ -420,7 +474,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const item = this.items.get(id);
 		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
 		const prev = this.state.get(user.id, id) ?? emptyState();
-		const now = Date.now();
+		const now = this.now();
 		if (played) {
 			const at = parseDatePlayed(this.param(ctx, 'datePlayed'));
 			if (this.param(ctx, 'datePlayed') && at === undefined) return { status: 400, body: { message: 'invalid datePlayed' } };
@@ -664,6 +718,7 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 			},
 			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
+			{ method: 'GET', pattern: /^\/Sessions$/i, handler: (ctx) => this.sessionsReply(ctx) },
 			...(modern ? current : []),
 			...userPath,
 		];
@@ -714,6 +769,7 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 			{ method: 'GET', pattern: /^\/Users\/Query$/i, handler: () => ({ status: 200, body: { Items: this.users(), TotalRecordCount: this.options.users.length } }) },
 			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
+			{ method: 'GET', pattern: /^\/Sessions$/i, handler: (ctx) => this.sessionsReply(ctx) },
 			...this.userPathRoutes(),
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)\/Delete$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 		];

@@ -10,7 +10,19 @@
  *   `Media` / `Part` by default, its `/children` and `/allLeaves`;
  * - per-user state (each user has a token), `/:/scrobble`, `/:/unscrobble`, `/:/progress` and
  *   `/:/timeline` (GET and the spec's PUT / POST; the timeline is ignored without
- *   X-Plex-Client-Identifier and a duration, as PMS does).
+ *   X-Plex-Client-Identifier and a duration, as PMS does per watchstate's Progress.php, and without
+ *   the library identifier, which python-plexapi's updateTimeline and watchstate always send);
+ * - PMS dates every play and every progress report at the call, with its own clock (now()), in
+ *   whole seconds (lastViewedAt): a scrobble has no date parameter, and a partial report stamps
+ *   lastViewedAt too (it is what orders Continue Watching; CrossWatch reads a resume point's date
+ *   from lastViewedAt); a report at or past the "Video played threshold"
+ *   (LibraryVideoPlayedThreshold in /:/prefs, default 90 %, support.plex.tv Library settings)
+ *   marks the item played;
+ * - `/status/sessions` (the owner's token only: a shared token cannot read it, CrossWatch#964);
+ * - `/accounts` lists the system account 0 without a name, and accounts of ended shares
+ *   (staleAccounts) that plex.tv no longer knows;
+ * - a show whose seasons are hidden (flattenSeasons=1, python-plexapi video.py Show) has its
+ *   episodes directly under `/children`; `/allLeaves` lists them either way.
  */
 import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
@@ -30,6 +42,20 @@ export interface PlexEmulatorOptions {
 	spec?: boolean;
 	/** Name some titles as this server would (library.ts titleOnServer). */
 	titleVariants?: boolean;
+	/** The server's "Video played threshold" in percent (PMS default 90). */
+	playedThreshold?: number;
+	/** Shows (by seed number) whose seasons are hidden (flattenSeasons=1). */
+	flattenSeasons?: number[];
+	/** Accounts the server still lists after their share ended (no token acts as them). */
+	staleAccounts?: Array<{ id: string; name: string }>;
+}
+
+/** Someone playing an item right now (tests). */
+export interface PlexSession {
+	userId: string;
+	item: SeedItem;
+	positionMs: number;
+	state: 'playing' | 'paused' | 'buffering';
 }
 
 const MOVIE_SECTION = '1';
@@ -52,6 +78,14 @@ const NOT_FOUND = '<html><head><title>Not Found</title></head><body><h1>404 Not 
 export class PlexEmulator extends EmulatedServer {
 	readonly state = new StateStore();
 	readonly machineIdentifier: string;
+	/** What is being played now (tests set it): /status/sessions lists these. */
+	readonly sessions: PlexSession[] = [];
+	/**
+	 * Paged listing requests still to answer as if an item had been added before the page was read
+	 * (every row shifts one on: the page repeats the previous page's last row, and one row is never
+	 * seen): what a library scan running during a listing does.
+	 */
+	shiftedPages = 0;
 	private readonly items = new Map<string, SeedItem>();
 	private readonly shows = new Map<string, SeedShow>();
 	private readonly seasons = new Map<string, { show: SeedShow; season: number }>();
@@ -110,6 +144,52 @@ export class PlexEmulator extends EmulatedServer {
 		return { status: 401, headers: { 'content-type': 'text/html' }, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>', raw: true };
 	}
 
+	private unauthorized(): Reply {
+		return { status: 401, headers: { 'content-type': 'text/html' }, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>', raw: true };
+	}
+
+	/** The threshold in percent at or past which a progress report marks the item played. */
+	get playedThreshold(): number {
+		return this.options.playedThreshold ?? 90;
+	}
+
+	/** /:/prefs: the settings a sync reads (the threshold), shaped as the spec's Setting list. */
+	private prefs(): Record<string, unknown> {
+		const Setting = [
+			{ id: 'FriendlyName', label: 'Friendly name', summary: '', type: 'text', default: '', value: this.options.name ?? '', hidden: false, advanced: false, group: 'general' },
+			{
+				id: 'LibraryVideoPlayedThreshold',
+				label: 'Video played threshold',
+				summary: 'Set the progress percentage for video playback at which point the video will be marked as played.',
+				type: 'int',
+				default: 90,
+				value: this.playedThreshold,
+				hidden: false,
+				advanced: true,
+				group: 'library',
+			},
+		];
+		return { size: Setting.length, Setting };
+	}
+
+	/** /status/sessions: each session as a Metadata row with its User and Player. */
+	private sessionsContainer(): Record<string, unknown> {
+		const owner = this.options.users[0];
+		const Metadata = this.sessions.map((session, i) => {
+			const user = this.options.users.find((u) => u.id === session.userId);
+			const row = this.itemJson(session.item, user ?? owner, false);
+			return {
+				...row,
+				viewOffset: session.positionMs,
+				sessionKey: String(i + 1),
+				User: { id: user === owner ? '1' : session.userId, title: user?.name ?? '', thumb: `https://plex.tv/users/${session.userId}/avatar` },
+				Player: { address: '127.0.0.1', machineIdentifier: `player-${i + 1}`, platform: 'Web', product: 'Plex Web', state: session.state, title: 'Browser', local: true },
+				Session: { id: `session-${i + 1}`, bandwidth: 10000, location: 'lan' },
+			};
+		});
+		return { size: Metadata.length, ...(Metadata.length > 0 ? { Metadata } : {}) };
+	}
+
 	protected refusal(status: number): Reply {
 		const text = status === 404 ? NOT_FOUND : `<html><head><title>Bad Request</title></head><body><h1>${status} Bad Request</h1></body></html>`;
 		return { status, headers: { 'content-type': 'text/html' }, body: text, raw: true };
@@ -157,7 +237,9 @@ export class PlexEmulator extends EmulatedServer {
 				pattern: /^\/accounts$/,
 				handler: (ctx) => {
 					if (this.user(ctx) !== this.options.users[0]) return { status: 401, body: 'owner only', raw: true };
-					const Account = this.options.users.map((u, i) => ({ id: i === 0 ? 1 : Number(u.id), key: `/accounts/${i === 0 ? 1 : u.id}`, name: u.name }));
+					// The system account 0 has no name; accounts of ended shares stay listed.
+					const listed = [{ id: '0', name: '' }, ...this.options.users.map((u, i) => ({ id: i === 0 ? '1' : u.id, name: u.name })), ...(this.options.staleAccounts ?? [])];
+					const Account = listed.map((a) => ({ id: Number(a.id), key: `/accounts/${a.id}`, name: a.name }));
 					return this.container(ctx, { size: Account.length, identifier: 'com.plexapp.system.accounts', Account });
 				},
 			},
@@ -191,12 +273,14 @@ export class PlexEmulator extends EmulatedServer {
 				{ method, pattern: /^\/:\/unscrobble$/, handler: (ctx: RequestContext) => this.scrobble(ctx, false) },
 			]),
 			{ method: 'GET', pattern: /^\/:\/progress$/, handler: (ctx: RequestContext) => this.progress(ctx, ctx.query.get('key'), ctx.query.get('time')) },
+			{ method: 'GET', pattern: /^\/:\/prefs$/, handler: (ctx: RequestContext) => (this.user(ctx) === this.options.users[0] ? this.container(ctx, this.prefs()) : this.unauthorized()) },
+			{ method: 'GET', pattern: /^\/status\/sessions$/, handler: (ctx: RequestContext) => (this.user(ctx) === this.options.users[0] ? this.container(ctx, this.sessionsContainer()) : this.unauthorized()) },
 			...['GET', 'POST'].map((method) => ({
 				method,
 				pattern: /^\/:\/timeline$/,
 				handler: (ctx: RequestContext) => {
-					// PMS ignores timeline reports from clients that do not identify themselves.
-					if (!ctx.headers['x-plex-client-identifier'] || !ctx.query.get('duration')) return { status: 200 };
+					// PMS ignores timeline reports from clients that do not identify themselves or the library.
+					if (!ctx.headers['x-plex-client-identifier'] || !ctx.query.get('duration') || ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 200 };
 					return this.progress(ctx, ctx.query.get('ratingKey') ?? ctx.query.get('key')?.split('/').pop() ?? null, ctx.query.get('time'));
 				},
 			})),
@@ -275,7 +359,9 @@ export class PlexEmulator extends EmulatedServer {
 	/** A page of rows as PMS sends it: total size in the body and the headers; rows become JSON per page only. */
 	private page<T>(ctx: RequestContext, rows: T[], toJson: (row: T) => Record<string, unknown>, extra: Record<string, unknown>): Reply {
 		const { start, size } = this.paging(ctx);
-		const page = rows.slice(start, start + size).map(toJson);
+		const shift = start > 0 && this.shiftedPages > 0 ? 1 : 0;
+		if (shift) this.shiftedPages--;
+		const page = rows.slice(start - shift, start - shift + size).map(toJson);
 		return this.container(
 			ctx,
 			{ size: page.length, totalSize: rows.length, offset: start, ...extra, ...(page.length > 0 ? { Metadata: page } : {}) },
@@ -390,6 +476,10 @@ export class PlexEmulator extends EmulatedServer {
 		return this.refusal(404);
 	}
 
+	private flattened(show: SeedShow): boolean {
+		return this.options.flattenSeasons?.includes(show.n) === true;
+	}
+
 	private episodesOf(show: SeedShow, season?: number): SeedEpisode[] {
 		const all = this.episodesByShow.get(show) ?? [];
 		return season === undefined ? all : all.filter((e) => e.season === season);
@@ -401,6 +491,9 @@ export class PlexEmulator extends EmulatedServer {
 		const user = this.user(ctx);
 		if (this.hidden(user, key)) return this.refusal(404);
 		const show = this.shows.get(key);
+		if (show && this.flattened(show)) {
+			return this.page(ctx, this.episodesOf(show), (e) => this.itemJson(e, user, ctx.query.get('includeGuids') === '1'), { key, parentTitle: this.titleOf(show), viewGroup: 'episode' });
+		}
 		if (show) {
 			const numbers = [...new Set(this.episodesOf(show).map((e) => e.season))];
 			return this.page(ctx, numbers, (n) => this.seasonJson(show, n, user), { key, parentTitle: this.titleOf(show), viewGroup: 'season' });
@@ -456,6 +549,7 @@ export class PlexEmulator extends EmulatedServer {
 			librarySectionTitle: 'TV Shows',
 			librarySectionKey: `/library/sections/${SHOW_SECTION}`,
 			childCount: new Set(episodes.map((e) => e.season)).size,
+			...(this.flattened(show) ? { flattenSeasons: 1 } : {}),
 			addedAt: Math.floor(Math.min(...episodes.map((e) => e.addedAt), Date.UTC(2024, 0, 1)) / 1000),
 			...this.leafCounts(episodes, user),
 		};
@@ -525,7 +619,7 @@ export class PlexEmulator extends EmulatedServer {
 		const user = this.user(ctx);
 		if (!key || !this.items.has(key) || this.hidden(user, key)) return { status: 404, body: 'not found', raw: true };
 		const prev = this.state.get(user.id, key) ?? emptyState();
-		const now = Date.now();
+		const now = this.now();
 		this.state.set(
 			user.id,
 			key,
@@ -545,13 +639,14 @@ export class PlexEmulator extends EmulatedServer {
 		const ms = Number(time);
 		if (!Number.isFinite(ms) || ms < 0) return { status: 400, body: 'bad time', raw: true };
 		const prev = this.state.get(user.id, key) ?? emptyState();
-		const now = Date.now();
-		if (ms / item.durationMs > 0.9) {
-			// PMS counts a report past 90 % as watched.
+		const now = this.now();
+		if ((ms / item.durationMs) * 100 >= this.playedThreshold) {
+			// A report at or past the played threshold is a play.
 			this.state.set(user.id, key, { ...prev, played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: key, action: 'played', method: ctx.method, path: ctx.path });
 		} else {
-			this.state.set(user.id, key, { ...prev, positionMs: ms, updatedAt: now });
+			// A partial play is stamped too: lastViewedAt moves to the report's time.
+			this.state.set(user.id, key, { ...prev, positionMs: ms, lastPlayedAt: now, updatedAt: now });
 			this.record({ userId: user.id, itemId: key, action: 'position', positionMs: ms, method: ctx.method, path: ctx.path });
 		}
 		return { status: 200 };

@@ -7,7 +7,10 @@
  *   answers XML with the user's `authenticationToken` (myplex.py switchHomeUser);
  * - GET /api/servers/{machineId}/shared_servers: the owner's friends with access to the server,
  *   each with the `accessToken` they use on it (myplex.py MyPlexUser.get_token).
- * v1 routes answer XML unless asked for JSON where the spec documents JSON; v2 answers JSON.
+ * v1 routes answer XML unless asked for JSON (Accept: application/json; python-plexapi asks for
+ * XML, this package for JSON); v2 answers JSON. A friend can be one plex.tv hands no token for
+ * (`withholdToken`: the share is listed without its accessToken, as users saw in March 2026,
+ * arabcoders/watchstate#793, pkkid/python-plexapi#1598).
  */
 import type { EmulatedUser } from './library';
 import type { PlexEmulator } from './plex';
@@ -28,6 +31,8 @@ export interface PlexTvAccount {
 	pin?: string;
 	/** The user on the emulated server whose server token this account gets. */
 	serverUser?: EmulatedUser;
+	/** A friend whose share plex.tv lists without its token. */
+	withholdToken?: boolean;
 }
 
 export interface PlexTvOptions {
@@ -79,7 +84,7 @@ export class PlexTvEmulator extends EmulatedServer {
 			{ method: 'POST', pattern: /^\/api\/home\/users\/(\d+)\/switch$/, handler: (ctx) => this.ownerOnly(ctx) ?? this.switchTo(ctx, Number(ctx.params[0])) },
 			{ method: 'GET', pattern: /^\/api\/v2\/resources$/, handler: (ctx) => this.resources(this.account(ctx)!) },
 			{ method: 'GET', pattern: /^\/api\/v2\/user$/, handler: (ctx) => ({ status: 200, body: this.userJson(this.account(ctx)!) }) },
-			{ method: 'GET', pattern: /^\/api\/servers\/(\w+)\/shared_servers$/, handler: (ctx) => this.ownerOnly(ctx) ?? this.sharedServers(ctx.params[0]) },
+			{ method: 'GET', pattern: /^\/api\/servers\/(\w+)\/shared_servers$/, handler: (ctx) => this.ownerOnly(ctx) ?? this.sharedServers(ctx, ctx.params[0]) },
 		];
 	}
 
@@ -161,7 +166,11 @@ export class PlexTvEmulator extends EmulatedServer {
 		};
 	}
 
-	private sharedServers(machineIdentifier: string): Reply {
+	/** Every share of the server: one request answers for all friends. */
+	sharedServerRequests = 0;
+
+	private sharedServers(ctx: RequestContext, machineIdentifier: string): Reply {
+		this.sharedServerRequests++;
 		const server = this.options.server;
 		if (machineIdentifier !== server.machineIdentifier) return { status: 404, body: { errors: [{ code: 1004, message: 'Server not found', status: 404 }] } };
 		const SharedServer = this.options.accounts
@@ -171,7 +180,7 @@ export class PlexTvEmulator extends EmulatedServer {
 				username: a.username,
 				email: `${a.username}@example.invalid`,
 				userID: a.id,
-				accessToken: a.serverUser!.token,
+				...(a.withholdToken ? {} : { accessToken: a.serverUser!.token }),
 				name: server.options.name ?? 'emulator-plex',
 				acceptedAt: 1700000000,
 				invitedAt: 1700000000,
@@ -180,6 +189,7 @@ export class PlexTvEmulator extends EmulatedServer {
 				allLibraries: a.serverUser!.libraries ? 0 : 1,
 			}));
 		const container = { friendlyName: 'myPlex', identifier: 'com.plexapp.plugins.myplex', machineIdentifier, size: SharedServer.length, SharedServer };
+		if (String(ctx.headers.accept ?? '').includes('application/json')) return { status: 200, body: { MediaContainer: container } };
 		return { status: 200, headers: { 'content-type': 'text/xml;charset=utf-8' }, body: mediaContainerXml(container), raw: true };
 	}
 

@@ -72,6 +72,16 @@ export abstract class EmulatedServer {
 	/** The published spec of the server version played; undefined when the specs are not at hand. */
 	protected gate?: SpecGate;
 
+	/**
+	 * How far this server's clock is from the machine's (tests: a server whose clock runs ahead or
+	 * behind n8n's). Every date the server stamps itself is taken from now().
+	 */
+	clockOffsetMs = 0;
+
+	now(): number {
+		return Date.now() + this.clockOffsetMs;
+	}
+
 	protected abstract routes(): Route[];
 	/** Returns a reply when the request may not pass (401), undefined when it may. */
 	protected abstract authenticate(ctx: RequestContext): Reply | undefined;
@@ -243,14 +253,17 @@ export class StateStore {
 	/** Moves on every change, so cached listings know when they are stale. */
 	version = 0;
 
+	/** `recordOf`: the record an item's state is kept in (items may share one); the item id by default. */
+	constructor(private readonly recordOf: (itemId: string) => string = (itemId) => itemId) {}
+
 	get(userId: string, itemId: string): ItemState | undefined {
-		return this.byUser.get(userId)?.get(itemId);
+		return this.byUser.get(userId)?.get(this.recordOf(itemId));
 	}
 
 	set(userId: string, itemId: string, state: ItemState): void {
 		let items = this.byUser.get(userId);
 		if (!items) this.byUser.set(userId, (items = new Map()));
-		items.set(itemId, state);
+		items.set(this.recordOf(itemId), state);
 		this.version++;
 	}
 

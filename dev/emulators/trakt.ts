@@ -75,7 +75,6 @@ export class TraktEmulator extends EmulatedServer {
 	readonly auth: TraktAuthHost;
 	readonly tokenLog: TokenRequest[] = [];
 	private nextId = 1;
-	private clockOffsetMs = 0;
 	private readonly codes = new Map<string, Grant & { expiresAt: number }>();
 	private readonly access = new Map<string, Grant & { expiresAt: number }>();
 	private readonly refresh = new Map<string, Grant>();
@@ -93,10 +92,6 @@ export class TraktEmulator extends EmulatedServer {
 		return this.tokenLog.length;
 	}
 
-	/** Now, on the emulator's clock (tokens and codes expire by it). */
-	now(): number {
-		return Date.now() + this.clockOffsetMs;
-	}
 
 	/** Moves the emulator's clock on, e.g. past an access token's 7 days. */
 	advanceClock(ms: number): void {

@@ -111,6 +111,22 @@ export const PLEX_SERVED: ServedRoute[] = [
 	},
 ];
 
+/** Parameters PMS reads on documented routes that the community spec does not list there. */
+export const PLEX_AMENDED = [
+	{
+		method: 'POST',
+		path: '/:/timeline',
+		params: [{ name: 'identifier' }],
+		source: `${PYTHON_PLEXAPI} plexapi/base.py Playable.updateTimeline(); arabcoders/watchstate src/Backends/Plex/Action/Progress.php`,
+	},
+	{
+		method: 'GET',
+		path: '/library/metadata/{ids}/allLeaves',
+		params: [{ name: 'includeGuids', schema: { type: 'integer', enum: [0, 1] } }],
+		source: 'PMS takes includeGuids on its metadata listings (the spec documents it on /library/sections/{sectionId}/all)',
+	},
+];
+
 /** The gate for PMS: the community spec, the routes above, and plex.tv's operations left out. */
 export function plexGate(): SpecGate | undefined {
 	const spec = loadSpec('plex.yaml');
@@ -120,6 +136,7 @@ export function plexGate(): SpecGate | undefined {
 		label: `Plex Media Server ${PLEX_VERSION}`,
 		caseInsensitive: false,
 		served: PLEX_SERVED,
+		amend: PLEX_AMENDED,
 		ambientQuery: ['X-Plex-Token'],
 		dropBadListItems: false,
 		refuseBadScalars: false,

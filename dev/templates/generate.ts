@@ -5,6 +5,7 @@
  */
 import { createHash } from 'crypto';
 import { METRIC_COLUMNS } from '../../nodes/shared/metrics/fields';
+import { SNAPSHOT_COLUMNS } from '../../nodes/shared/sync/snapshot';
 
 const PKG = 'n8n-nodes-watchstate';
 /** One row per person and server (the single-user table of 0.1.0 had no person column). */
@@ -175,16 +176,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): string {
 			resource: 'table',
 			operation: 'create',
 			tableName: SNAPSHOT_TABLE,
-			columns: {
-				column: [
-					{ name: 'kind', type: 'string' },
-					{ name: 'person', type: 'string' },
-					{ name: 'backend', type: 'string' },
-					{ name: 'takenAt', type: 'string' },
-					{ name: 'count', type: 'number' },
-					{ name: 'played', type: 'string' },
-				],
-			},
+			columns: { column: SNAPSHOT_COLUMNS.map((c) => ({ ...c })) },
 			options: { createIfNotExists: true },
 		},
 	});

@@ -230,6 +230,14 @@ export class WatchState implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Fail When a Person Is Unreachable',
+						name: 'failOnSkipped',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether Sync Servers stops when it cannot act for a person on a server (a Plex home user with a PIN, a friend plex.tv hands no token for, plex.tv down with no kept token). Off: that person is skipped on that server, the reason is in the summary, everyone else syncs.',
+					},
+					{
 						displayName: 'Fill Trakt History',
 						name: 'traktHistory',
 						type: 'boolean',
@@ -382,6 +390,7 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 				fillTraktHistory: fillTraktHistory && selected.includes('trakt'),
 				dryRun: ctx.getNodeParameter('dryRun', 0, false) as boolean,
 				outputWrites: options.outputWrites === true,
+				failOnSkipped: options.failOnSkipped === true,
 			},
 			previousSnapshots(ctx, rows),
 		);
@@ -412,10 +421,10 @@ async function executeBackUp(ctx: IExecuteFunctions): Promise<INodeExecutionData
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	if (reading.selected.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server to back up');
 	try {
-		const { text, header } = await backUp(ctx, { ...reading, trakt: reading.selected.includes('trakt'), traktPerson: String(options.traktPerson ?? '').trim() });
+		const { text, header, skipped } = await backUp(ctx, { ...reading, trakt: reading.selected.includes('trakt'), traktPerson: String(options.traktPerson ?? '').trim() });
 		const fileName = `watchstate-backup-${header.takenAt.replace(/[:.]/g, '-')}.json`;
 		const data = await ctx.helpers.prepareBinaryData(Buffer.from(text, 'utf8'), fileName, 'application/json');
-		const json: IDataObject = { ...header, fileName, bytes: Buffer.byteLength(text) };
+		const json: IDataObject = { ...header, fileName, bytes: Buffer.byteLength(text), ...(skipped.length > 0 ? { skippedUsers: skipped as unknown as IDataObject[] } : {}) };
 		return [[], [], [{ json, binary: { data }, pairedItem: { item: 0 } }]];
 	} catch (error) {
 		throw toNodeError(ctx, error, 0);

@@ -20,6 +20,10 @@ import type { Violation } from '../../dev/emulators/spec/gate';
 import { specsPresent } from '../../dev/emulators/spec/files';
 import { EMBY_VERSIONS, JELLYFIN_VERSIONS } from '../../dev/emulators/versions';
 import { authenticatedRequest, runNode } from '../support/execute';
+import type { MediaClient } from '../../nodes/shared/backends/client';
+import { EmbyClient, JellyfinClient } from '../../nodes/shared/backends/mediabrowser/api';
+import { PlexClient } from '../../nodes/shared/backends/plex/api';
+import type { Send } from '../../nodes/shared/transport/http';
 
 const describeWithSpecs = specsPresent ? describe : describe.skip;
 
@@ -96,6 +100,19 @@ function run(target: Target, params: IDataObject, input?: IDataObject[]) {
 	});
 }
 
+/** The node's client for a target, sending through the credential as n8n would. */
+async function clientOf(target: Target): Promise<MediaClient> {
+	const request = authenticatedRequest(target.credentialType, target.credentials());
+	const base = String(target.credentials().baseUrl);
+	const send: Send = async (r) => {
+		const out = (await request({ url: `${base}${r.path}`, method: r.method, qs: r.query as IDataObject, headers: r.headers, body: r.body as IDataObject, json: true, returnFullResponse: true, ignoreHttpStatusErrors: true })) as { statusCode: number; headers: Record<string, unknown>; body: unknown };
+		return { status: out.statusCode, headers: out.headers, body: out.body };
+	};
+	const options = { send, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1, sleep: async () => undefined, random: () => 0 }, pageSize: 7, concurrency: 1, userId: target.userId, clientIdentifier: 'contract-test' };
+	if (target.node instanceof Plex) return new PlexClient(options);
+	return target.node instanceof Jellyfin ? new JellyfinClient(options) : new EmbyClient(options);
+}
+
 const describeReadable = (violations: Violation[]) => violations.map((v) => `${v.kind}: ${v.detail}\n    ${v.request}`).join('\n');
 
 beforeAll(async () => {
@@ -164,6 +181,18 @@ describeWithSpecs.each(rows)('%s: every client operation stays inside the spec',
 		const write = { kind: 'watchstate-write', backend: listed.backend, op: 'set-position', target: listed, positionMs: 900_000, reason: 'contract', source: {} };
 		const applied = await run(target, { resource: 'item', operation: 'apply', applyOptions: {} }, [write]);
 		expect(applied[0].json.action).toBe(target.canSetPositions ? 'progress' : 'skipped');
+	});
+
+	it('what is playing now, and the played threshold (Sync Servers reads them before writing)', async () => {
+		const sessions = (server as unknown as { sessions: Array<Record<string, unknown>> }).sessions;
+		sessions.push({ userId: target.label.startsWith('Plex') ? '1' : admin.id, item: movie, positionMs: 60_000, state: 'playing' });
+		try {
+			const client = await clientOf(target);
+			expect(await client.playingNow()).toEqual([{ userId: target.label.startsWith('Plex') ? '1' : admin.id, itemId: target.id(movie) }]);
+			expect(await client.playedThresholdPercent()).toBe(90);
+		} finally {
+			sessions.length = 0;
+		}
 	});
 
 	it('sent nothing the spec does not document', () => {

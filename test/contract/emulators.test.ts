@@ -214,3 +214,37 @@ describeWithSpecs('Plex emulator', () => {
 		expect((await call(`${plex.url}/library/sections/1/collections`, { headers: json })).status).toBe(200);
 	});
 });
+
+describe('the emulators date and keep state as the servers do', () => {
+	const json = { Accept: 'application/json', 'X-Plex-Token': user.token, 'X-Plex-Client-Identifier': 'probe' };
+	const meta = async (key: string) => JSON.parse((await call(`${plex.url}/library/metadata/${key}`, { headers: json })).text).MediaContainer.Metadata[0];
+
+	it('PMS dates a scrobble and a partial timeline report with its own clock, in whole seconds', async () => {
+		plex.clockOffsetMs = 3_600_000;
+		try {
+			const [a, b] = [library.movies[1], library.movies[2]];
+			await call(`${plex.url}/:/scrobble?key=${plex.keyOf(a)}&identifier=com.plexapp.plugins.library`, { method: 'PUT', headers: json });
+			await call(`${plex.url}/:/timeline?ratingKey=${plex.keyOf(b)}&key=/library/metadata/${plex.keyOf(b)}&identifier=com.plexapp.plugins.library&state=stopped&time=600000&duration=${b.durationMs}`, { method: 'POST', headers: json });
+			const hourAhead = Math.floor((Date.now() + 3_600_000) / 1000);
+			for (const m of [await meta(plex.keyOf(a)), await meta(plex.keyOf(b))]) expect(Math.abs(m.lastViewedAt - hourAhead)).toBeLessThanOrEqual(2);
+			expect((await meta(plex.keyOf(b))).viewOffset).toBe(600_000);
+		} finally {
+			plex.clockOffsetMs = 0;
+		}
+	});
+
+	it('PMS lists its system account without a name, and serves prefs and sessions to the owner only', async () => {
+		const accounts = JSON.parse((await call(`${plex.url}/accounts`, { headers: json })).text).MediaContainer.Account;
+		expect(accounts[0]).toMatchObject({ id: 0, name: '' });
+		const prefs = JSON.parse((await call(`${plex.url}/:/prefs`, { headers: json })).text).MediaContainer.Setting;
+		expect(prefs.find((p: { id: string }) => p.id === 'LibraryVideoPlayedThreshold').value).toBe(90);
+		expect((await call(`${plex.url}/status/sessions`, { headers: json })).status).toBe(200);
+	});
+
+	it('Jellyfin before 10.11 keeps one user-data record for copies of a film; 10.11 one per item', async () => {
+		const copies = seedLibrary({ movies: 3, shows: 0, copies: [1] });
+		const [old, current] = [new JellyfinEmulator({ library: copies, users: [user], apiKey: API_KEY, version: '10.10.7' }), new JellyfinEmulator({ library: copies, users: [user], apiKey: API_KEY, version: '10.11.11' })];
+		for (const s of [old, current]) s.seedState(user.id, copies.movies[0], { played: true, playCount: 1 });
+		expect([old.stateOf(user.id, copies.movies[3]).played, current.stateOf(user.id, copies.movies[3]).played]).toEqual([true, false]);
+	});
+});

@@ -99,6 +99,8 @@ export interface ExecuteSetup {
 	otherCredentials?: Record<string, IDataObject>;
 	/** More credentials whose requests go through n8n's request helper (a node using several servers). */
 	moreCredentials?: Array<[ICredentialType, IDataObject]>;
+	/** The workflow's global static data, kept across runs when the same object is passed again. */
+	staticData?: IDataObject;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
@@ -131,6 +133,7 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 		},
 		getNode: () => ({ name: 'Node', type: `n8n-nodes-watchstate.${node.description.name}`, typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
 		continueOnFail: () => setup.continueOnFail === true,
+		getWorkflowStaticData: () => (setup.staticData ??= {}),
 		helpers: {
 			checkProcessedAndRecord: async (values: string[]) => {
 				const store = setup.processed ?? new Set<string>();

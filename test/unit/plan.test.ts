@@ -157,7 +157,7 @@ describe('planSync rules by example', () => {
 	it('marks played where it is not, with the watched date of the play', () => {
 		const plan = planSync([movie('plex', { played: true, playedAt: '2025-03-01T00:00:00.000Z', updatedAt: '2025-03-01T00:00:00.000Z' }), movie('jellyfin', {})], undefined, { propagateUnplayed: false, now: NOW });
 		expect(plan.writes).toEqual([expect.objectContaining({ backend: 'jellyfin', op: 'mark-played', playedAt: '2025-03-01T00:00:00.000Z', source: { backend: 'plex', id: 'plex-1', title: 'Heat' } })]);
-		expect(plan.snapshot.backends).toEqual({ plex: { count: 1, played: ['plex-1'] }, jellyfin: { count: 1, played: ['jellyfin-1'] } });
+		expect(plan.snapshot.backends).toEqual({ plex: { count: 1, played: ['plex-1'], resumed: [] }, jellyfin: { count: 1, played: ['jellyfin-1'], resumed: [] } });
 	});
 
 	it('lets a newer explicit un-mark (seen through the snapshot) win, and an older one lose', () => {
@@ -327,5 +327,86 @@ describe('a play history (Trakt) as a source and a target', () => {
 		const items = [movie('plex', 'p1', false, 60), movie('trakt', 'movie:1', true, 10)];
 		expect(planSync(items, snapshot, { propagateUnplayed: false, now: NOW, history }).writes).toEqual([]);
 		expect(planSync(items, snapshot, { propagateUnplayed: true, now: NOW, history }).writes.map((w) => [w.backend, w.op])).toEqual([['trakt', 'mark-unplayed']]);
+	});
+});
+
+describe('what a person did after a run is never undone by it', () => {
+	const film = (backend: Backend, extra: Partial<PlanItem>): PlanItem => ({
+		backend,
+		type: 'movie',
+		id: `${backend}-9`,
+		title: 'Ran',
+		guids: { imdb: 'tt0089881' },
+		played: false,
+		positionMs: 0,
+		durationMs: 9_600_000,
+		updatedAt: '2024-01-01T00:00:00.000Z',
+		...extra,
+	});
+	const RUN1 = '2026-05-01T10:00:00.000Z';
+	const RUN2 = '2026-05-01T11:00:00.000Z';
+	const ORIGIN = Date.UTC(2025, 2, 1);
+	// The first run wrote the Plex copy 3 s after planning; PMS dated it with its clock, 20 s ahead.
+	const stamped = new Date(Date.parse(RUN1) + 23_000).toISOString();
+	const previous = (plex: Partial<Snapshot['backends'][string]>, jellyfin: Partial<Snapshot['backends'][string]>): Snapshot => ({
+		kind: 'watchstate-snapshot',
+		version: 1,
+		takenAt: RUN1,
+		backends: { plex: { count: 1, played: [], ...plex }, jellyfin: { count: 1, played: [], ...jellyfin } },
+	});
+	const stamp = { id: 'plex-9', origin: ORIGIN, from: Date.parse(RUN1) + 2_000, to: Date.parse(RUN1) + 3_000 };
+
+	it('a play the sync copied to Plex is dated as the play it copied, so the later un-mark wins', () => {
+		const items = [film('plex', { played: true, playedAt: stamped, updatedAt: stamped }), film('jellyfin', { played: false })];
+		const remembered = planSync(items, previous({ played: ['plex-9'], written: [stamp] }, { played: ['jellyfin-9'] }), { propagateUnplayed: true, now: RUN2 });
+		expect(remembered.writes.map((w) => [w.backend, w.op])).toEqual([['plex', 'mark-unplayed']]);
+		// The write names the target as Plex listed it (its real date), so the re-read agrees with it.
+		expect(remembered.writes[0].target.updatedAt).toBe(stamped);
+		// Without the record, the copy looks like a newer play and re-marks Jellyfin: what this prevents.
+		const forgotten = planSync(items, previous({ played: ['plex-9'] }, { played: ['jellyfin-9'] }), { propagateUnplayed: true, now: RUN2 });
+		expect(forgotten.writes.map((w) => [w.backend, w.op])).toEqual([['jellyfin', 'mark-played']]);
+	});
+
+	it('a play made on Plex after the sync wrote is the person\'s, and keeps its date', () => {
+		const later = new Date(Date.parse(RUN1) + 20 * 60_000).toISOString();
+		const items = [film('plex', { played: true, playedAt: later, updatedAt: later }), film('jellyfin', { played: false })];
+		const plan = planSync(items, previous({ played: ['plex-9'], written: [stamp] }, { played: ['jellyfin-9'] }), { propagateUnplayed: true, now: RUN2 });
+		expect(plan.writes.map((w) => [w.backend, w.op])).toEqual([['jellyfin', 'mark-played']]);
+	});
+
+	it('a record is kept while a later run could still date an un-mark before it, then dropped', () => {
+		const items = [film('plex', { played: true, playedAt: stamped, updatedAt: stamped }), film('jellyfin', { played: true, playedAt: new Date(ORIGIN).toISOString() })];
+		const soon = planSync(items, previous({ played: ['plex-9'], written: [stamp] }, { played: ['jellyfin-9'] }), { propagateUnplayed: true, now: new Date(Date.parse(RUN1) + 30_000).toISOString() });
+		expect(soon.snapshot.backends.plex.written).toEqual([stamp]);
+		expect(planSync(items, previous({ played: ['plex-9'], written: [stamp] }, { played: ['jellyfin-9'] }), { propagateUnplayed: true, now: RUN2 }).snapshot.backends.plex.written).toBeUndefined();
+	});
+
+	it('a resume point reset since the last run is not overwritten by an older one, run after run', () => {
+		const items = [film('plex', { positionMs: 1_800_000, updatedAt: stamped }), film('jellyfin', { positionMs: 0, updatedAt: '2024-01-01T00:00:00.000Z' })];
+		const first = planSync(items, previous({ resumed: ['plex-9'], written: [stamp] }, { resumed: ['jellyfin-9'] }), { propagateUnplayed: false, now: RUN2 });
+		expect(first.writes).toEqual([]);
+		// The reset is held: the next runs see it again, whatever the copy's date.
+		expect(first.snapshot.backends.jellyfin.resumed).toEqual(['jellyfin-9']);
+		const second = planSync(items, first.snapshot, { propagateUnplayed: false, now: '2026-05-02T11:00:00.000Z' });
+		expect(second.writes).toEqual([]);
+		// Without the snapshot's memory of the resume point, the older position comes back.
+		expect(planSync(items, previous({}, {}), { propagateUnplayed: false, now: RUN2 }).writes.map((w) => [w.backend, w.op])).toEqual([['jellyfin', 'set-position']]);
+	});
+
+	it('a mark-played onto a newer rewatch keeps its resume point; onto an older position it does not', () => {
+		const played = film('jellyfin', { played: true, playedAt: new Date(ORIGIN).toISOString(), updatedAt: new Date(ORIGIN).toISOString() });
+		const rewatch = planSync([played, film('plex', { positionMs: 1_800_000, updatedAt: '2026-04-30T20:00:00.000Z' })], undefined, { propagateUnplayed: false, now: RUN2 });
+		expect(rewatch.writes.map((w) => [w.backend, w.op, w.keepPositionMs])).toEqual([['plex', 'mark-played', 1_800_000]]);
+		expect(rewatch.snapshot.backends.plex).toMatchObject({ played: ['plex-9'], resumed: ['plex-9'] });
+		const stale = planSync([played, film('plex', { positionMs: 1_800_000, updatedAt: '2024-06-01T00:00:00.000Z' })], undefined, { propagateUnplayed: false, now: RUN2 });
+		expect(stale.writes.map((w) => [w.backend, w.op, w.keepPositionMs])).toEqual([['plex', 'mark-played', undefined]]);
+	});
+
+	it('a server that could not be read for a person is left out for them: no abort, its snapshot kept', () => {
+		const last = previous({ count: 40, played: ['plex-9'] }, { count: 1, played: [] });
+		const plan = planPerPerson([film('jellyfin', { person: 'gran' })], new Map([['gran', last]]), { propagateUnplayed: true, now: RUN2 }, new Map([['gran', ['plex']]]));
+		expect(plan.writes).toEqual([]);
+		expect(plan.snapshots.get('gran')!.backends.plex).toEqual({ count: 40, played: ['plex-9'], resumed: [] });
+		expect(() => planPerPerson([film('jellyfin', { person: 'gran' })], new Map([['gran', last]]), { propagateUnplayed: true, now: RUN2 })).toThrow(PlanAbort);
 	});
 });

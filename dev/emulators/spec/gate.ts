@@ -63,8 +63,19 @@ export interface ServedRoute {
 	freeQuery?: boolean;
 }
 
+/** Query parameters a server takes on a documented route beyond what its spec lists there. */
+export interface Amendment {
+	method: string;
+	path: string;
+	params: Array<{ name: string; schema?: Schema }>;
+	/** Where we know from that the server reads them. */
+	source: string;
+}
+
 export interface GateOptions {
 	spec: Schema;
+	/** Parameters documented routes take beyond the spec. */
+	amend?: Amendment[];
 	/** e.g. "Jellyfin 10.11.11", for messages. */
 	label: string;
 	/** Paths and query names match regardless of case (ASP.NET, ServiceStack); PMS matches exactly. */
@@ -153,6 +164,11 @@ export class SpecGate {
 				const prefix = options.prefixFor?.(servers) ?? '';
 				this.operations.push(this.compile(method.toUpperCase(), prefix + template, [...shared, ...((op.parameters as unknown[]) ?? [])], op));
 			}
+		}
+		for (const amendment of options.amend ?? []) {
+			const op = this.operations.find((o) => o.method === amendment.method && o.template === amendment.path);
+			if (!op) throw new Error(`${options.label}: amendment of ${amendment.method} ${amendment.path}, which the spec does not have`);
+			for (const p of amendment.params) op.params.push({ name: p.name, in: 'query', required: false, schema: p.schema ?? { type: 'string' } });
 		}
 		for (const served of options.served ?? []) this.operations.push(this.compileServed(served));
 	}

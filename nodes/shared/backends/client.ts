@@ -40,6 +40,12 @@ export interface WatchStateQuery {
 	only?: 'all' | 'played' | 'inProgress';
 	/** ISO time; items whose state did not change since are left out. */
 	changedSince?: string;
+	/**
+	 * Household reads: a selected library this user cannot see is not an error (a restricted user
+	 * sees fewer); the names that did match are added here, so the caller can tell a library no
+	 * user sees (a typo) from one some users cannot see.
+	 */
+	seenLibraries?: Set<string>;
 }
 
 export interface ClientOptions {
@@ -61,10 +67,23 @@ export interface ClientOptions {
 	lookup?: 'targeted' | 'index';
 	/** When a targeted search finds nothing: read the library into the index (default) or not. */
 	indexFallback?: boolean;
+	/** Plex: the server's played threshold as the owner's client reads it (a user's token may not read prefs). */
+	playedThreshold?: () => Promise<number>;
+}
+
+/** An item someone is playing on the server right now. */
+export interface PlayingNow {
+	userId: string;
+	itemId: string;
 }
 
 export interface MediaClient {
 	readonly backend: 'plex' | 'jellyfin' | 'emby';
+	/**
+	 * Whether the server dates a play or a position write at the call, with its own clock (PMS:
+	 * /:/scrobble and /:/timeline take no date), rather than with the date the write gives.
+	 */
+	readonly datesWritesItself: boolean;
 	getItem(id: string): Promise<WatchItem>;
 	/** Every item here that shares an external id with the query (copies in several libraries). */
 	findItems(query: FindQuery): Promise<WatchItem[]>;
@@ -75,6 +94,10 @@ export interface MediaClient {
 	setPosition(item: WatchItem, positionMs: number): Promise<void>;
 	/** Why this server cannot take a resume position (its version has no endpoint), or undefined. */
 	positionsUnsupported(): Promise<string | undefined>;
+	/** At or past this percent of its duration the server counts a position as watched. */
+	playedThresholdPercent(): Promise<number>;
+	/** What is being played right now, by whom; undefined when this credential may not see it. */
+	playingNow(): Promise<PlayingNow[] | undefined>;
 	/** The server's own id (Plex machineIdentifier, Jellyfin / Emby server id). */
 	serverIdentity(): Promise<string | undefined>;
 	listLibraries(): Promise<LibraryInfo[]>;
@@ -96,15 +119,23 @@ function selects(library: LibraryInfo, wanted: string): boolean {
 
 /**
  * The movie and show libraries a query selects by id or title (case-insensitive); no selection
- * means all of them. A selected name that matches no library is an error, not an empty result.
+ * means all of them. A selected name that matches no library is an error, not an empty result,
+ * unless `seen` collects the matches across a household's users (see WatchStateQuery).
  */
-export function selectLibraries(libraries: LibraryInfo[], selection: string[] | undefined): LibraryInfo[] {
+export function selectLibraries(libraries: LibraryInfo[], selection: string[] | undefined, seen?: Set<string>): LibraryInfo[] {
 	const video = libraries.filter((l) => l.type === 'movie' || l.type === 'show');
 	if (!selection || selection.length === 0) return video;
 	const unknown = selection.filter((s) => !libraries.some((l) => selects(l, s)));
-	if (unknown.length > 0) {
+	if (seen) for (const s of selection) if (!unknown.includes(s)) seen.add(s);
+	if (unknown.length > 0 && !seen) {
 		const known = libraries.map((l) => `${l.title} (${l.id})`).join(', ');
 		throw new BackendError(`no library ${unknown.map((u) => `"${u}"`).join(', ')} on this server; libraries: ${known}`);
 	}
 	return video.filter((l) => selection.some((s) => selects(l, s)));
+}
+
+/** The error for selected libraries that none of a household's users can see. */
+export function unknownLibraries(selection: string[], seen: Set<string>): BackendError | undefined {
+	const unknown = selection.filter((s) => !seen.has(s));
+	return unknown.length > 0 ? new BackendError(`no library ${unknown.map((u) => `"${u}"`).join(', ')} on this server for any user of the household`) : undefined;
 }

@@ -9,22 +9,25 @@ import { readWatchState } from '../backends/trakt/watched';
 import type { PlanItem } from '../sync/plan';
 import { planRestore, type RestoreOptions } from '../backup/restore';
 import type { MediaBackend } from './description';
-import type { ApplyAction } from './execute';
+import type { ApplyAction } from './applywrite';
+import type { SkippedUser } from './household';
 import { applyOnServers, readerFor, slimmer, type SyncServersSettings } from './syncservers';
 import { traktClient } from './trakt';
 
 type Reading = Pick<SyncServersSettings, 'household' | 'users' | 'request'> & { servers: MediaBackend[] };
 
-export async function backUp(ctx: IExecuteFunctions, s: Reading & { trakt: boolean; traktPerson: string }): Promise<{ text: string; header: BackupHeader }> {
+/** `skipped`: people who could not be read (e.g. no Plex token for them), left out of the file. */
+export async function backUp(ctx: IExecuteFunctions, s: Reading & { trakt: boolean; traktPerson: string }): Promise<{ text: string; header: BackupHeader; skipped: SkippedUser[] }> {
 	const takenAt = new Date().toISOString();
 	const records: BackupRecord[] = [];
+	const skipped: SkippedUser[] = [];
 	// One server at a time, as Sync Servers reads: its pages are what the machine holds at once.
 	for (const backend of s.servers) {
 		const reader = await readerFor(ctx, backend, s);
-		for (const item of await reader.list()) records.push(toRecord(item));
+		for (const item of await reader.list(skipped)) records.push(toRecord(item));
 	}
 	if (s.trakt) for (const item of await readWatchState(await traktClient(ctx), s.traktPerson)) records.push(toRecord(item));
-	return writeBackup(records, takenAt);
+	return { ...writeBackup(records, takenAt), skipped };
 }
 
 export interface RestoreResult {
@@ -42,8 +45,9 @@ export async function restoreBackup(
 	const live: PlanItem[] = [];
 	const slim = slimmer();
 	const read: Record<string, number> = {};
+	const skipped: SkippedUser[] = [];
 	for (const reader of readers) {
-		const listed = await reader.list();
+		const listed = await reader.list(skipped);
 		read[reader.backend] = listed.length;
 		for (const item of listed) live.push(slim(item));
 	}
@@ -53,11 +57,10 @@ export async function restoreBackup(
 	const applied: Record<string, Partial<Record<ApplyAction, number>>> = {};
 	const writes: IDataObject[] = [];
 	if (!s.dryRun) {
-		await applyOnServers(readers, restore.writes, s.request.concurrency ?? 4, (backend, result) => {
+		await applyOnServers(readers, restore.writes, s.request.concurrency ?? 4, (backend, _write, result) => {
 			const counts = (applied[backend] ??= {});
-			const action = String(result.action) as ApplyAction;
-			counts[action] = (counts[action] ?? 0) + 1;
-			if (s.outputWrites) writes.push({ backend, ...result });
+			counts[result.action] = (counts[result.action] ?? 0) + 1;
+			if (s.outputWrites) writes.push({ backend, ...result.json });
 		});
 	}
 	const summary: IDataObject = {
@@ -69,6 +72,7 @@ export async function restoreBackup(
 		planned: restore.writes.length,
 		...(s.dryRun ? { plan: restore.writes as unknown as IDataObject[] } : { applied: applied as IDataObject }),
 		notFoundItems: restore.notFoundItems as unknown as IDataObject[],
+		...(skipped.length > 0 ? { skippedUsers: skipped as unknown as IDataObject[] } : {}),
 		seconds: Math.round((Date.now() - started) / 100) / 10,
 	};
 	return { summary, writes };

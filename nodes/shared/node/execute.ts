@@ -14,19 +14,22 @@ import {
 } from 'n8n-workflow';
 import { decideApply, type ApplyDecision, type ApplyOptions, type Source } from '../sync/apply';
 import type { PlannedWrite } from '../sync/plan';
-import { POSITION_TOLERANCE_MS } from '../sync/rules';
 import { EmbyClient, JellyfinClient } from '../backends/mediabrowser/api';
 import { PlexClient } from '../backends/plex/api';
-import { selectLibraries, type ClientOptions, type FindQuery, type MediaClient, type WatchStateQuery } from '../backends/client';
+import { selectLibraries, unknownLibraries, type ClientOptions, type FindQuery, type MediaClient, type WatchStateQuery } from '../backends/client';
 import { isPlainObject, makeGuids } from '../media/guids';
 import { queryFor, searchable } from '../sync/idindex';
 import type { WatchItem } from '../model';
 import { parseTime, percentToMs } from '../media/units';
 import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
-import { connectionSettings, n8nSend, retryPolicy } from './transport';
+import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings } from './transport';
+import type { Send } from '../transport/http';
 import { splitList } from '../webhook/filters';
-import { HouseholdActing } from './household';
+import { HouseholdActing, PersonUnreachable } from './household';
+import { applyPlanned, type ApplyAction } from './applywrite';
+
+export type { ApplyAction } from './applywrite';
 
 export const CREDENTIAL: Record<MediaBackend, string> = { plex: 'plexApi', jellyfin: 'jellyfinApi', emby: 'embyApi' };
 
@@ -49,8 +52,35 @@ interface LookupOptions {
 }
 
 /**
+ * Who a Plex client acts as when it is not the credential's owner: a household member's server
+ * token, renewed (from plex.tv) once when the server refuses it, and the owner's reading of the
+ * server's played threshold (a member's token may not read the server's prefs).
+ */
+export interface PlexIdentity {
+	token: string;
+	/** A fresh token after the server refused this one; undefined when none can be had. */
+	renew(): Promise<string | undefined>;
+	playedThreshold?: () => Promise<number>;
+}
+
+/** Sends with a household member's token; a 401 gets one renewal and one more try. */
+function memberSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings, identity: PlexIdentity): Send {
+	let token = identity.token;
+	let send = n8nSend(ctx, settings, { 'X-Plex-Token': token });
+	return async (request) => {
+		const response = await send(request);
+		if (response.status !== 401) return response;
+		const fresh = await identity.renew();
+		if (!fresh || fresh === token) return response;
+		token = fresh;
+		send = n8nSend(ctx, settings, { 'X-Plex-Token': token });
+		return await send(request);
+	};
+}
+
+/**
  * A client of the node's server. Jellyfin / Emby act for `userId` with the credential's key; a
- * Plex client acts with `plexToken` (a household member's server token) instead of the credential's.
+ * Plex client acts as `identity` (a household member) instead of the credential's owner.
  */
 export async function createClient(
 	ctx: IExecuteFunctions | ILoadOptionsFunctions,
@@ -58,18 +88,19 @@ export async function createClient(
 	request: RequestOptions,
 	userId?: string,
 	lookup: LookupOptions = {},
-	plexToken?: string,
+	identity?: PlexIdentity,
 ): Promise<MediaClient> {
 	const settings = await connectionSettings(ctx, CREDENTIAL[backend], (request.timeout ?? 30) * 1000);
 	const credentials = backend === 'plex' ? await ctx.getCredentials(CREDENTIAL.plex) : undefined;
 	const clientIdentifier = credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined;
 	const options: ClientOptions = {
-		send: plexToken ? n8nSend(ctx, settings, { 'X-Plex-Token': plexToken }) : n8nSend(ctx, settings),
+		send: identity ? memberSend(ctx, settings, identity) : n8nSend(ctx, settings),
 		retry: retryPolicy(request.retries ?? 4),
 		pageSize: request.pageSize ?? 200,
 		concurrency: request.concurrency ?? 4,
 		userId: userId || undefined,
 		clientIdentifier,
+		playedThreshold: identity?.playedThreshold,
 		...lookup,
 	};
 	if (backend === 'plex') return new PlexClient(options);
@@ -92,7 +123,6 @@ export async function loadLibraries(ctx: ILoadOptionsFunctions, backend: MediaBa
 	return libraries.map((l) => ({ name: l.title, value: l.id, description: l.type === 'movie' ? 'Movies' : 'Shows' }));
 }
 
-export type ApplyAction = 'marked-played' | 'marked-unplayed' | 'progress' | 'skipped' | 'not-found';
 
 const DONE: Record<string, ApplyAction> = { 'mark-played': 'marked-played', 'mark-unplayed': 'marked-unplayed', 'set-position': 'progress', skip: 'skipped' };
 
@@ -130,19 +160,27 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	const matches = await client.findItems(query);
 	if (matches.length === 0) return [{ action: 'not-found', reason: `no ${source.type} with these ids on ${client.backend}`, source: sourceRef, query: query as unknown as IDataObject, dryRun }];
 	const results: IDataObject[] = [];
+	let wrote = false;
 	for (const match of matches) {
-		// Decide on fresh state: a match from an index read earlier in this run is read again.
-		const target = client.isFresh(match) ? match : await client.getItem(match.id);
-		const decision = await withinServerAbilities(client, decideApply(source, target, rules));
+		// Decide on fresh state: a match from an index read earlier in this run is read again, and so
+		// is every match after a write, for copies may share one record (Jellyfin before 10.11 and
+		// Emby keep a movie's user data by its provider ids, so two library copies are one state).
+		const target = client.isFresh(match) && !wrote ? match : await client.getItem(match.id);
+		const decision = await withinServerAbilities(client, target, decideApply(source, target, rules));
 		if (!dryRun) {
-			if (decision.step === 'mark-played') await client.markPlayed(target, decision.playedAt);
+			if (decision.step === 'mark-played') {
+				await client.markPlayed(target, decision.playedAt);
+				if (decision.keepPositionMs !== undefined) await client.setPosition({ ...target, played: true }, decision.keepPositionMs);
+			}
 			if (decision.step === 'mark-unplayed') await client.markUnplayed(target);
 			if (decision.step === 'set-position') await client.setPosition(target, decision.positionMs!);
+			if (decision.step !== 'skip') wrote = true;
 		}
 		results.push({
 			action: DONE[decision.step],
 			reason: decision.reason,
 			...(decision.positionMs !== undefined ? { positionMs: decision.positionMs } : {}),
+			...(decision.keepPositionMs !== undefined ? { keptPositionMs: decision.keepPositionMs } : {}),
 			source: sourceRef,
 			target: target as unknown as IDataObject,
 			dryRun,
@@ -151,11 +189,24 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	return results;
 }
 
-/** A position write on a server version that cannot take one is skipped, with the reason. */
-async function withinServerAbilities(client: MediaClient, decision: ApplyDecision): Promise<ApplyDecision> {
+/**
+ * What the server can take: a position write on a version without the endpoint is skipped, so is
+ * one at or past the server's played threshold (it would mark the item played), and a mark that
+ * must keep a resume point the server cannot write back is held.
+ */
+async function withinServerAbilities(client: MediaClient, target: WatchItem, decision: ApplyDecision): Promise<ApplyDecision> {
+	if (decision.step === 'mark-played' && decision.keepPositionMs !== undefined) {
+		const unsupported = await client.positionsUnsupported();
+		return unsupported ? { step: 'skip', reason: `held: marking it would lose the newer resume point here (${unsupported})` } : decision;
+	}
 	if (decision.step !== 'set-position') return decision;
 	const unsupported = await client.positionsUnsupported();
-	return unsupported ? { step: 'skip', reason: unsupported } : decision;
+	if (unsupported) return { step: 'skip', reason: unsupported };
+	const threshold = await client.playedThresholdPercent();
+	if (target.durationMs && (decision.positionMs! / target.durationMs) * 100 >= threshold) {
+		return { step: 'skip', reason: `the position is past this server's played threshold (${threshold} %): writing it would mark the item played` };
+	}
+	return decision;
 }
 
 /**
@@ -170,45 +221,25 @@ async function applyPlannedWrite(ctx: IExecuteFunctions, client: MediaClient, i:
 		throw new NodeOperationError(ctx.getNode(), `Unknown planned write "${String(write.op)}"`, { itemIndex: i });
 	}
 	const dryRun = (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).dryRun === true;
-	return await applyPlanned(client, write, dryRun);
+	return (await applyPlanned(client, write, dryRun)).json;
 }
 
-/** applyPlannedWrite without n8n: also what Sync Servers runs for every write it planned. */
-export async function applyPlanned(client: MediaClient, write: PlannedWrite, dryRun: boolean): Promise<IDataObject> {
-	const target = await client.getItem(write.target.id);
-	let action: ApplyAction = 'skipped';
-	let reason = write.reason;
-	if (write.op === 'mark-played') {
-		if (target.played === true) reason = 'already played';
-		else action = 'marked-played';
-	} else if (write.op === 'mark-unplayed') {
-		if (target.played !== true) reason = target.played === false ? 'already unplayed' : 'target state is unknown';
-		else if (Date.parse(target.updatedAt) > Date.parse(write.target.updatedAt)) reason = 'target changed after it was listed';
-		else action = 'marked-unplayed';
-	} else if (write.op === 'set-position' && write.positionMs !== undefined) {
-		const unsupported = await client.positionsUnsupported();
-		if (target.played === true) reason = 'target is played now';
-		else if (Math.abs((target.positionMs ?? 0) - write.positionMs) < POSITION_TOLERANCE_MS) reason = 'position already in step';
-		else if (unsupported) reason = unsupported;
-		else action = 'progress';
-	}
-	if (!dryRun) {
-		if (action === 'marked-played') await client.markPlayed(target, write.playedAt);
-		if (action === 'marked-unplayed') await client.markUnplayed(target);
-		if (action === 'progress') await client.setPosition(target, write.positionMs!);
-	}
-	return { action, reason, ...(action === 'progress' ? { positionMs: write.positionMs } : {}), source: write.source, target: target as unknown as IDataObject, dryRun };
+/** The Libraries filter of Get Watch State: a list from the editor, or a comma text (0.1.0, expressions). */
+function librariesFilter(ctx: IExecuteFunctions, i: number): string[] {
+	const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
+	return Array.isArray(f.libraries) ? f.libraries.map(String) : splitList(f.libraries);
 }
 
-async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resource: string, operation: string, i: number): Promise<IDataObject[]> {
+/** `seenLibraries`: a household read, where a library some users cannot see is not an error (client.ts). */
+async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resource: string, operation: string, i: number, seenLibraries?: Set<string>): Promise<IDataObject[]> {
 	const json = (item: WatchItem | object) => item as unknown as IDataObject;
 	if (resource === 'user' && operation === 'getAll') return (await client.listUsers()).map(json);
 	if (resource === 'library' && operation === 'getAll') return (await client.listLibraries()).map(json);
 	if (resource === 'library' && operation === 'getWatchState') {
 		const f = ctx.getNodeParameter('filters', i, {}) as IDataObject;
 		const query: WatchStateQuery = {
-			// A list from the editor; a comma-separated text from workflows of 0.1.0 or an expression.
-			libraries: Array.isArray(f.libraries) ? f.libraries.map(String) : splitList(f.libraries),
+			libraries: librariesFilter(ctx, i),
+			seenLibraries,
 			only: (f.only as WatchStateQuery['only']) ?? 'all',
 			changedSince: f.changedSince ? parseTime(String(f.changedSince)) : undefined,
 		};
@@ -266,20 +297,36 @@ function actsForHousehold(ctx: IExecuteFunctions, resource: string, operation: s
  * planned write names. An event from a user the household cannot place writes nothing.
  */
 async function runForHousehold(ctx: IExecuteFunctions, acting: HouseholdActing, resource: string, operation: string, i: number): Promise<IDataObject[]> {
-	if (resource === 'library') return await acting.readEveryone(async (client) => await runOperation(ctx, client, resource, operation, i));
+	if (resource === 'library') {
+		const seen = new Set<string>();
+		const rows = await acting.readEveryone(async (client) => await runOperation(ctx, client, resource, operation, i, seen));
+		const missing = operation === 'getWatchState' ? unknownLibraries(librariesFilter(ctx, i), seen) : undefined;
+		if (missing) throw missing;
+		return rows;
+	}
 	const json = ctx.getInputData()[i].json;
 	if (json.kind === 'watchstate-write') {
 		const write = json as unknown as PlannedWrite;
-		const client = await acting.clientFor(String(write.target?.userId ?? ''));
+		const client = await unlessUnreachable(acting.clientFor(String(write.target?.userId ?? '')));
+		if ('skipped' in client) return [{ action: 'skipped', reason: client.skipped, source: write.source as unknown as IDataObject }];
 		return [await applyPlannedWrite(ctx, client, i, write)];
 	}
 	const source = asWatchItem(json, ctx, i);
 	const sourceRef = { backend: source.backend, id: source.id, title: source.title, event: source.event, userName: source.userName };
 	const found = await acting.counterpart(source.backend, source.userName);
 	if (!found.user) return [{ action: 'skipped', reason: `${found.reason}; nothing written`, source: sourceRef }];
-	const client = await acting.clientFor(found.user.id);
+	const client = await unlessUnreachable(acting.clientFor(found.user.id));
+	if ('skipped' in client) return [{ action: 'skipped', reason: client.skipped, source: sourceRef, user: { id: found.user.id, name: found.user.name, person: found.person.key } }];
 	const user = { id: found.user.id, name: found.user.name, person: found.person.key };
 	return (await applyWatchState(ctx, client, i, source)).map((result) => ({ ...result, user }));
+}
+
+/** A household member's client, or why that person cannot be acted for here (their loss only). */
+async function unlessUnreachable(client: Promise<MediaClient>): Promise<MediaClient | { skipped: string }> {
+	return await client.catch((error: unknown) => {
+		if (error instanceof PersonUnreachable) return { skipped: `${error.message}; nothing written for this person` };
+		throw error;
+	});
 }
 
 export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBackend): Promise<INodeExecutionData[][]> {
@@ -299,14 +346,14 @@ export async function executeMediaNode(ctx: IExecuteFunctions, backend: MediaBac
 				lookup: items.length > TARGETED_LOOKUP_MAX_ITEMS ? 'index' : 'targeted',
 				indexFallback: operation !== 'apply' || (ctx.getNodeParameter('applyOptions', i, {}) as IDataObject).libraryFallback !== false,
 			};
-			const clientFor = (user: string, plexToken?: string) => {
-				const key = `${user}|${plexToken ? 'token' : ''}|${JSON.stringify(request)}|${JSON.stringify(lookup)}`;
-				if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, user, lookup, plexToken));
+			const clientFor = (user: string, identity?: PlexIdentity) => {
+				const key = `${user}|${identity ? 'member' : ''}|${JSON.stringify(request)}|${JSON.stringify(lookup)}`;
+				if (!clients.has(key)) clients.set(key, createClient(ctx, backend, request, user, lookup, identity));
 				return clients.get(key)!;
 			};
 			let results: IDataObject[];
 			if (household) {
-				acting ??= HouseholdActing.load(ctx).then(async (h) => new HouseholdActing(ctx, backend, h, await clientFor(''), (user, token) => clientFor(user.id, token)));
+				acting ??= HouseholdActing.load(ctx).then(async (h) => new HouseholdActing(ctx, backend, h, await clientFor(''), (user, identity) => clientFor(user.id, identity)));
 				results = await runForHousehold(ctx, await acting, resource, operation, i);
 			} else {
 				results = await runOperation(ctx, await clientFor(userId), resource, operation, i);

@@ -13,6 +13,8 @@ import { checkHouseholdOn, parseHousehold, personOf, userFor, type Household, ty
 import type { Backend } from '../model';
 import type { MediaBackend } from './description';
 import { n8nSend, retryPolicy } from './transport';
+import type { PlexIdentity } from './execute';
+import { PlexTokenStore } from './plextokens';
 
 export const HOUSEHOLD_CREDENTIAL = 'watchStateHouseholdApi';
 
@@ -31,10 +33,26 @@ const PLEX_OWNER_ACCOUNT = '1';
 
 export type Acting = { user: UserInfo; person: Person } | { user?: undefined; reason: string };
 
+/**
+ * A person who cannot be acted for on this server (a Plex home user with a PIN, a friend plex.tv
+ * hands no token for, plex.tv unreachable with no kept token): that person is skipped, with this
+ * reason, and the rest of the household goes on.
+ */
+export class PersonUnreachable extends BackendError {}
+
+/** A user a household read or write left out, and why (for the summary). */
+export interface SkippedUser {
+	server: MediaBackend;
+	person: string;
+	user: string;
+	reason: string;
+}
+
 export class HouseholdActing {
 	private usersOnce?: Promise<UserInfo[]>;
 	private readonly clients = new Map<string, Promise<MediaClient>>();
 	private plexTv?: PlexTvClient;
+	private tokens?: Promise<PlexTokenStore | undefined>;
 
 	constructor(
 		private readonly ctx: IExecuteFunctions,
@@ -42,7 +60,7 @@ export class HouseholdActing {
 		readonly household: Household,
 		/** The node's own client (the credential's identity), and a factory for a user's. */
 		private readonly base: MediaClient,
-		private readonly clientAs: (user: UserInfo, plexToken?: string) => Promise<MediaClient>,
+		private readonly clientAs: (user: UserInfo, identity?: PlexIdentity) => Promise<MediaClient>,
 	) {}
 
 	/** The household from the node's Watch State Household credential, or matching by name alone. */
@@ -84,13 +102,25 @@ export class HouseholdActing {
 		return { user, person: placed.person };
 	}
 
-	/** What `read` gives for every user the household places, each row tagged with the user and the person. */
-	async readEveryone<T extends object>(read: (client: MediaClient) => Promise<T[]>): Promise<Array<T & { userId: string; userName: string; person: string }>> {
+	/**
+	 * What `read` gives for every user the household places, each row tagged with the user and the
+	 * person. A person who cannot be acted for is added to `skipped` (when given) and left out;
+	 * without `skipped` it stops the read.
+	 */
+	async readEveryone<T extends object>(read: (client: MediaClient) => Promise<T[]>, skipped?: SkippedUser[]): Promise<Array<T & { userId: string; userName: string; person: string }>> {
 		const out: Array<T & { userId: string; userName: string; person: string }> = [];
 		for (const user of await this.users()) {
 			const placed = this.placeOwn(user);
 			if (!placed.person) continue;
-			for (const row of await read(await this.clientFor(user.id))) out.push({ ...row, userId: user.id, userName: user.name, person: placed.person.key });
+			const person = placed.person.key;
+			const rows = await this.clientFor(user.id)
+				.then(async (client) => await read(client))
+				.catch((error: unknown) => {
+					if (!(error instanceof PersonUnreachable) || !skipped) throw error;
+					skipped.push({ server: this.backend, person, user: user.name, reason: error.message });
+					return [] as T[];
+				});
+			for (const row of rows) out.push({ ...row, userId: user.id, userName: user.name, person });
 		}
 		return out;
 	}
@@ -100,7 +130,12 @@ export class HouseholdActing {
 		return personOf(this.household, this.backend, user.name);
 	}
 
-	/** A client acting as this server's user with this id (read once per execution). */
+	/**
+	 * A client acting as this server's user with this id (once per execution). Jellyfin and Emby
+	 * act with the admin key; a Plex member acts with their own server token: the one kept from an
+	 * earlier execution, else plex.tv's, renewed when the server refuses it. No token to be had is
+	 * a PersonUnreachable.
+	 */
 	clientFor(userId: string): Promise<MediaClient> {
 		let client = this.clients.get(userId);
 		if (!client) {
@@ -110,11 +145,38 @@ export class HouseholdActing {
 				if (userId === PLEX_OWNER_ACCOUNT) return this.base;
 				const machineIdentifier = await this.base.serverIdentity();
 				if (!machineIdentifier) throw new NodeOperationError(this.ctx.getNode(), 'The Plex server did not say its machine identifier, which plex.tv needs to hand out user tokens');
-				return await this.clientAs(user, await (await this.plexTvClient()).serverToken(userId, machineIdentifier));
+				const store = await this.tokenStore(machineIdentifier);
+				const fetch = async () =>
+					await (await this.plexTvClient())
+						.serverToken(userId, machineIdentifier)
+						.then((token) => {
+							store?.set(userId, token);
+							return token;
+						})
+						.catch((error: unknown) => {
+							throw new PersonUnreachable(`no Plex token for "${user.name}": ${(error as Error).message}`);
+						});
+				const token = store?.get(userId) ?? (await fetch());
+				const renew = async () => {
+					store?.drop(userId);
+					return await fetch().catch(() => undefined);
+				};
+				const member = await this.clientAs(user, { token, renew, playedThreshold: async () => await this.base.playedThresholdPercent() });
+				return refusedAsUnreachable(member, user.name);
 			});
 			this.clients.set(userId, client);
 		}
 		return client;
+	}
+
+	/** The kept tokens of this workflow, for this server and owner (none outside a workflow run). */
+	private tokenStore(machineIdentifier: string): Promise<PlexTokenStore | undefined> {
+		this.tokens ??= (async () => {
+			const credentials = await this.ctx.getCredentials('plexApi');
+			const staticData = typeof this.ctx.getWorkflowStaticData === 'function' ? this.ctx.getWorkflowStaticData('global') : undefined;
+			return staticData ? new PlexTokenStore(staticData, String(credentials.token ?? ''), machineIdentifier) : undefined;
+		})();
+		return this.tokens;
 	}
 
 	private async plexTvClient(): Promise<PlexTvClient> {
@@ -126,9 +188,31 @@ export class HouseholdActing {
 			this.plexTv = new PlexTvClient({
 				send: n8nSend(this.ctx, settings, { ...identity, 'X-Plex-Token': String(credentials.token ?? '') }),
 				sendAs: (token) => n8nSend(this.ctx, settings, { ...identity, 'X-Plex-Token': token }),
-				retry: retryPolicy(4),
+				// plex.tv throttles the home-user switch (429): a kept token carries the run meanwhile.
+				retry: retryPolicy(2),
 			});
 		}
 		return this.plexTv;
 	}
+}
+
+/**
+ * A member's client whose token the server still refuses after a renewal: that person cannot be
+ * acted for (their share was revoked), which is theirs to lose, not the household's.
+ */
+function refusedAsUnreachable(client: MediaClient, name: string): MediaClient {
+	return new Proxy(client, {
+		get(target, property, receiver) {
+			const value = Reflect.get(target, property, receiver) as unknown;
+			if (typeof value !== 'function') return value;
+			return (...args: unknown[]) => {
+				const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+				if (!(result instanceof Promise)) return result;
+				return result.catch((error: unknown) => {
+					if (error instanceof BackendError && error.status === 401) throw new PersonUnreachable(`the Plex server refuses "${name}"'s token, and plex.tv has no newer one`);
+					throw error;
+				});
+			};
+		},
+	});
 }

@@ -8,15 +8,16 @@
  * re-read on its target first (applyPlanned / applyPlannedWrites), a failed write stops the run
  * before the snapshot is handed on, and the run lock keeps two runs of a workflow apart.
  */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 import type { MediaClient } from '../backends/client';
 import { applyPlannedWrites, readWatchState } from '../backends/trakt/watched';
 import type { WatchItem } from '../model';
-import { checkTraktPerson, planPerPerson, type PlanItem, type PlanOptions, type PlannedWrite, type Snapshot } from '../sync/plan';
+import { checkTraktPerson, personOf, planPerPerson, withWrites, type PlanItem, type PlanOptions, type PlannedWrite, type Snapshot, type WrittenStamp } from '../sync/plan';
 import { snapshotToRows, type SnapshotRow } from '../sync/snapshot';
 import type { MediaBackend } from './description';
-import { applyPlanned, createClient, type ApplyAction } from './execute';
-import { HouseholdActing } from './household';
+import { applyPlanned, playingKey, type AppliedWrite, type ApplyAction } from './applywrite';
+import { createClient } from './execute';
+import { HouseholdActing, type SkippedUser } from './household';
 import { RunLock } from './runlock';
 import { traktClient } from './trakt';
 
@@ -34,6 +35,8 @@ export interface SyncServersSettings {
 	dryRun: boolean;
 	/** Hand every write's result on (output 3); off keeps big runs small. */
 	outputWrites: boolean;
+	/** Stop the run when a person cannot be acted for, instead of skipping that person. */
+	failOnSkipped?: boolean;
 }
 
 export interface SyncServersResult {
@@ -45,23 +48,48 @@ export interface SyncServersResult {
 /** A server as Sync Servers uses it: its listing, and a client for the user a write is for. */
 export interface Reader {
 	backend: MediaBackend;
-	list(): Promise<WatchItem[]>;
+	/** Every item of every user read; a user that cannot be acted for goes to `skipped`. */
+	list(skipped: SkippedUser[]): Promise<WatchItem[]>;
 	clientFor(write: PlannedWrite): Promise<MediaClient>;
+	/** What is being played right now, as playingKey(userId, itemId) of the listed items; undefined: unknown. */
+	playing(): Promise<Set<string> | undefined>;
+	/** Whether the server dates the sync's writes with its own clock (their stamps are kept). */
+	datesWritesItself(): Promise<boolean>;
 }
+
+/** The Plex server owner's account id, as /accounts and /status/sessions give it. */
+const PLEX_OWNER = '1';
 
 export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: Pick<SyncServersSettings, 'household' | 'users' | 'request'>): Promise<Reader> {
 	const lookup = { lookup: 'index' as const };
 	if (!s.household) {
 		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
-		return { backend, list: async () => await (await client).listWatchState({ only: 'all' }), clientFor: async () => await client };
+		return {
+			backend,
+			list: async () => await (await client).listWatchState({ only: 'all' }),
+			clientFor: async () => await client,
+			playing: async () => {
+				const now = await (await client).playingNow();
+				if (!now) return undefined;
+				// One user: Plex items carry no user (the credential's, the owner's); the others carry theirs.
+				const mine = backend === 'plex' ? now.filter((p) => p.userId === PLEX_OWNER).map((p) => ({ ...p, userId: '' })) : now;
+				return new Set(mine.map((p) => playingKey(p.userId || undefined, p.itemId)));
+			},
+			datesWritesItself: async () => (await client).datesWritesItself,
+		};
 	}
 	const household = await HouseholdActing.load(ctx);
 	const base = await createClient(ctx, backend, s.request, '', lookup);
-	const acting = new HouseholdActing(ctx, backend, household, base, async (user, token) => await createClient(ctx, backend, s.request, user.id, lookup, token));
+	const acting = new HouseholdActing(ctx, backend, household, base, async (user, identity) => await createClient(ctx, backend, s.request, user.id, lookup, identity));
 	return {
 		backend,
-		list: async () => await acting.readEveryone(async (client) => await client.listWatchState({ only: 'all' })),
+		list: async (skipped) => await acting.readEveryone(async (client) => await client.listWatchState({ only: 'all' }), skipped),
 		clientFor: async (write) => await acting.clientFor(String(write.target.userId ?? '')),
+		playing: async () => {
+			const now = await base.playingNow();
+			return now ? new Set(now.map((p) => playingKey(p.userId, p.itemId))) : undefined;
+		},
+		datesWritesItself: async () => base.datesWritesItself,
 	};
 }
 
@@ -103,16 +131,53 @@ export async function inTurns<T>(list: T[], limit: number, work: (item: T) => Pr
 }
 
 /**
- * Applies each server's planned writes on it, `concurrency` at a time per server (servers side by
- * side), each re-read first (applyPlanned); `done` hears every result. The first failure stops it.
+ * The writes of one server in lanes: writes tagged with one group (copies of one title on this
+ * server, which may share one user-data record) run one after another, each re-read first, so a
+ * second copy sees what the first write did; the rest run side by side.
  */
-export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], concurrency: number, done: (backend: MediaBackend, result: IDataObject) => Promise<void> | void): Promise<void> {
+function lanes(writes: PlannedWrite[]): PlannedWrite[][] {
+	const grouped = new Map<string, PlannedWrite[]>();
+	const out: PlannedWrite[][] = [];
+	for (const write of writes) {
+		if (!write.group) {
+			out.push([write]);
+			continue;
+		}
+		const key = `${write.target.userId ?? ''}\u0000${write.group}`;
+		const lane = grouped.get(key);
+		if (lane) lane.push(write);
+		else {
+			const fresh = [write];
+			grouped.set(key, fresh);
+			out.push(fresh);
+		}
+	}
+	return out;
+}
+
+/**
+ * Applies each server's planned writes on it, `concurrency` at a time per server (servers side by
+ * side), each re-read first (applyPlanned), none on an item being played right now; `done` hears
+ * every result. The first failure stops it.
+ */
+export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], concurrency: number, done: (backend: MediaBackend, write: PlannedWrite, result: AppliedWrite) => Promise<void> | void): Promise<void> {
 	await Promise.all(
 		readers.map(async (reader) => {
 			const mine = writes.filter((w) => w.backend === reader.backend);
-			await inTurns(mine, concurrency, async (write) => await done(reader.backend, await applyPlanned(await reader.clientFor(write), write, false)));
+			if (mine.length === 0) return;
+			const playing = await reader.playing();
+			await inTurns(lanes(mine), concurrency, async (lane) => {
+				for (const write of lane) await done(reader.backend, write, await applyPlanned(await reader.clientFor(write), write, { dryRun: false, playing }));
+			});
 		}),
 	);
+}
+
+/** Who could not be read, per person: the servers the planner must leave out for them. */
+function unreachableByPerson(skipped: SkippedUser[]): Map<string, string[]> {
+	const out = new Map<string, string[]>();
+	for (const s of skipped) out.set(s.person, [...(out.get(s.person) ?? []), s.server]);
+	return out;
 }
 
 export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings, previous: Map<string, Snapshot>): Promise<SyncServersResult> {
@@ -132,12 +197,18 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		// the servers (and the machine n8n runs on) are asked to carry.
 		const items: PlanItem[] = [];
 		const read: Record<string, number> = {};
+		const skipped: SkippedUser[] = [];
 		const slim = slimmer();
 		for (const reader of readers) {
-			const listed = await reader.list();
+			const listed = await reader.list(skipped);
 			read[reader.backend] = listed.length;
 			for (const item of listed) items.push(slim(item));
 			await lock.renew();
+		}
+		if (skipped.length > 0 && s.failOnSkipped) {
+			throw new NodeOperationError(ctx.getNode(), `Could not act for ${skipped.map((x) => `${x.person} on ${x.server}`).join(', ')}: ${skipped[0].reason}`, {
+				description: 'Nothing was written. Turn off Fail When a Person Is Unreachable to sync the others and skip these.',
+			});
 		}
 		if (trakt) {
 			const listed = await readWatchState(trakt, s.traktPerson);
@@ -145,7 +216,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			for (const item of listed) items.push(item);
 		}
 		checkTraktPerson(items, s.traktPerson, s.fillTraktHistory);
-		const plan = planPerPerson(items, previous, { ...s.plan, now: new Date().toISOString() });
+		const plan = planPerPerson(items, previous, { ...s.plan, now: new Date().toISOString() }, unreachableByPerson(skipped));
 		items.length = 0;
 
 		const applied: Record<string, Partial<Record<ApplyAction | 'not-found', number>>> = {};
@@ -154,19 +225,36 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			const b = (applied[backend] ??= {});
 			b[action as ApplyAction] = (b[action as ApplyAction] ?? 0) + 1;
 		};
+		// Per person: the writes that landed, and the stamps of those the server dated itself.
+		const landed = new Map<string, PlannedWrite[]>();
+		const stamps = new Map<string, Map<string, WrittenStamp[]>>();
+		const stamping = new Map<string, boolean>();
+		for (const reader of readers) stamping.set(reader.backend, await reader.datesWritesItself());
+		const land = (write: PlannedWrite, sentAt?: { from: number; to: number }) => {
+			const person = personOf(write.target);
+			landed.set(person, [...(landed.get(person) ?? []), write]);
+			const origin = Date.parse(write.sourceAt ?? '');
+			if (!sentAt || !stamping.get(write.backend) || write.op === 'mark-unplayed' || !Number.isFinite(origin)) return;
+			const mine = stamps.get(person) ?? new Map<string, WrittenStamp[]>();
+			stamps.set(person, mine);
+			mine.set(write.backend, [...(mine.get(write.backend) ?? []), { id: write.target.id, origin, ...sentAt }]);
+		};
 		if (!s.dryRun) {
-			await applyOnServers(readers, plan.writes, s.request.concurrency ?? 4, async (backend, result) => {
-				count(backend, String(result.action));
-				if (s.outputWrites) results.push({ backend, ...result });
+			await applyOnServers(readers, plan.writes, s.request.concurrency ?? 4, async (backend, write, result) => {
+				count(backend, result.action);
+				if (result.landed) land(write, result.sentAt);
+				if (s.outputWrites) results.push({ backend, ...result.json });
 				await lock.renew();
 			});
 			if (trakt) {
 				const writes = plan.writes.filter((w) => w.backend === 'trakt');
 				if (writes.length > 0) {
-					for (const result of await applyPlannedWrites(trakt, writes, false)) {
+					const outcomes = await applyPlannedWrites(trakt, writes, false);
+					outcomes.forEach((result, i) => {
 						count('trakt', result.action);
+						if (result.action === 'marked-played' || result.action === 'marked-unplayed') land(writes[i]);
 						if (s.outputWrites) results.push({ backend: 'trakt', ...(result as unknown as IDataObject) });
-					}
+					});
 				}
 			}
 		}
@@ -176,9 +264,11 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			planned: plan.writes.length,
 			...(plan.summary as unknown as IDataObject),
 			...(s.dryRun ? { plan: plan.writes as unknown as IDataObject[] } : { applied: applied as IDataObject }),
+			...(skipped.length > 0 ? { skippedUsers: skipped as unknown as IDataObject[] } : {}),
 			seconds: Math.round((Date.now() - started) / 100) / 10,
 		};
-		const snapshotRows = s.dryRun ? [] : [...plan.snapshots].flatMap(([person, snapshot]) => snapshotToRows(snapshot, person));
+		// The snapshot is what the servers hold now: what was listed plus the writes that landed.
+		const snapshotRows = s.dryRun ? [] : [...plan.before].flatMap(([person, before]) => snapshotToRows(withWrites(before, landed.get(person) ?? [], stamps.get(person)), person));
 		return { snapshotRows, summary, writes: results };
 	} finally {
 		await lock.release();

@@ -12,6 +12,8 @@ export interface ApplyDecision {
 	reason: string;
 	positionMs?: number;
 	playedAt?: string;
+	/** mark-played onto a target with a newer resume point (a rewatch under way): written back after the mark. */
+	keepPositionMs?: number;
 }
 
 export interface ApplyOptions {
@@ -32,7 +34,13 @@ export function decideApply(source: Source, target: WatchItem, options: ApplyOpt
 	// A played flag counts only when nothing taints it (play/pause/stop events carry no decision).
 	if (source.played === true && source.tainted !== true) {
 		if (target.played === true) return { step: 'skip', reason: 'already played' };
-		return { step: 'mark-played', reason: `played on ${source.backend}`, playedAt: source.playedAt ?? source.updatedAt };
+		const playedAt = source.playedAt ?? source.updatedAt;
+		const decision: ApplyDecision = { step: 'mark-played', reason: `played on ${source.backend}`, playedAt };
+		// Marking resets the target's position (the servers do); a newer one is put back after it.
+		const own = target.positionMs ?? 0;
+		const rewatch = own >= MIN_POSITION_MS && !(target.durationMs && (own / target.durationMs) * 100 >= WATCHED_PERCENT) && time(target.updatedAt) > time(playedAt);
+		if (rewatch) Object.assign(decision, { keepPositionMs: own, reason: `${decision.reason}; keeps the newer resume point here` });
+		return decision;
 	}
 	const explicitUnmark = source.event === 'unplayed' && source.tainted === false && source.played === false;
 	if (explicitUnmark) {

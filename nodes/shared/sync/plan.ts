@@ -7,13 +7,20 @@
  *   `unplayed` event, or an item the snapshot saw played); unknown (null) never counts; a played
  *   flag from a tainted event never counts;
  * - positions under the minimum, at / past the watched line, or older than the target's state are
- *   not written; a target already in the wanted state gets nothing;
- * - a server whose listing is missing or shrank suspiciously aborts the plan.
+ *   not written; a resume point the last run saw that is gone now is a reset, as new as the last
+ *   run at least, so no older position is copied over it; a target already in the wanted state
+ *   gets nothing;
+ * - a mark-played onto an item with a newer resume point (a rewatch under way) keeps that point;
+ * - the sync's own earlier writes on servers that date them at the call count with the date of the
+ *   state they copied (stamps.ts);
+ * - a server whose listing is missing or shrank suspiciously aborts the plan; a server that could
+ *   not be read for one person (unreachable) is left out for that person and keeps its snapshot.
  * Pure and deterministic given its inputs.
  */
 import { matchKeys } from './idindex';
 import type { WatchEvent, WatchItem } from '../model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, WATCHED_PERCENT } from './rules';
+import { recognizeOwnWrites } from './stamps';
 
 export type PlanItem = WatchItem & Partial<Pick<WatchEvent, 'event' | 'tainted'>>;
 
@@ -21,6 +28,20 @@ export interface SnapshotBackend {
 	count: number;
 	/** Ids of the items that were played (after the planned writes). */
 	played: string[];
+	/** Ids of the unplayed items with a resume point worth syncing (after the writes). */
+	resumed?: string[];
+	/** Writes the sync made that the server dated itself, recognised on the next run (stamps.ts). */
+	written?: WrittenStamp[];
+}
+
+/** A write on a server that dates it at the call: when it was made, and the date of what it copied. */
+export interface WrittenStamp {
+	id: string;
+	/** ms since epoch: the date of the state the write copied. */
+	origin: number;
+	/** ms since epoch on n8n's clock: just before the call, and when it answered. */
+	from: number;
+	to: number;
 }
 
 export interface Snapshot {
@@ -48,6 +69,8 @@ export interface PlanOptions {
 	 * ('' for a single user); no other person's plays ever reach it. It takes no positions.
 	 */
 	history?: { backend: string; person: string };
+	/** Servers that could not be read for this person (e.g. no Plex token for them): left out, their snapshot kept. */
+	unreachable?: string[];
 }
 
 export type WriteOp = 'mark-played' | 'mark-unplayed' | 'set-position';
@@ -59,6 +82,12 @@ export interface PlannedWrite {
 	target: WatchItem;
 	playedAt?: string;
 	positionMs?: number;
+	/** mark-played: the target's own newer resume point, written back after the mark. */
+	keepPositionMs?: number;
+	/** The date of the state this write copies (the play, or the position). */
+	sourceAt?: string;
+	/** Set when one server gets several writes for one title (library copies): they are applied one after another. */
+	group?: string;
 	reason: string;
 	/** The item that decided; `userId` / `person` say whose state it was. */
 	source: { backend: string; id: string; title: string; userId?: string; person?: string };
@@ -71,7 +100,10 @@ export interface PlanSummary {
 
 export interface PlanResult {
 	writes: PlannedWrite[];
+	/** The servers' state once every planned write is applied. */
 	snapshot: Snapshot;
+	/** The state as listed (un-marks held as played); withWrites() adds the writes that landed. */
+	before: Snapshot;
 	summary: PlanSummary;
 }
 
@@ -113,6 +145,8 @@ export interface HouseholdPlan {
 	writes: PlannedWrite[];
 	/** One snapshot per person (the key '' for a single user). */
 	snapshots: Map<string, Snapshot>;
+	/** Per person, the state as listed (see PlanResult.before). */
+	before: Map<string, Snapshot>;
 	summary: PlanSummary & { people: Record<string, PlanSummary> };
 }
 
@@ -121,7 +155,7 @@ export interface HouseholdPlan {
  * person's items, against that person's snapshot and shrink guard, so nothing one person did
  * ever reaches another person's user (a restricted user's smaller library is their own baseline).
  */
-export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>, options: PlanOptions): HouseholdPlan {
+export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>, options: PlanOptions, unreachable: Map<string, string[]> = new Map()): HouseholdPlan {
 	const byPerson = new Map<string, PlanItem[]>();
 	for (const item of input) {
 		const person = personOf(item);
@@ -133,12 +167,14 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 	for (const person of previous.keys()) if (!byPerson.has(person)) byPerson.set(person, []);
 	const writes: PlannedWrite[] = [];
 	const snapshots = new Map<string, Snapshot>();
+	const before = new Map<string, Snapshot>();
 	const people: Record<string, PlanSummary> = {};
 	const total: PlanSummary = { groups: 0, backends: {} };
 	for (const [person, items] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-		const result = planSync(items, previous.get(person), { ...options, who: person || undefined });
+		const result = planSync(items, previous.get(person), { ...options, who: person || undefined, unreachable: unreachable.get(person) });
 		writes.push(...result.writes);
 		snapshots.set(person, result.snapshot);
+		before.set(person, result.before);
 		people[person] = result.summary;
 		total.groups += result.summary.groups;
 		for (const [name, b] of Object.entries(result.summary.backends)) {
@@ -148,7 +184,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 			for (const op of Object.keys(b.writes) as WriteOp[]) t.writes[op] += b.writes[op];
 		}
 	}
-	return { writes, snapshots, summary: { ...total, people } };
+	return { writes, snapshots, before, summary: { ...total, people } };
 }
 
 const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
@@ -177,10 +213,11 @@ class Groups {
 	}
 }
 
-function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined, maxShrinkPercent: number, who?: string): void {
+function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined, maxShrinkPercent: number, who?: string, unreachable: string[] = []): void {
 	if (!previous) return;
 	const whose = who ? `${who}: ` : '';
 	for (const [name, before] of Object.entries(previous.backends)) {
+		if (unreachable.includes(name)) continue;
 		const now = counts.get(name) ?? 0;
 		if (now === 0 && before.count > 0) {
 			throw new PlanAbort(`${whose}${name} listed no items (the last run saw ${before.count}); its listing probably failed, so nothing is written`);
@@ -196,9 +233,25 @@ function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined
 interface Decision {
 	played?: { value: boolean; at: number; from: PlanItem };
 	position?: { positionMs: number; at: number; from: PlanItem };
+	/** Resume points reset since the last run that won: kept as "had a position" in the snapshot while another server still has one, so the next run sees the reset again. */
+	heldResets?: PlanItem[];
 }
 
-function decideGroup(group: PlanItem[], previousPlayed: Map<string, Set<string>>, previousAt: number, options: PlanOptions, allowedSource: (name: string) => boolean): Decision {
+/** What the last run saw of each server (after its writes), for telling explicit changes apart. */
+interface Before {
+	played: Map<string, Set<string>>;
+	resumed: Map<string, Set<string>>;
+	at: number;
+}
+
+/** The position worth syncing of an unplayed item, or 0 (too short, or at / past the watched line). */
+function usablePosition(item: PlanItem, minPosition: number): number {
+	const position = item.positionMs ?? 0;
+	if (position < minPosition) return 0;
+	return item.durationMs && (position / item.durationMs) * 100 >= WATCHED_PERCENT ? 0 : position;
+}
+
+function decideGroup(group: PlanItem[], before: Before, options: PlanOptions, allowedSource: (name: string) => boolean): Decision {
 	let played: Decision['played'];
 	let unplayed: Decision['played'];
 	for (const item of group) {
@@ -210,10 +263,10 @@ function decideGroup(group: PlanItem[], previousPlayed: Map<string, Set<string>>
 		} else if (item.played === false && item.tainted !== true) {
 			// Explicit un-marks only: an `unplayed` event, or an item that was played at the last run.
 			const explicitEvent = item.event === 'unplayed';
-			const sawPlayed = previousPlayed.get(name)?.has(item.id) === true;
+			const sawPlayed = before.played.get(name)?.has(item.id) === true;
 			if (explicitEvent || sawPlayed) {
 				// A snapshot-detected un-mark happened after the last run, at the earliest.
-				const at = explicitEvent ? ms(item.updatedAt) : previousAt;
+				const at = explicitEvent ? ms(item.updatedAt) : before.at;
 				if (!unplayed || at > unplayed.at) unplayed = { value: false, at, from: item };
 			}
 		}
@@ -225,25 +278,26 @@ function decideGroup(group: PlanItem[], previousPlayed: Map<string, Set<string>>
 
 	// The position comes from the newest unplayed state only. If that newest state has no usable
 	// position, or several states share the newest time with different positions, nothing is
-	// copied: an older position must never overwrite a newer reset.
+	// copied: an older position must never overwrite a newer reset. A resume point the last run
+	// saw that is gone now was reset since (the server may date the reset earlier, or not at all).
 	const minPosition = options.minPositionMs ?? MIN_POSITION_MS;
 	let newestAt = Number.NEGATIVE_INFINITY;
 	let newest: PlanItem[] = [];
 	for (const item of group) {
-		if (!allowedSource(serverName(item)) || item.played === true) continue;
-		const at = ms(item.updatedAt);
+		const name = serverName(item);
+		if (!allowedSource(name) || item.played === true) continue;
+		const reset = usablePosition(item, minPosition) === 0 && before.resumed.get(name)?.has(item.id) === true;
+		const at = reset ? Math.max(ms(item.updatedAt), before.at) : ms(item.updatedAt);
 		if (at > newestAt) [newestAt, newest] = [at, [item]];
 		else if (at === newestAt) newest.push(item);
 	}
-	const usable = (item: PlanItem) => {
-		const position = item.positionMs ?? 0;
-		if (position < minPosition) return 0;
-		return item.durationMs && (position / item.durationMs) * 100 >= WATCHED_PERCENT ? 0 : position;
-	};
 	if (newest.length > 0) {
-		const positions = newest.map(usable);
+		const positions = newest.map((item) => usablePosition(item, minPosition));
 		const agree = positions.every((p) => Math.abs(p - positions[0]) < POSITION_TOLERANCE_MS);
 		if (agree && positions[0] > 0) decision.position = { positionMs: positions[0], at: newestAt, from: newest[0] };
+		const resets = newest.filter((item, i) => positions[i] === 0 && before.resumed.get(serverName(item))?.has(item.id) === true);
+		const elsewhere = group.some((item) => item.played !== true && usablePosition(item, minPosition) > 0);
+		if (!decision.position && resets.length > 0 && elsewhere) decision.heldResets = resets;
 	}
 	return decision;
 }
@@ -253,10 +307,13 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	const targets = new Set(options.targets ?? []);
 	const allowedSource = (name: string) => sources.size === 0 || sources.has(name);
 	const allowedTarget = (name: string) => !targets.has('none') && (targets.size === 0 || targets.has(name));
+	const unreachable = options.unreachable ?? [];
 
 	const counts = new Map<string, number>();
 	for (const item of input) counts.set(serverName(item), (counts.get(serverName(item)) ?? 0) + 1);
-	checkGuards(counts, previous, options.maxShrinkPercent ?? 10, options.who);
+	checkGuards(counts, previous, options.maxShrinkPercent ?? 10, options.who, unreachable);
+	const recognized = recognizeOwnWrites(input, previous, serverName, options.now);
+	input = recognized.items;
 
 	const groups = new Groups(input.length);
 	const firstWithKey = new Map<string, number>();
@@ -279,9 +336,11 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 		else members.set(root, [item]);
 	});
 
-	const previousPlayed = new Map<string, Set<string>>();
-	for (const [name, b] of Object.entries(previous?.backends ?? {})) previousPlayed.set(name, new Set(b.played));
-	const previousAt = ms(previous?.takenAt);
+	const before: Before = { played: new Map(), resumed: new Map(), at: ms(previous?.takenAt) };
+	for (const [name, b] of Object.entries(previous?.backends ?? {})) {
+		before.played.set(name, new Set(b.played));
+		before.resumed.set(name, new Set(b.resumed ?? []));
+	}
 
 	// The history written here: only for its own person, and only when it may be written.
 	const history = options.history && options.history.person === (options.who ?? '') && allowedTarget(options.history.backend) ? options.history.backend : undefined;
@@ -291,31 +350,50 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	// they stay "played" in the snapshot so the next run sees the un-mark again instead of the
 	// other servers' play re-marking it.
 	const heldUnmarks: Array<[string, string]> = [];
+	const heldResets: Array<[string, string]> = [];
 	for (const group of members.values()) {
 		const names = new Set(group.map(serverName));
 		const missingFromHistory = history !== undefined && !names.has(history);
 		if (names.size < 2 && !missingFromHistory) continue;
-		const decision = decideGroup(group, previousPlayed, previousAt, options, allowedSource);
+		const decision = decideGroup(group, before, options, allowedSource);
 		let stillPlayed = false;
+		const mine: PlannedWrite[] = [];
 		for (const target of group) {
 			const name = serverName(target);
-			const write = allowedTarget(name) ? writeFor(target, decision, options, name === history) : undefined;
-			if (write) writes.push(write);
+			const write = allowedTarget(name) ? writeFor(target, decision, options, name === history, recognized.listed.get(target)) : undefined;
+			if (write) mine.push(write);
 			if (target.played === true && write?.op !== 'mark-unplayed') stillPlayed = true;
 		}
+		tagCopies(mine, group);
+		writes.push(...mine);
 		if (missingFromHistory && decision.played?.value === true) {
 			const write = writeFor(historyEntry(history, decision.played.from), decision, options, true);
 			if (write) writes.push(write);
 		}
+		for (const item of decision.heldResets ?? []) heldResets.push([serverName(item), item.id]);
 		if (decision.played?.value === false && stillPlayed) {
 			for (const item of group) {
-				if (item.played === false && previousPlayed.get(serverName(item))?.has(item.id)) heldUnmarks.push([serverName(item), item.id]);
+				if (item.played === false && before.played.get(serverName(item))?.has(item.id)) heldUnmarks.push([serverName(item), item.id]);
 			}
 		}
 	}
 	// Deterministic order whatever the input order.
 	writes.sort((a, b) => (a.backend + '\u0000' + a.target.id < b.backend + '\u0000' + b.target.id ? -1 : 1));
-	return { writes, snapshot: snapshotAfter(input, writes, heldUnmarks, options.now), summary: summarize(input, writes, members.size) };
+	const listed = snapshotBefore(input, { unmarks: heldUnmarks, resets: heldResets, stamps: recognized.kept }, options, previous);
+	return { writes, before: listed, snapshot: withWrites(listed, writes), summary: summarize(input, writes, members.size) };
+}
+
+/**
+ * Writes to two copies of one title on one server (two libraries) are tagged with one group: a
+ * server may keep both copies' state in one record (Jellyfin before 10.11 and Emby key a film's
+ * user data by its provider ids), so they must be applied one after another, each re-read first.
+ */
+function tagCopies(writes: PlannedWrite[], group: PlanItem[]): void {
+	const perServer = new Map<string, number>();
+	for (const w of writes) perServer.set(w.backend, (perServer.get(w.backend) ?? 0) + 1);
+	if (![...perServer.values()].some((n) => n > 1)) return;
+	const key = group.flatMap((item) => matchKeys(item)).sort()[0];
+	for (const w of writes) if ((perServer.get(w.backend) ?? 0) > 1) w.group = key;
 }
 
 /** What a history lacks: the deciding item as the history would list it, not played, no id yet. */
@@ -328,29 +406,39 @@ function historyEntry(backend: string, from: PlanItem): PlanItem {
 	return entry;
 }
 
-function writeFor(target: PlanItem, decision: Decision, options: PlanOptions, isHistory = false): PlannedWrite | undefined {
+/** `asListed`: the target as the server listed it, when planning re-dated it (stamps.ts). */
+function writeFor(target: PlanItem, decision: Decision, options: PlanOptions, isHistory = false, asListed: PlanItem = target): PlannedWrite | undefined {
 	const name = serverName(target);
-	const base = (op: WriteOp, from: PlanItem, reason: string): PlannedWrite => ({
+	const base = (op: WriteOp, from: PlanItem, reason: string, at: number): PlannedWrite => ({
 		kind: 'watchstate-write',
 		backend: name,
 		op,
-		target: stripEvent(target),
+		target: stripEvent(asListed),
 		reason,
+		...(Number.isFinite(at) ? { sourceAt: new Date(at).toISOString() } : {}),
 		source: { backend: serverName(from), id: from.id, title: from.title, ...(from.userId ? { userId: from.userId } : {}), ...(from.person !== undefined ? { person: from.person } : {}) },
 	});
 	const wanted = decision.played;
 	if (wanted?.value === true && target.played !== true && wanted.from !== target) {
-		return { ...base('mark-played', wanted.from, `played on ${serverName(wanted.from)}`), playedAt: wanted.from.playedAt ?? wanted.from.updatedAt };
+		const write: PlannedWrite = { ...base('mark-played', wanted.from, `played on ${serverName(wanted.from)}`, wanted.at), playedAt: wanted.from.playedAt ?? wanted.from.updatedAt };
+		// A rewatch under way here, newer than the play copied: marking resets the position, so
+		// the write puts it back.
+		const own = isHistory ? 0 : usablePosition(target, options.minPositionMs ?? MIN_POSITION_MS);
+		if (own > 0 && ms(target.updatedAt) > wanted.at) {
+			write.keepPositionMs = own;
+			write.reason += `; keeps the newer resume point here`;
+		}
+		return write;
 	}
 	if (wanted?.value === false && target.played === true && options.propagateUnplayed) {
-		return base('mark-unplayed', wanted.from, `un-marked on ${serverName(wanted.from)}`);
+		return base('mark-unplayed', wanted.from, `un-marked on ${serverName(wanted.from)}`, wanted.at);
 	}
 	const played = target.played === true || wanted?.value === true;
 	const position = decision.position;
 	// A play history keeps plays, not resume positions.
 	if (!isHistory && !played && position && position.from !== target && position.at > ms(target.updatedAt)) {
 		if (Math.abs((target.positionMs ?? 0) - position.positionMs) >= POSITION_TOLERANCE_MS) {
-			return { ...base('set-position', position.from, `position from ${serverName(position.from)}`), positionMs: position.positionMs };
+			return { ...base('set-position', position.from, `position from ${serverName(position.from)}`, position.at), positionMs: position.positionMs };
 		}
 	}
 	return undefined;
@@ -363,23 +451,70 @@ function stripEvent(item: PlanItem): WatchItem {
 	return rest;
 }
 
-/** The state the servers will be in once the writes are applied; saved only after they are. */
-function snapshotAfter(items: PlanItem[], writes: PlannedWrite[], heldUnmarks: Array<[string, string]>, now: string): Snapshot {
-	const backends: Record<string, { count: number; played: Set<string> }> = {};
+/**
+ * The servers as listed, for the snapshot: counts, played items (held un-marks still played),
+ * items with a resume point. A server unreachable for this person keeps what the last run saw.
+ */
+function snapshotBefore(items: PlanItem[], held: { unmarks: Array<[string, string]>; resets: Array<[string, string]>; stamps: Map<string, WrittenStamp[]> }, options: PlanOptions, previous: Snapshot | undefined): Snapshot {
+	const minPosition = options.minPositionMs ?? MIN_POSITION_MS;
+	const backends: Record<string, { count: number; played: Set<string>; resumed: Set<string> }> = {};
 	for (const item of items) {
-		const b = (backends[serverName(item)] ??= { count: 0, played: new Set() });
+		const b = (backends[serverName(item)] ??= { count: 0, played: new Set(), resumed: new Set() });
 		b.count++;
 		if (item.played === true) b.played.add(item.id);
+		else if (usablePosition(item, minPosition) > 0) b.resumed.add(item.id);
 	}
+	for (const [name, id] of held.unmarks) backends[name].played.add(id);
+	for (const [name, id] of held.resets) backends[name].resumed.add(id);
+	const out: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: options.now, backends: {} };
+	for (const [name, b] of Object.entries(backends)) {
+		out.backends[name] = { count: b.count, played: [...b.played].sort(), resumed: [...b.resumed].sort() };
+		const stamps = held.stamps.get(name);
+		if (stamps) out.backends[name].written = stamps;
+	}
+	for (const name of options.unreachable ?? []) {
+		const kept = previous?.backends[name];
+		if (kept && !out.backends[name]) out.backends[name] = { count: kept.count, played: kept.played, resumed: kept.resumed ?? [] };
+	}
+	return out;
+}
+
+/**
+ * A snapshot with writes applied: the plan's (all of them) or, after a run, those that landed,
+ * with the stamps of the writes the server dated itself. Saved only after the writes.
+ */
+export function withWrites(before: Snapshot, writes: PlannedWrite[], written: Map<string, WrittenStamp[]> = new Map()): Snapshot {
+	const sets = new Map<string, { played: Set<string>; resumed: Set<string> }>();
+	const of = (name: string) => {
+		let s = sets.get(name);
+		if (!s) sets.set(name, (s = { played: new Set(before.backends[name]?.played ?? []), resumed: new Set(before.backends[name]?.resumed ?? []) }));
+		return s;
+	};
 	for (const w of writes) {
 		// A history's new entry has no id until the history lists it (next run).
-		if (w.target.id === '') continue;
-		if (w.op === 'mark-played') backends[w.backend].played.add(w.target.id);
-		if (w.op === 'mark-unplayed') backends[w.backend].played.delete(w.target.id);
+		if (w.target.id === '' || !before.backends[w.backend]) continue;
+		const s = of(w.backend);
+		if (w.op === 'mark-played') {
+			s.played.add(w.target.id);
+			if (w.keepPositionMs === undefined) s.resumed.delete(w.target.id);
+		}
+		if (w.op === 'mark-unplayed') {
+			s.played.delete(w.target.id);
+			s.resumed.delete(w.target.id);
+		}
+		if (w.op === 'set-position') s.resumed.add(w.target.id);
 	}
-	for (const [name, id] of heldUnmarks) backends[name].played.add(id);
-	const out: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: now, backends: {} };
-	for (const [name, b] of Object.entries(backends)) out.backends[name] = { count: b.count, played: [...b.played].sort() };
+	const out: Snapshot = { ...before, backends: {} };
+	for (const [name, b] of Object.entries(before.backends)) {
+		const s = sets.get(name);
+		const entry: SnapshotBackend = s ? { count: b.count, played: [...s.played].sort(), resumed: [...s.resumed].sort() } : { ...b };
+		// This run's stamps, and the earlier ones still needed (a newer write of an item replaces its old one).
+		const stamps = new Map((b.written ?? []).map((stamp) => [stamp.id, stamp]));
+		for (const stamp of written.get(name) ?? []) stamps.set(stamp.id, stamp);
+		if (stamps.size > 0) entry.written = [...stamps.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+		else delete entry.written;
+		out.backends[name] = entry;
+	}
 	return out;
 }
 

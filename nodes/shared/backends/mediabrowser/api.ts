@@ -11,7 +11,8 @@ import { IdIndex, LOOKUP_ORDER, matchesQuery, sharesAnyId } from '../../sync/idi
 import type { Guids, WatchItem } from '../../model';
 import { searchTerms, titleCore } from '../../media/titles';
 import { msToTicks, parseTime, toCompactUtc, toText } from '../../media/units';
-import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
+import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type PlayingNow, type UserInfo, type WatchStateQuery } from '../client';
+import { WATCHED_PERCENT } from '../../sync/rules';
 import { mediaBrowserItemToWatchItem } from './item';
 
 const ITEM_FIELDS = 'ProviderIds,DateCreated';
@@ -59,6 +60,8 @@ const QUERY_ROUTES: Routes = {
 
 abstract class MediaBrowserClient implements MediaClient {
 	abstract readonly backend: 'jellyfin' | 'emby';
+	/** A play is marked with the date sent (datePlayed); a position write leaves the last played date as it is. */
+	readonly datesWritesItself = false;
 	requests = 0;
 	private user?: Promise<string>;
 	private routeSet?: Promise<Routes>;
@@ -75,6 +78,28 @@ abstract class MediaBrowserClient implements MediaClient {
 	async serverIdentity(): Promise<string | undefined> {
 		const info = await this.call('read server identity', { method: 'GET', path: '/System/Info/Public' });
 		return isPlainObject(info) ? toText(info.Id) : undefined;
+	}
+
+	/**
+	 * A position written through the user-data endpoint is stored as sent: the MaxResumePct rule
+	 * applies to playback reports, not to UserData (UserDataManager.SaveUserData).
+	 */
+	async playedThresholdPercent(): Promise<number> {
+		return WATCHED_PERCENT;
+	}
+
+	/** GET /Sessions: each session's user and the item it plays now (an API key sees every user's). */
+	async playingNow(): Promise<PlayingNow[] | undefined> {
+		const body = await this.call('read playing sessions', { method: 'GET', path: '/Sessions' }).catch((error: unknown) => {
+			if (error instanceof BackendError && [401, 403].includes(error.status ?? 0)) return undefined;
+			throw error;
+		});
+		if (!Array.isArray(body)) return undefined;
+		return body.filter(isPlainObject).flatMap((session) => {
+			const userId = toText(session.UserId)?.replace(/-/g, '').toLowerCase();
+			const itemId = isPlainObject(session.NowPlayingItem) ? toText(session.NowPlayingItem.Id) : undefined;
+			return userId && itemId ? [{ userId, itemId }] : [];
+		});
 	}
 
 	protected abstract chooseRoutes(userId: string): Promise<Routes>;
@@ -196,7 +221,7 @@ abstract class MediaBrowserClient implements MediaClient {
 
 	async listWatchState(query: WatchStateQuery = {}): Promise<WatchItem[]> {
 		const userId = await this.userId();
-		const libraries = selectLibraries(await this.listLibraries(), query.libraries);
+		const libraries = selectLibraries(await this.listLibraries(), query.libraries, query.seenLibraries);
 		// Server-side filters narrow the read; the same rules are re-applied to what comes back.
 		const filters: Record<string, QueryValue> = {};
 		if (query.only === 'played') filters.IsPlayed = true;

@@ -11,7 +11,8 @@ import { searchTerms, titleCore } from '../../media/titles';
 import type { Guids, WatchItem } from '../../model';
 import { guidsFromPlex, isPlainObject } from '../../media/guids';
 import { toText } from '../../media/units';
-import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type UserInfo, type WatchStateQuery } from '../client';
+import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type PlayingNow, type UserInfo, type WatchStateQuery } from '../client';
+import { WATCHED_PERCENT } from '../../sync/rules';
 import { plexItemToWatchItem } from './item';
 
 const LIBRARY = 'com.plexapp.plugins.library';
@@ -19,11 +20,13 @@ const TYPE = { movie: 1, show: 2, episode: 4 } as const;
 
 export class PlexClient implements MediaClient {
 	readonly backend = 'plex' as const;
+	readonly datesWritesItself = true;
 	/** Requests made (after retries count as separate requests), for tests and benchmarks. */
 	requests = 0;
 	private index?: Promise<IdIndex>;
 	private serverId?: Promise<string | undefined>;
 	private libraries?: Promise<LibraryInfo[]>;
+	private threshold?: Promise<number>;
 	/** Items a title search read for the lookup that returned them. */
 	private readonly fresh = new WeakSet<WatchItem>();
 
@@ -69,7 +72,11 @@ export class PlexClient implements MediaClient {
 	async listUsers(): Promise<UserInfo[]> {
 		const c = await this.container('list users', '/accounts');
 		const accounts = Array.isArray(c.Account) ? c.Account : [];
-		return accounts.filter(isPlainObject).map((a) => ({ id: String(a.id), name: String(a.name ?? ''), backend: 'plex' as const }));
+		// PMS lists its system account (0) without a name: it is nobody's.
+		return accounts
+			.filter(isPlainObject)
+			.map((a) => ({ id: String(a.id), name: String(a.name ?? ''), backend: 'plex' as const }))
+			.filter((a) => a.name.trim() !== '');
 	}
 
 	/** Reads a whole section listing, page by page, with limited concurrency after the first page. */
@@ -92,15 +99,20 @@ export class PlexClient implements MediaClient {
 			return Array.isArray(c.Metadata) ? c.Metadata : [];
 		});
 		for (const r of rest) rows.push(...r);
-		if (rows.length < total) throw new BackendError(`list library ${sectionId}: got ${rows.length} of ${total} items; the listing changed or was cut short`);
-		return rows;
+		if (rows.length === total && distinctKeys(rows) === total) return rows;
+		// Pages that overlap or miss a row (the library changed between two pages): read it once more whole.
+		const whole = await this.container(`list library ${sectionId}`, `/library/sections/${encodeURIComponent(sectionId)}/all`, { type, includeGuids: 1 });
+		const all = Array.isArray(whole.Metadata) ? whole.Metadata : [];
+		const wholeTotal = Number(whole.totalSize ?? whole.size ?? all.length);
+		if (distinctKeys(all) === wholeTotal && all.length === wholeTotal) return all;
+		throw new BackendError(`list library ${sectionId}: got ${distinctKeys(all)} distinct of ${wholeTotal} items; the listing changed or was cut short`);
 	}
 
 	async listWatchState(query: WatchStateQuery = {}): Promise<WatchItem[]> {
 		const [libraries, serverId] = await Promise.all([this.listLibraries(), this.machineIdentifier()]);
 		const now = new Date().toISOString();
 		const items: WatchItem[] = [];
-		for (const library of selectLibraries(libraries, query.libraries)) {
+		for (const library of selectLibraries(libraries, query.libraries, query.seenLibraries)) {
 			if (library.type === 'movie') {
 				for (const row of await this.readSection(library.id, TYPE.movie)) {
 					const item = plexItemToWatchItem(row, { serverId, fallbackTime: now });
@@ -157,8 +169,8 @@ export class PlexClient implements MediaClient {
 	/**
 	 * Each search term in turn, in every section of the item's kind, until an item's ids match:
 	 * sections, up to three searches and the write for a film; sections, up to two show searches,
-	 * the seasons, the season's episodes and the write for an episode (at most 6 requests with one
-	 * section of each kind). Items found this way carry no serverId: reading /identity for it would
+	 * the show's episodes and the write for an episode (at most 5 requests with one section of
+	 * each kind). Items found this way carry no serverId: reading /identity for it would
 	 * be one request more on every event.
 	 */
 	private async searchByTitle(query: FindQuery): Promise<WatchItem[]> {
@@ -191,8 +203,10 @@ export class PlexClient implements MediaClient {
 	}
 
 	/**
-	 * The show by title (its ids checked, or with no show ids its exact title), then that season's
-	 * episodes: seasons under `/children`, episodes under the season's `/children`.
+	 * The show by title (its ids checked, or with no show ids its exact title), then its episode
+	 * from the show's `/allLeaves`, by season and number (python-plexapi 4.16.1 video.py
+	 * Show.episode): a show whose seasons are hidden (flattenSeasons) has no season level, and its
+	 * `/children` are the episodes themselves.
 	 */
 	private async searchEpisodes(sectionId: string, term: string, query: FindQuery): Promise<WatchItem[]> {
 		if (query.season === undefined || query.episode === undefined) return [];
@@ -206,13 +220,10 @@ export class PlexClient implements MediaClient {
 		const hits: WatchItem[] = [];
 		for (const show of shows.slice(0, 3)) {
 			const showId = String(show.ratingKey);
-			const seasons = await this.container(`read seasons of ${showId}`, `/library/metadata/${encodeURIComponent(showId)}/children`);
-			const season = (Array.isArray(seasons.Metadata) ? seasons.Metadata : []).filter(isPlainObject).find((s) => Number(s.index) === query.season);
-			if (!season) continue;
-			const episodes = await this.container(`read episodes of ${String(season.ratingKey)}`, `/library/metadata/${encodeURIComponent(String(season.ratingKey))}/children`, { includeGuids: 1 });
+			const episodes = await this.container(`read episodes of ${showId}`, `/library/metadata/${encodeURIComponent(showId)}/allLeaves`, { includeGuids: 1 });
 			const showGuids = new Map([[showId, guidsFromPlex(show.Guid, show.guid).guids]]);
 			for (const row of Array.isArray(episodes.Metadata) ? episodes.Metadata : []) {
-				if (!isPlainObject(row) || Number(row.index) !== query.episode) continue;
+				if (!isPlainObject(row) || Number(row.parentIndex) !== query.season || Number(row.index) !== query.episode) continue;
 				const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now });
 				if (item && matchesQuery(item, query)) hits.push(item);
 			}
@@ -234,6 +245,40 @@ export class PlexClient implements MediaClient {
 	}
 
 	/**
+	 * The server's "Video played threshold" (`LibraryVideoPlayedThreshold` in /:/prefs, default 90,
+	 * support.plex.tv "Library" settings): a timeline report at or past it marks the item played.
+	 * Only the owner may read prefs; a user's client asks the owner's (options.playedThreshold).
+	 */
+	playedThresholdPercent(): Promise<number> {
+		this.threshold ??= (this.options.playedThreshold?.() ?? this.readThreshold()).catch(() => WATCHED_PERCENT);
+		return this.threshold;
+	}
+
+	private async readThreshold(): Promise<number> {
+		const c = await this.container('read server preferences', '/:/prefs').catch((error: unknown) => {
+			if (error instanceof BackendError && [401, 403].includes(error.status ?? 0)) return undefined;
+			throw error;
+		});
+		const setting = (Array.isArray(c?.Setting) ? c.Setting : []).filter(isPlainObject).find((x) => x.id === 'LibraryVideoPlayedThreshold');
+		const value = Number(setting?.value);
+		return Number.isFinite(value) && value > 0 && value <= 100 ? Math.min(value, WATCHED_PERCENT) : WATCHED_PERCENT;
+	}
+
+	/** /status/sessions: what is playing, by account id (the owner is account 1). Only the owner may read it. */
+	async playingNow(): Promise<PlayingNow[] | undefined> {
+		const c = await this.container('read playing sessions', '/status/sessions').catch((error: unknown) => {
+			if (error instanceof BackendError && [401, 403].includes(error.status ?? 0)) return undefined;
+			throw error;
+		});
+		if (!c) return undefined;
+		return (Array.isArray(c.Metadata) ? c.Metadata : []).filter(isPlainObject).flatMap((m) => {
+			const userId = isPlainObject(m.User) ? toText(m.User.id) : undefined;
+			const itemId = toText(m.ratingKey);
+			return userId && itemId ? [{ userId, itemId }] : [];
+		});
+	}
+
+	/**
 	 * Through /:/timeline (works for the token's own user, unlike /:/progress for others); PMS
 	 * ignores it without a client identifier (sent on every call) and a duration.
 	 */
@@ -243,13 +288,20 @@ export class PlexClient implements MediaClient {
 		await this.call(`set position of ${item.id}`, {
 			method: 'POST',
 			path: '/:/timeline',
+			// python-plexapi's updateTimeline and watchstate's Progress both send the identifier.
 			query: {
 				ratingKey: item.id,
 				key: `/library/metadata/${item.id}`,
+				identifier: LIBRARY,
 				state: 'stopped',
 				time: Math.round(positionMs),
 				duration: durationMs,
 			},
 		});
 	}
+}
+
+/** How many different ratingKeys a page list holds (a stable read has exactly the total). */
+function distinctKeys(rows: unknown[]): number {
+	return new Set(rows.map((r) => (isPlainObject(r) ? String(r.ratingKey) : ''))).size;
 }

@@ -38,6 +38,16 @@ export const PEOPLE: Record<Person, Record<Server, EmulatedUser | null>> = {
 
 export const HOUSEHOLD_MAPPING = 'bob: plex=bob_p, jellyfin=Bob, emby=robert\nkid: plex=kid, jellyfin=Kiddo, emby=-';
 
+/**
+ * Two more people Plex cannot be acted for (with `unreachable`): gran, a home user with a PIN, and
+ * fred, a friend whose share plex.tv lists without its token. Both have a Plex and a Jellyfin user.
+ */
+export type Unreachable = 'gran' | 'fred';
+export const UNREACHABLE: Record<Unreachable, { plex: EmulatedUser; jellyfin: EmulatedUser }> = {
+	gran: { plex: { id: '3003', name: 'gran', token: 'dummy-demo-plex-server-gran' }, jellyfin: { id: '9d2d3e4f5a6b42930415c6d7e8f9a0b3', name: 'gran', token: 'dummy-demo-jellyfin-gran' } },
+	fred: { plex: { id: '3004', name: 'fred', token: 'dummy-demo-plex-server-fred' }, jellyfin: { id: 'ae3e4f5a6b7c43a41526d7e8f9a0b1c4', name: 'fred', token: 'dummy-demo-jellyfin-fred' } },
+};
+
 const users = (server: Server) => (Object.values(PEOPLE).map((p) => p[server]).filter(Boolean) as EmulatedUser[]);
 const T0 = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
@@ -53,17 +63,24 @@ export function initialPlays(library: DemoServers['library']): Record<Person, Pa
 	};
 }
 
-export async function startHouseholdServers(library = seedLibrary({ movies: 60, shows: 4, seasonsPerShow: 2, episodesPerSeason: 5 })): Promise<DemoServers> {
-	const plex = new PlexEmulator({ library, users: users('plex'), name: 'household-plex' });
+export async function startHouseholdServers(library = seedLibrary({ movies: 60, shows: 4, seasonsPerShow: 2, episodesPerSeason: 5 }), options: { unreachable?: boolean } = {}): Promise<DemoServers> {
+	const extra = options.unreachable ? Object.values(UNREACHABLE) : [];
+	const plex = new PlexEmulator({ library, users: [...users('plex'), ...extra.map((p) => p.plex)], name: 'household-plex' });
 	const plexTv = new PlexTvEmulator({
 		server: plex,
 		accounts: [
 			{ id: 9001, username: 'alice', title: 'alice', token: DEMO.plexToken, kind: 'owner' },
 			{ id: 3001, username: 'bob_p', title: 'bob_p', token: 'dummy-demo-plextv-bob', kind: 'friend', serverUser: PEOPLE.bob.plex! },
 			{ id: 3002, username: '', title: 'kid', token: 'dummy-demo-plextv-kid', kind: 'home', serverUser: PEOPLE.kid.plex! },
+			...(options.unreachable
+				? [
+						{ id: 3003, username: '', title: 'gran', token: 'dummy-demo-plextv-gran', kind: 'home' as const, pin: '2468', serverUser: UNREACHABLE.gran.plex },
+						{ id: 3004, username: 'fred', title: 'fred', token: 'dummy-demo-plextv-fred', kind: 'friend' as const, serverUser: UNREACHABLE.fred.plex, withholdToken: true },
+					]
+				: []),
 		],
 	});
-	const jellyfin = new JellyfinEmulator({ library, users: users('jellyfin'), apiKey: DEMO.jellyfinApiKey, name: 'household-jellyfin', serverId: '6f1f2a3b4c5d4e6f8a9b0c1d2e3f4a5b' });
+	const jellyfin = new JellyfinEmulator({ library, users: [...users('jellyfin'), ...extra.map((p) => p.jellyfin)], apiKey: DEMO.jellyfinApiKey, name: 'household-jellyfin', serverId: '6f1f2a3b4c5d4e6f8a9b0c1d2e3f4a5b' });
 	const emby = new EmbyEmulator({ library, users: users('emby'), apiKey: DEMO.embyApiKey, name: 'household-emby' });
 	const trakt = new TraktEmulator({ library, clientId: DEMO.traktClientId, clientSecret: DEMO.traktClientSecret });
 	await Promise.all([plex.start(), plexTv.start(), jellyfin.start(), emby.start(), trakt.start()]);
@@ -74,6 +91,11 @@ export async function startHouseholdServers(library = seedLibrary({ movies: 60, 
 			const user = PEOPLE[person][server]!;
 			items.forEach((item, i) => servers[server].seedState(user.id, item, { played: true, playCount: 1, lastPlayedAt: T0 + i * DAY, updatedAt: T0 + i * DAY }));
 		}
+	}
+	if (options.unreachable) {
+		// gran and fred each played a few films on Jellyfin: nothing can carry them to Plex.
+		library.movies.slice(50, 53).forEach((m, i) => jellyfin.seedState(UNREACHABLE.gran.jellyfin.id, m, { played: true, playCount: 1, lastPlayedAt: T0 + i * DAY, updatedAt: T0 + i * DAY }));
+		library.movies.slice(53, 56).forEach((m, i) => jellyfin.seedState(UNREACHABLE.fred.jellyfin.id, m, { played: true, playCount: 1, lastPlayedAt: T0 + i * DAY, updatedAt: T0 + i * DAY }));
 	}
 	return servers;
 }

@@ -60,6 +60,8 @@ export interface StackOptions {
 	replace?: Record<string, string>;
 	/** Nodes a template ships disabled that a test turns on. */
 	enableNodes?: string[];
+	/** Keep the data of successful executions (the templates keep only failed ones), to read a run's Summary. */
+	saveSuccessfulExecutions?: boolean;
 	log?: (line: string) => void;
 }
 
@@ -191,9 +193,9 @@ interface TemplateNode {
  * for tests, schedules can be made to fire every few seconds.
  */
 export function bindTemplate(
-	template: { name: string; nodes: TemplateNode[] },
+	template: { name: string; nodes: TemplateNode[]; settings?: Record<string, unknown> },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes'> & { filesFolder?: string } = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes' | 'saveSuccessfulExecutions'> & { filesFolder?: string } = {},
 ): object {
 	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun, manualAsWebhook, filesFolder } = options;
 	const replace = { ...options.replace, ...(filesFolder ? { '/home/node/.n8n-files': filesFolder } : {}) };
@@ -247,7 +249,8 @@ export function bindTemplate(
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
 	});
-	return { ...template, id, nodes, active: false };
+	const settings = options.saveSuccessfulExecutions ? { ...template.settings, saveDataSuccessExecution: 'all' } : template.settings;
+	return { ...template, id, nodes, active: false, ...(settings ? { settings } : {}) };
 }
 
 async function waitReady(url: string, child: import('node:child_process').ChildProcess, timeoutMs: number): Promise<void> {

@@ -5,7 +5,7 @@
  * that person's users only; an un-mark, propagated, must reach only its person; each webhook must
  * land on its user's counterparts only.
  */
-import { initialPlays, PEOPLE, sees, startHouseholdServers, type Person } from '../../dev/demo/household';
+import { initialPlays, PEOPLE, sees, startHouseholdServers, UNREACHABLE, type Person } from '../../dev/demo/household';
 import { watchedRequest } from '../../dev/demo/payloads';
 import { stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import type { SeedItem } from '../../dev/emulators/library';
@@ -34,8 +34,8 @@ describe('a household: the full sync template in a real n8n', () => {
 	let stack: Stack;
 	const EVERY = 12;
 	beforeAll(async () => {
-		servers = await startHouseholdServers();
-		stack = await startStack(servers, { name: 'e2e-household', port: 5688, brokerPort: 5689, templates: ['full-sync.json'], scheduleEverySeconds: EVERY, propagateUnplayed: true, log });
+		servers = await startHouseholdServers(undefined, { unreachable: true });
+		stack = await startStack(servers, { name: 'e2e-household', port: 5688, brokerPort: 5689, templates: ['full-sync.json'], scheduleEverySeconds: EVERY, propagateUnplayed: true, saveSuccessfulExecutions: true, log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
@@ -72,6 +72,26 @@ describe('a household: the full sync template in a real n8n', () => {
 		expect(await until(() => runs() >= before + 2 * 3, 5 * EVERY * 1000, 500)).toBe(true);
 		await delay(3000);
 		expect(allWrites(servers).length).toBe(settled);
+	});
+
+	it('skips the two people Plex cannot be acted for, saying who and why; while plex.tv answers 429 the kept tokens carry the run', async () => {
+		// Nothing was ever written for gran (a PIN) or fred (no token from plex.tv) on Plex.
+		for (const person of Object.values(UNREACHABLE)) expect(servers.plex.writes.filter((w) => w.userId === person.plex.id)).toEqual([]);
+		const summaries = stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'success' order by e.id desc limit 1").map((r) => String(r.data));
+		expect(summaries[0]).toMatch(/skippedUsers/);
+		expect(summaries[0]).toMatch(/Plex home user \\?"gran\\?" is protected by a PIN/);
+		expect(summaries[0]).toMatch(/no Plex token for \\?"fred\\?"/);
+		for (const person of Object.values(UNREACHABLE)) expect(summaries[0]).not.toContain(person.plex.token);
+
+		// plex.tv now throttles everything; bob and kid play something new on Jellyfin.
+		servers.plexTv!.addFault({ status: 429, retryAfter: 0, times: Infinity });
+		// (Films with ids: every 29th film has none.)
+		const [forBob, forKid] = [servers.library.movies[59], servers.library.movies[55]];
+		const now = Date.now();
+		servers.jellyfin.seedState(PEOPLE.bob.jellyfin!.id, forBob, { played: true, playCount: 1, lastPlayedAt: now, updatedAt: now });
+		servers.jellyfin.seedState(PEOPLE.kid.jellyfin!.id, forKid, { played: true, playCount: 1, lastPlayedAt: now, updatedAt: now });
+		expect(await until(() => played('bob', 'plex', forBob) && played('kid', 'plex', forKid), 90_000, 500)).toBe(true);
+		servers.plexTv!.clearFaults();
 	});
 
 	it("an un-mark by one person, with Propagate Un-Marks on, reaches only that person's users", async () => {

@@ -227,6 +227,33 @@ describe('full sync template in a real n8n', () => {
 		const unmatched = servers.library.movies[28];
 		expect([servers.jellyfin.stateOf(u.jellyfinId, unmatched).played, servers.plex.stateOf(u.plexId, unmatched).played]).toEqual([true, false]);
 	});
+
+	it('never undoes an un-mark or a cleared resume point after copying to Plex, nor wipes a rewatch there, with seconds between plan and write', async () => {
+		// Every Plex write lands 1.2 s after the run planned it, and PMS's clock runs 30 s ahead.
+		servers.plex.addFault({ path: /^\/:\/(scrobble|timeline)$/, delayMs: 1200, times: Infinity });
+		servers.plex.clockOffsetMs = 30_000;
+		const [a, b, c] = [servers.library.movies[101], servers.library.movies[103], servers.library.movies[107]];
+		const IN_2025 = Date.UTC(2025, 4, 1);
+		const yesterday = Date.now() - 86_400_000;
+		servers.jellyfin.seedState(u.jellyfinId, a, { played: true, playCount: 1, lastPlayedAt: IN_2025, updatedAt: IN_2025 });
+		servers.jellyfin.seedState(u.jellyfinId, b, { positionMs: 30 * 60_000, lastPlayedAt: IN_2025, updatedAt: IN_2025 });
+		servers.jellyfin.seedState(u.jellyfinId, c, { played: true, playCount: 1, lastPlayedAt: IN_2025, updatedAt: IN_2025 });
+		servers.plex.seedState(u.plexId, c, { positionMs: 40 * 60_000, lastPlayedAt: yesterday, updatedAt: yesterday });
+		const plexOf = (m: SeedItem) => servers.plex.stateOf(u.plexId, m);
+		// The rewatch under way on Plex keeps its resume point through the mark (written back after it).
+		expect(await until(() => plexOf(a).played && plexOf(b).positionMs === 30 * 60_000 && plexOf(c).played && plexOf(c).positionMs === 40 * 60_000, 90_000, 500)).toBe(true);
+
+		// alice un-marks a, and marks b unplayed (its resume point goes), in Jellyfin.
+		servers.jellyfin.seedState(u.jellyfinId, a, { played: false, playCount: 0, updatedAt: Date.now() });
+		servers.jellyfin.seedState(u.jellyfinId, b, { positionMs: 0, updatedAt: Date.now() });
+		const runsBefore = runs();
+		expect(await until(() => runs() >= runsBefore + 3, 6 * EVERY * 1000, 500)).toBe(true);
+		await delay(3000);
+		const jf = (m: SeedItem) => servers.jellyfin.stateOf(u.jellyfinId, m);
+		expect([jf(a).played, jf(b).positionMs, plexOf(c).positionMs, plexOf(c).played]).toEqual([false, 0, 40 * 60_000, true]);
+		servers.plex.clearFaults();
+		servers.plex.clockOffsetMs = 0;
+	});
 });
 
 describe('Trakt scrobbling template in a real n8n', () => {

@@ -73,11 +73,18 @@ export class TraktApi implements ICredentialType {
 		return { ...(await renewTraktTokens(authFields(credentials), post)) };
 	}
 
+	/**
+	 * A code pasted while the stored token still works must still be exchanged (a reconnection to
+	 * another account, or after revoking the app): n8n runs preAuthentication only for an empty
+	 * token or after a 401. So while the code is not the one the tokens came from, no token is
+	 * sent: Trakt answers 401, n8n runs preAuthentication, which exchanges the new code, and sends
+	 * the request again with its token.
+	 */
 	authenticate: IAuthenticateGeneric = {
 		type: 'generic',
 		properties: {
 			headers: {
-				Authorization: '=Bearer {{$credentials.accessToken}}',
+				Authorization: '={{ "Bearer " + ($credentials.authorizationCode && $credentials.authorizationCode !== $credentials.tokenFromCode ? "pending-new-authorization-code" : $credentials.accessToken) }}',
 				'trakt-api-key': '={{$credentials.clientId}}',
 				'trakt-api-version': '2',
 			},

@@ -19,6 +19,11 @@ export interface Fault {
 	delayMs?: number;
 	/** Destroy the connection without an answer. */
 	drop?: boolean;
+	/**
+	 * Apply the request first, then answer with `status` or drop the connection: a server that did
+	 * the write but whose answer was lost (a proxy's 502, a connection reset on the way back).
+	 */
+	afterApplying?: boolean;
 }
 
 export interface WriteRecord {
@@ -173,11 +178,12 @@ export abstract class EmulatedServer {
 			);
 			if (aborted) return;
 		}
-		if (fault?.drop) {
+		const lostAnswer = fault?.afterApplying ? fault : undefined;
+		if (fault?.drop && !lostAnswer) {
 			req.socket.destroy();
 			return;
 		}
-		if (fault?.status) {
+		if (fault?.status && !lostAnswer) {
 			const headers: Record<string, string> = { 'content-type': 'application/json' };
 			if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
 			this.send(res, { status: fault.status, headers, body: { message: `injected fault ${fault.status}` } });
@@ -218,6 +224,14 @@ export abstract class EmulatedServer {
 				reply = { status: 500, body: { message: (error as Error).message } };
 			}
 			if (verdict?.operation) this.gate!.checkAnswer(verdict.operation, `${method} ${path}`, reply.status, reply.raw ? undefined : reply.body);
+			if (lostAnswer?.drop) {
+				req.socket.destroy();
+				return;
+			}
+			if (lostAnswer?.status) {
+				this.send(res, { status: lostAnswer.status, headers: { 'content-type': 'text/html' }, body: `<html><body>${lostAnswer.status} Bad Gateway</body></html>`, raw: true });
+				return;
+			}
 			this.send(res, reply);
 			return;
 		}

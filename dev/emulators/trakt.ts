@@ -23,6 +23,23 @@ export interface TraktEmulatorOptions {
 	scrobbleConflictMs?: number;
 	/** Authenticated GETs per user per 5 minutes (Trakt's AUTHED_API_GET_LIMIT: 1,000). */
 	getLimit?: number;
+	/**
+	 * How Trakt numbers an episode when that differs from the servers' numbering: Trakt keeps one
+	 * order per show (TVDB's aired order), while a server may list an anime in absolute order
+	 * (every episode in season 1) or a show in DVD order (trakt/trakt-api shows/index.ts: seasons
+	 * and episodes are Trakt's own; an episode is found by its own tvdb / trakt id,
+	 * idsRequestSchema.ts, or by Trakt's season and number).
+	 */
+	numbering?: (episode: SeedEpisode) => { season: number; number: number } | undefined;
+}
+
+/** Trakt's aired order for a show the servers list in absolute order: seasons of `perSeason` episodes. */
+export function airedOrder(library: SeedLibrary, showN: number, perSeason: number): (e: SeedEpisode) => { season: number; number: number } | undefined {
+	const episodes = library.episodes.filter((e) => e.show.n === showN);
+	return (e) => {
+		const i = episodes.indexOf(e);
+		return i < 0 ? undefined : { season: Math.floor(i / perSeason) + 1, number: (i % perSeason) + 1 };
+	};
 }
 
 interface HistoryEntry {
@@ -266,8 +283,13 @@ export class TraktEmulator extends EmulatedServer {
 	private showJson(s: SeedShow) {
 		return { title: s.title, year: s.year, ids: { trakt: traktId.show(s), slug: `show-${s.n}`, ...s.guids } };
 	}
+	/** The episode's season and number as Trakt has them. */
+	numberOf(e: SeedEpisode): { season: number; number: number } {
+		return this.options.numbering?.(e) ?? { season: e.season, number: e.episode };
+	}
+
 	private episodeJson(e: SeedEpisode) {
-		return { season: e.season, number: e.episode, title: e.title, ids: { trakt: traktId.episode(e), ...e.guids } };
+		return { ...this.numberOf(e), title: e.title, ids: { trakt: traktId.episode(e), ...e.guids } };
 	}
 	private itemJson(item: SeedMovie | SeedEpisode) {
 		return item.kind === 'movie' ? { type: 'movie', movie: this.movieJson(item) } : { type: 'episode', episode: this.episodeJson(item), show: this.showJson(item.show) };
@@ -295,7 +317,8 @@ export class TraktEmulator extends EmulatedServer {
 		const show = body.show as Record<string, unknown> | undefined;
 		if (show && ep.season !== undefined && ep.number !== undefined) {
 			const s = lib.shows.find((x) => matches(show.ids, x.guids, traktId.show(x), ['imdb', 'tmdb', 'tvdb']));
-			return s ? lib.episodes.find((e) => e.show === s && e.season === Number(ep.season) && e.episode === Number(ep.number)) : undefined;
+			// Trakt's own season and number (which the server's may not be).
+			return s ? lib.episodes.find((e) => e.show === s && this.numberOf(e).season === Number(ep.season) && this.numberOf(e).number === Number(ep.number)) : undefined;
 		}
 		return undefined;
 	}
@@ -385,10 +408,11 @@ export class TraktEmulator extends EmulatedServer {
 			if (h.item.kind !== 'episode') continue;
 			const seasons = byShow.get(h.item.show) ?? new Map<number, Map<number, { plays: number; last: string }>>();
 			byShow.set(h.item.show, seasons);
-			const episodes = seasons.get(h.item.season) ?? new Map<number, { plays: number; last: string }>();
-			seasons.set(h.item.season, episodes);
-			const row = episodes.get(h.item.episode) ?? { plays: 0, last: '' };
-			episodes.set(h.item.episode, { plays: row.plays + 1, last: latest(row.last, h.watchedAt) });
+			const { season, number } = this.numberOf(h.item);
+			const episodes = seasons.get(season) ?? new Map<number, { plays: number; last: string }>();
+			seasons.set(season, episodes);
+			const row = episodes.get(number) ?? { plays: 0, last: '' };
+			episodes.set(number, { plays: row.plays + 1, last: latest(row.last, h.watchedAt) });
 		}
 		const body = [...byShow].map(([show, seasons]) => {
 			const all = [...seasons.values()].flatMap((e) => [...e.values()]);

@@ -8,13 +8,13 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
-import { applyPlannedWrites, itemKeys, readWatchState, watchedKeys } from '../shared/backends/trakt/watched';
+import { applyPlannedWrites, itemKeys, readWatchState, traktPlays } from '../shared/backends/trakt/watched';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
 import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
 import { isPlainObject } from '../shared/media/guids';
 import type { WatchEvent, WatchItem } from '../shared/model';
 import { toNodeError } from '../shared/node/errors';
-import { traktClient as client, traktConnection } from '../shared/node/trakt';
+import { episodeLookups, traktClient as client, traktConnection } from '../shared/node/trakt';
 import { traktProperties } from './description';
 
 function asWatchItem(ctx: IExecuteFunctions, json: IDataObject, i: number): void {
@@ -30,13 +30,30 @@ function refOf(ctx: IExecuteFunctions, json: IDataObject, i: number): TraktRef {
 	return ref;
 }
 
-/** The n8n deduplication store as a time-window check: this window's key and the previous one. */
-async function seenWithin(ctx: IExecuteFunctions, kind: string, ref: TraktRef, windowMs: number, now: number): Promise<boolean> {
-	if (windowMs <= 0) return false;
-	const bucket = Math.floor(now / windowMs);
+const WINDOWS = { mode: 'entries', maxEntries: 5000 } as const;
+
+/**
+ * A time window in n8n's deduplication store: whether the same kind of call for this item was
+ * made within `windowMs`, and if not, a claim on it. Windows are kept as buckets of a twentieth
+ * of their length (a claim counts for the window, give or take 5 %); checking records what it
+ * looks at, so the buckets that were not there are taken back at once. A claim is released when
+ * the call fails: only what Trakt accepted blocks the next one.
+ */
+async function claimWithin(ctx: IExecuteFunctions, kind: string, ref: TraktRef, windowMs: number, now: number): Promise<{ duplicate: boolean; release: () => Promise<void> }> {
+	const none = async () => undefined;
+	if (windowMs <= 0) return { duplicate: false, release: none };
+	const size = Math.max(1000, Math.floor(windowMs / 20));
+	const bucket = Math.floor(now / size);
+	const spans = Math.ceil(windowMs / size);
 	const key = (b: number) => `${kind}|${JSON.stringify(ref)}|${b}`;
-	const result = await ctx.helpers.checkProcessedAndRecord([key(bucket - 1), key(bucket)], 'node', { mode: 'entries', maxEntries: 5000 });
-	return result.processed.length > 0;
+	const keys = Array.from({ length: spans + 1 }, (_, k) => key(bucket - spans + k));
+	const seen = await ctx.helpers.checkProcessedAndRecord(keys, 'node', WINDOWS);
+	const duplicate = seen.processed.length > 0;
+	// Keep only this bucket, and only for a call that is going out.
+	const taken = seen.new.filter((k) => duplicate || k !== key(bucket));
+	if (taken.length > 0) await ctx.helpers.removeProcessed(taken, 'node', WINDOWS);
+	const mine = seen.new.includes(key(bucket)) && !duplicate;
+	return { duplicate, release: mine ? async () => await ctx.helpers.removeProcessed([key(bucket)], 'node', WINDOWS) : none };
 }
 
 export class Trakt implements INodeType {
@@ -73,7 +90,7 @@ export class Trakt implements INodeType {
 					const person = String(this.getNodeParameter('person', 0, '')).trim();
 					for (const item of await readWatchState(trakt, person)) out.push({ json: item as unknown as IDataObject, pairedItem: { item: 0 } });
 				} else {
-					const results = await applyPlannedWrites(trakt, items.map(({ json }) => json), this.getNodeParameter('dryRun', 0, false) as boolean);
+					const results = await applyPlannedWrites(trakt, items.map(({ json }) => json), this.getNodeParameter('dryRun', 0, false) as boolean, episodeLookups(this));
 					results.forEach((result, i) => out.push({ json: result as unknown as IDataObject, pairedItem: { item: i } }));
 				}
 			} catch (error) {
@@ -90,13 +107,14 @@ export class Trakt implements INodeType {
 			try {
 				const trakt = await client(this, Number(options.batchSize ?? 100));
 				const entries: HistoryEntry[] = [];
+				const keysOf = new Map<HistoryEntry, string[]>();
 				let skipped = 0;
 				// Items Trakt cannot identify are reported, not sent, and do not fail the batch.
 				const withoutIds: IDataObject[] = [];
 				let existing: Set<string> | undefined;
 				if (operation === 'add' && options.skipExisting !== false) {
 					const types = new Set(items.map(({ json }) => json.type));
-					existing = await watchedKeys(trakt, { movies: types.has('movie'), shows: types.has('episode') });
+					existing = await traktPlays(trakt, { movies: types.has('movie'), shows: types.has('episode') });
 				}
 				items.forEach(({ json }, i) => {
 					if (operation === 'add' && options.onlyPlayed !== false && json.played !== true) return void skipped++;
@@ -108,9 +126,18 @@ export class Trakt implements INodeType {
 					if (existing && keys.some((k) => existing!.has(k))) return void skipped++;
 					for (const k of keys) existing?.add(k);
 					const at = typeof json.playedAt === 'string' ? json.playedAt : undefined;
-					entries.push(operation === 'add' && at ? { ...ref, watched_at: at } : ref);
+					const entry = operation === 'add' && at ? { ...ref, watched_at: at } : ref;
+					entries.push(entry);
+					keysOf.set(entry, keys);
 				});
-				const result = entries.length > 0 ? await trakt.history(operation, entries) : { movies: 0, episodes: 0, notFound: [] };
+				// With Skip Existing a failed add can be checked against what Trakt has and resent for the rest only.
+				const stillMissing = existing
+					? async (batch: HistoryEntry[]) => {
+							const now = await traktPlays(trakt, { movies: true, shows: true });
+							return batch.filter((entry) => !(keysOf.get(entry) ?? []).some((k) => now.has(k)));
+						}
+					: undefined;
+				const result = entries.length > 0 ? await trakt.history(operation, entries, stillMissing) : { movies: 0, episodes: 0, notFound: [] };
 				out.push({
 					json: {
 						operation,
@@ -184,14 +211,21 @@ async function scrobbleOne(ctx: IExecuteFunctions, trakt: TraktClient, i: number
 	const decision = decideScrobble(event, rules);
 	if (decision.action === 'skip') return { action: 'skipped', reason: decision.reason, source };
 	const now = Date.now();
-	if (decision.action === 'pause' && (await seenWithin(ctx, 'pause', ref, Number(r.pauseDebounceSeconds ?? 30) * 1000, now))) {
-		return { action: 'duplicate', reason: 'another pause of this item was sent moments ago', source };
+	let claim = { duplicate: false, release: async () => undefined as void };
+	if (decision.action === 'pause') {
+		claim = await claimWithin(ctx, 'pause', ref, Number(r.pauseDebounceSeconds ?? 30) * 1000, now);
+		if (claim.duplicate) return { action: 'duplicate', reason: 'another pause of this item was sent moments ago', source };
 	}
 	// A stop that Trakt would count as a play (> 80 %) is a finish; a second one soon after is the same play.
-	if (decision.action === 'stop' && decision.progress > 80 && (await seenWithin(ctx, 'finish', ref, Number(r.finishWindowMinutes ?? 60) * 60_000, now))) {
-		return { action: 'duplicate', reason: 'this item was finished within the window already', source };
+	if (decision.action === 'stop' && decision.progress > 80) {
+		claim = await claimWithin(ctx, 'finish', ref, Number(r.finishWindowMinutes ?? 60) * 60_000, now);
+		if (claim.duplicate) return { action: 'duplicate', reason: 'this item was finished within the window already', source };
 	}
-	const res = await trakt.scrobble(decision.action, ref, decision.progress);
+	// A call Trakt did not accept claims nothing: its retry, or the server's next stop, still goes.
+	const res = await trakt.scrobble(decision.action, ref, decision.progress).catch(async (error: unknown) => {
+		await claim.release();
+		throw error;
+	});
 	if (res.status === 409) {
 		return { action: decision.action, progress: decision.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
 	}

@@ -320,7 +320,9 @@ function previousSnapshots(ctx: IExecuteFunctions, rows: IDataObject[]): Map<str
 
 /** What the planner refused, as the user should read it: nothing was written. */
 function planningError(ctx: IExecuteFunctions, error: unknown): NodeOperationError {
-	if (error instanceof PlanAbort) return new NodeOperationError(ctx.getNode(), error.message, { description: 'No write was planned. Check the listing of that server, or raise Max Shrink if the library really shrank.' });
+	if (error instanceof PlanAbort) {
+		return new NodeOperationError(ctx.getNode(), error.message, { description: 'No write was planned. Check that server (its listing, or whether it lost its watch state), or raise Max Shrink (Options) if it really is so.' });
+	}
 	if (error instanceof TraktPersonMismatch) {
 		return new NodeOperationError(ctx.getNode(), error.message, { description: 'Set Trakt Person (Options) and Person in the Trakt node to whose Trakt account this is, as the household names them.' });
 	}
@@ -359,7 +361,7 @@ function executePlanSync(ctx: IExecuteFunctions): INodeExecutionData[][] {
 		throw planningError(ctx, error);
 	}
 
-	const summary: IDataObject = { dryRun, writes: result.writes.length, ...(result.summary as unknown as IDataObject) };
+	const summary: IDataObject = { dryRun, writes: result.writes.length, ...(result.summary as unknown as IDataObject), ...(result.conflicts.length > 0 ? { conflictItems: result.conflicts.slice(0, 100) as unknown as IDataObject[] } : {}) };
 	if (dryRun) summary.plan = result.writes as unknown as IDataObject[];
 	const writes: INodeExecutionData[] = dryRun
 		? []

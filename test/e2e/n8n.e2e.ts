@@ -6,6 +6,7 @@ import { plexPayload as plexPayloadFor } from '../../dev/demo/payloads';
 import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
+import { airedOrder } from '../../dev/emulators/trakt';
 import { browserAvailable, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
 import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
@@ -322,13 +323,30 @@ describe('Trakt scrobbling template in a real n8n', () => {
 		expect(log[2].refreshToken).not.toBe(log[1].refreshToken);
 	});
 
+	it('a finish Trakt refuses through every retry (503) is no play, and claims nothing: the next stop is the one play', async () => {
+		const m = servers.library.movies[8];
+		servers.trakt.addFault({ path: /^\/scrobble\/stop$/, status: 503, times: 5 });
+		const failedRuns = () => stack.sql("select id from execution_entity where status = 'error'").length;
+		const failedBefore = failedRuns();
+		expect(await send(8, 'media.scrobble', { viewCount: 1 })).toBe(200);
+		expect(await until(() => failedRuns() === failedBefore + 1, 60_000)).toBe(true);
+		expect(servers.trakt.history.filter((h) => h.item === m)).toHaveLength(0);
+		// The player stops at 97 %: that stop is the play.
+		expect(await send(8, 'media.stop', { viewOffset: Math.round(m.durationMs * 0.97) })).toBe(200);
+		expect(await until(() => servers.trakt.history.some((h) => h.item === m), 60_000)).toBe(true);
+		await delay(2000);
+		expect(servers.trakt.history.filter((h) => h.item === m)).toHaveLength(1);
+	});
+
 	it('when access is revoked on Trakt, the run fails saying what to click and the error path carries the message', async () => {
 		servers.trakt.revokeAll();
 		const before = servers.trakt.tokenLog.length;
+		const scrobbled = servers.trakt.scrobbles.length;
+		const failed = () => stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error' order by e.id");
+		const failedBefore = failed().length;
 		expect(await send(7, 'media.play', { viewOffset: 600_000 })).toBe(200);
-		const failed = () => stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error'");
-		expect(await until(() => failed().length === 1)).toBe(true);
-		const data = String(failed()[0].data);
+		expect(await until(() => failed().length === failedBefore + 1)).toBe(true);
+		const data = String(failed()[failedBefore].data);
 		// One try at the token endpoint, no retry loop against it.
 		expect(servers.trakt.tokenLog.slice(before).map((t) => [t.grantType, t.status])).toEqual([['refresh_token', 400]]);
 		expect(data).toContain('Trakt needs to be reconnected');
@@ -336,8 +354,9 @@ describe('Trakt scrobbling template in a real n8n', () => {
 		// The error output ran the notification placeholder before the run was failed.
 		expect(data).toContain('Send Notification (Replace Me)');
 		expect(data).toContain('Fail the Execution');
-		expect(servers.trakt.scrobbles).toHaveLength(3);
+		expect(servers.trakt.scrobbles).toHaveLength(scrobbled);
 	});
+
 });
 
 describe('Trakt two-way sync (the daily sync of the Trakt template) in a real n8n', () => {
@@ -347,11 +366,20 @@ describe('Trakt two-way sync (the daily sync of the Trakt template) in a real n8
 	const EVERY = 15;
 	const states = (m: SeedMovie) => [servers.plex.stateOf(u.plexId, m), servers.jellyfin.stateOf(u.jellyfinId, m), servers.emby.stateOf(u.embyId, m)];
 	const withIds = (m: SeedMovie) => Object.keys(m.guids).length > 0;
+	// Show 1 is an anime the servers list in absolute order (S1E1–6, S2E1–6 as one run of 12); Trakt
+	// numbers it in seasons of 4.
+	let anime: SeedEpisode[];
+	let animeOnTrakt: SeedEpisode;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: true });
+		anime = servers.library.episodes.filter((e) => e.show.n === 1);
+		servers.trakt.options.numbering = airedOrder(servers.library, 1, 4);
 		// Plays recorded on Trakt only (a phone app): two films no server has played.
 		fromTrakt = servers.library.movies.filter((m) => withIds(m) && states(m).every((st) => !st.played && st.positionMs === 0)).slice(0, 2);
 		fromTrakt.forEach((m, i) => servers.trakt.history.push({ id: 900_000 + i, watchedAt: `2024-06-0${i + 1}T20:00:00.000Z`, action: 'watch', item: m }));
+		// And one anime episode: Trakt's S2E2, which the servers call S1E6.
+		animeOnTrakt = anime[5];
+		servers.trakt.history.push({ id: 900_100, watchedAt: '2024-06-03T20:00:00.000Z', action: 'watch', item: animeOnTrakt });
 		stack = await startStack(servers, { name: 'e2e-trakt-sync', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], scheduleEverySeconds: EVERY, dryRun: false, traktPerson: u.name, log });
 	});
 	afterAll(async () => {
@@ -390,6 +418,23 @@ describe('Trakt two-way sync (the daily sync of the Trakt template) in a real n8
 		await delay(3000);
 		expect(serverWrites()).toBe(settledServers);
 		expect(servers.trakt.history).toHaveLength(settledTrakt);
+	});
+
+	it('an anime in absolute order converges by the episodes\' own ids, and later runs add no play to Trakt', async () => {
+		const epStates = (e: SeedEpisode) => [servers.plex.stateOf(u.plexId, e), servers.jellyfin.stateOf(u.jellyfinId, e), servers.emby.stateOf(u.embyId, e)];
+		// Trakt's S2E2 reached the episode the servers number S1E6, and not their S2E2.
+		expect(epStates(animeOnTrakt).every((st) => st.played)).toBe(true);
+		const serversS2E2 = anime.find((e) => e.season === 2 && e.episode === 2)!;
+		expect(epStates(serversS2E2).some((st) => st.played)).toBe(false);
+		// Emby's anime plays (every 4th episode of the library) each reached Trakt once.
+		const embyPlayed = anime.filter((e) => servers.emby.stateOf(u.embyId, e).played && Object.keys(e.guids).length > 0);
+		expect(embyPlayed.length).toBeGreaterThan(1);
+		for (const e of embyPlayed) expect(servers.trakt.history.filter((h) => h.item === e)).toHaveLength(1);
+		const settled = servers.trakt.history.length;
+		const before = runs();
+		expect(await until(() => runs() >= before + 2, 5 * EVERY * 1000, 500)).toBe(true);
+		await delay(3000);
+		expect(servers.trakt.history).toHaveLength(settled);
 	});
 });
 

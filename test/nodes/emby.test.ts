@@ -152,8 +152,11 @@ describe('Emby lookups by external id', () => {
 		const ep = library.episodes.find((e) => !e.guids.imdb && e.guids.tvdb)!;
 		const out = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { imdb: 'tt7654322', tvdb: ep.guids.tvdb } });
 		expect(out.map((i) => i.json.id)).toEqual([emby.idOf(ep)]);
-		const byShow = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { showImdb: 'tt7654323', showTvdb: ep.show.guids.tvdb, season: ep.season, episode: ep.episode } });
+		const byShow = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { showTvdb: ep.show.guids.tvdb, season: ep.season, episode: ep.episode } });
 		expect(byShow.map((i) => i.json.id)).toEqual([emby.idOf(ep)]);
+		// A show id that contradicts the series' own is another show: nothing is joined.
+		const contradicted = await run({ resource: 'item', operation: 'find', findBy: 'ids', mediaType: 'episode', externalIds: { showImdb: 'tt7654323', showTvdb: ep.show.guids.tvdb, season: ep.season, episode: ep.episode } });
+		expect(contradicted.map((i) => i.json)).toEqual([expect.objectContaining({ found: false })]);
 	});
 
 	it('never returns items a short id only matches as a substring of their ids', async () => {

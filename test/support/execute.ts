@@ -13,12 +13,18 @@ import type {
 	INodeType,
 } from 'n8n-workflow';
 
+import { Tournament } from '@n8n/tournament';
+
 type Params = Record<string, unknown>;
 
-/** Resolves `={{$credentials.x}}` and `=…{{$credentials.x}}…` the way n8n does for simple expressions. */
+/**
+ * Resolves a credential's `={{ … }}` / `=…{{ … }}…` header with `$credentials`, by n8n's own
+ * expression engine (@n8n/tournament, which n8n-workflow evaluates expressions with).
+ */
+const expressions = new Tournament();
 function resolve(value: string, credentials: IDataObject): string {
 	if (!value.startsWith('=')) return value;
-	return value.slice(1).replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key] ?? ''));
+	return String(expressions.execute(value.slice(1), { $credentials: credentials }) ?? '');
 }
 
 type Requester = (options: IHttpRequestOptions) => Promise<unknown>;

@@ -46,3 +46,42 @@ describe('restore planning', () => {
 		expect(() => planRestore(single, [target({ person: 'alice' })], { ...one, household: true })).toThrow(/taken for one user/);
 	});
 });
+
+describe('what a backup file may hold', () => {
+	const text = (over: Partial<WatchItem>, takenAt = T) => writeBackup([toRecord(item(over))], takenAt).text;
+
+	it('refuses a backup from the future, and numbers no film has', () => {
+		expect(() => readBackup(text({}, '2099-01-01T00:00:00.000Z'), Date.parse(T))).toThrow(/in the future/);
+		expect(() => readBackup(text({ played: false, positionMs: 1e300, durationMs: 6_000_000 }), Date.parse(T))).toThrow(/positionMs/);
+		expect(() => readBackup(text({ year: 1e9 }), Date.parse(T))).toThrow(/year/);
+		expect(() => readBackup(text({ updatedAt: '2099-01-01T00:00:00.000Z' }), Date.parse(T))).toThrow(/updatedAt/);
+	});
+
+	it('reads ids as the servers normalize them, and drops ones no server has', () => {
+		const backup = readBackup(text({ guids: { imdb: ' TT0113277 ', tmdb: '000949', tvdb: 'x' } as never }), Date.parse(T));
+		expect(backup.records[0].guids).toEqual({ imdb: 'tt0113277', tmdb: '949' });
+	});
+});
+
+describe('restore with Un-Mark Too', () => {
+	const target = (over: Partial<WatchItem>) => item({ backend: 'jellyfin', id: 'j1', played: true, playedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...over });
+	const opts = { fromServers: [], person: '', household: false, unmark: true, now: T };
+
+	it("never un-marks a play the backup has, because of the backup's own unplayed copy (a 4K copy never watched)", () => {
+		const backup = readBackup(writeBackup([item({ id: 'hd', played: true, playedAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' }), item({ id: '4k', played: false, playedAt: undefined })].map(toRecord), T).text);
+		expect(planRestore(backup, [target({})], opts).writes).toEqual([]);
+		// Without the played copy, the unplayed record is an un-mark as of the backup.
+		const only = readBackup(writeBackup([toRecord(item({ id: '4k', played: false, playedAt: undefined }))], T).text);
+		expect(planRestore(only, [target({})], opts).writes.map((w) => w.op)).toEqual(['mark-unplayed']);
+	});
+
+	it('marks the episode whose ids agree, not the one a DVD order numbers the same', () => {
+		const episode = (over: Partial<WatchItem>) => item({ type: 'episode', show: { title: 'Show', guids: { tvdb: '77' } }, season: 1, ...over });
+		const backup = readBackup(writeBackup([toRecord(episode({ id: 'b1', episode: 1, guids: { tvdb: '5001' } }))], T).text);
+		const live = [
+			target({ ...episode({}), id: 'dvd1', episode: 1, guids: { tvdb: '5002' }, played: false, playedAt: undefined }),
+			target({ ...episode({}), id: 'dvd2', episode: 2, guids: { tvdb: '5001' }, played: false, playedAt: undefined }),
+		];
+		expect(planRestore(backup, live, { ...opts, unmark: false }).writes.map((w) => [w.target.id, w.op])).toEqual([['dvd2', 'mark-played']]);
+	});
+});

@@ -410,3 +410,63 @@ describe('what a person did after a run is never undone by it', () => {
 		expect(() => planPerPerson([film('jellyfin', { person: 'gran' })], new Map([['gran', last]]), { propagateUnplayed: true, now: RUN2 })).toThrow(PlanAbort);
 	});
 });
+
+describe('matching needs the ids to agree', () => {
+	const at = '2025-03-01T00:00:00.000Z';
+	const film = (backend: Backend, id: string, guids: PlanItem['guids'], extra: Partial<PlanItem> = {}): PlanItem => ({ backend, type: 'movie', id, title: id, guids, played: false, positionMs: 0, updatedAt: '2024-01-01T00:00:00.000Z', ...extra });
+	const ALIEN = { imdb: 'tt0078748', tmdb: '348' };
+	const ALIENS = { imdb: 'tt0090605', tmdb: '679' };
+
+	it('one shared id beside a contradicting one is a conflict, reported and not written (Aliens with Alien\'s TMDb id)', () => {
+		const items = [
+			film('plex', 'alien', ALIEN, { played: true, playedAt: at }),
+			film('plex', 'aliens', ALIENS),
+			// Jellyfin's Aliens carries a wrong TMDb id: Alien's.
+			film('jellyfin', 'jf-aliens', { imdb: ALIENS.imdb, tmdb: ALIEN.tmdb }),
+		];
+		const plan = planSync(items, undefined, { propagateUnplayed: false, now: NOW });
+		expect(plan.writes).toEqual([]);
+		expect(plan.conflicts.map((c) => [c.reason, c.items.map((i) => i.id).sort()])).toEqual(
+			expect.arrayContaining([
+				[expect.stringMatching(/imdb ids differ/), ['alien', 'jf-aliens']],
+				[expect.stringMatching(/tmdb ids differ/), ['aliens', 'jf-aliens']],
+			]),
+		);
+		expect(plan.summary.conflicts).toBe(2);
+	});
+
+	it('a chain that joins contradicting items through a third is a conflict as a whole', () => {
+		const items = [film('plex', 'a', { imdb: 'tt1', tmdb: '1' }, { played: true, playedAt: at }), film('jellyfin', 'b', { imdb: 'tt1' }), film('emby', 'c', { imdb: 'tt1', tmdb: '2' })];
+		const plan = planSync(items, undefined, { propagateUnplayed: false, now: NOW });
+		// b agrees with both a and c, which contradict each other: nothing is joined or written.
+		expect(plan.writes).toEqual([]);
+		expect(plan.conflicts).toHaveLength(1);
+	});
+
+	it('episodes by show and numbers only where their own ids do not contradict (DVD against aired order)', () => {
+		const ep = (backend: Backend, id: string, episode: number, tvdb: string | undefined, extra: Partial<PlanItem> = {}): PlanItem => ({
+			...film(backend, id, tvdb ? { tvdb } : {}),
+			type: 'episode',
+			show: { title: 'S', guids: { tvdb: '81189' } },
+			season: 1,
+			episode,
+			...extra,
+		});
+		const items = [ep('trakt', 't1', 1, '5001', { played: true, playedAt: at }), ep('plex', 'p1', 1, '5002'), ep('plex', 'p2', 2, '5001')];
+		const plan = planSync(items, undefined, { propagateUnplayed: false, now: NOW });
+		expect(plan.writes.map((w) => w.target.id)).toEqual(['p2']);
+		expect(plan.conflicts).toEqual([]);
+	});
+
+	it('a server that lost its watch state does not un-mark everywhere with Propagate Un-Marks; without it nothing is lost anyway', () => {
+		const many = Array.from({ length: 40 }, (_, i) => i);
+		const items = many.flatMap((i) => [film('plex', `p${i}`, { imdb: `tt${i + 100}` }, { played: i >= 30 ? true : false }), film('jellyfin', `j${i}`, { imdb: `tt${i + 100}` }, { played: true, playedAt: at })]);
+		const previous: Snapshot = { kind: 'watchstate-snapshot', version: 1, takenAt: '2025-06-01T00:00:00.000Z', backends: { plex: { count: 40, played: many.map((i) => `p${i}`) }, jellyfin: { count: 40, played: many.map((i) => `j${i}`) } } };
+		expect(() => planSync(items, previous, { propagateUnplayed: true, now: NOW })).toThrow(/plex shows 30 of its 40 plays as unplayed since the last run/);
+		// Off: the plays are held (and Plex is re-marked from Jellyfin: the way back from a lost database).
+		expect(planSync(items, previous, { propagateUnplayed: false, now: NOW }).writes.filter((w) => w.op === 'mark-unplayed')).toEqual([]);
+		// A person un-marking a few is no loss.
+		const few = items.map((item) => (item.backend === 'plex' && Number(item.id.slice(1)) < 3 ? item : item.backend === 'plex' ? { ...item, played: true, playedAt: at } : item));
+		expect(planSync(few, previous, { propagateUnplayed: true, now: NOW }).writes.filter((w) => w.op === 'mark-unplayed')).toHaveLength(3);
+	});
+});

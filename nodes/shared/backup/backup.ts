@@ -5,7 +5,7 @@
  * diffed by hand. A file is checked whole before anything is restored: a foreign, truncated or
  * damaged file is refused with the reason, never half-applied.
  */
-import { isPlainObject } from '../media/guids';
+import { isPlainObject, makeGuids } from '../media/guids';
 import type { Guids, MediaType, WatchItem } from '../model';
 
 export const BACKUP_KIND = 'watchstate-backup';
@@ -89,7 +89,20 @@ export function writeBackup(records: BackupRecord[], takenAt: string): { text: s
 
 const GUID_VALUE = (v: unknown) => typeof v === 'string' && v.length > 0;
 
-function checkRecord(r: unknown, i: number): BackupRecord {
+/** How far a file's dates may run past now (clocks differ); beyond it the file is from the future. */
+const CLOCK_SLACK_MS = 86_400_000;
+const EARLIEST = Date.UTC(1900, 0, 1);
+/** Bounds of the numbers a record may hold: no film or episode runs 30 days, no year is 2200. */
+const LIMITS: Record<'year' | 'season' | 'episode' | 'positionMs' | 'durationMs', number> = { year: 2200, season: 100_000, episode: 100_000_000, positionMs: 30 * 86_400_000, durationMs: 30 * 86_400_000 };
+
+/** A date a record or header may carry: readable, not before 1900, not after `latest`. */
+function inRange(value: unknown, latest: number): boolean {
+	if (typeof value !== 'string') return false;
+	const t = Date.parse(value);
+	return Number.isFinite(t) && t >= EARLIEST && t <= latest;
+}
+
+function checkRecord(r: unknown, i: number, latest: number): BackupRecord {
 	const bad = (what: string) => new BackupRefused(`Record ${i + 1} of the backup is damaged (${what}); nothing was restored`);
 	if (!isPlainObject(r)) throw bad('not an object');
 	if (typeof r.server !== 'string' || r.server === '') throw bad('no server');
@@ -98,14 +111,19 @@ function checkRecord(r: unknown, i: number): BackupRecord {
 	if (typeof r.title !== 'string') throw bad('no title');
 	if (!isPlainObject(r.guids) || !Object.values(r.guids).every(GUID_VALUE)) throw bad('guids');
 	if (r.played !== true && r.played !== false && r.played !== null) throw bad('played is not true, false or null');
-	if (typeof r.updatedAt !== 'string' || Number.isNaN(Date.parse(r.updatedAt))) throw bad('updatedAt');
-	if (r.playedAt !== undefined && (typeof r.playedAt !== 'string' || Number.isNaN(Date.parse(r.playedAt)))) throw bad('playedAt');
+	if (!inRange(r.updatedAt, latest)) throw bad('updatedAt');
+	if (r.playedAt !== undefined && !inRange(r.playedAt, latest)) throw bad('playedAt');
 	for (const key of ['year', 'season', 'episode', 'positionMs', 'durationMs'] as const) {
-		if (r[key] !== undefined && (typeof r[key] !== 'number' || !Number.isFinite(r[key]) || (r[key] as number) < 0)) throw bad(key);
+		const v = r[key];
+		const whole = key === 'year' || key === 'season' || key === 'episode';
+		if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || (whole && !Number.isInteger(v)) || v < 0 || v > LIMITS[key])) throw bad(key);
 	}
 	if (r.show !== undefined && (!isPlainObject(r.show) || typeof r.show.title !== 'string' || !isPlainObject(r.show.guids))) throw bad('show');
 	for (const key of ['userId', 'userName', 'person'] as const) if (r[key] !== undefined && typeof r[key] !== 'string') throw bad(key);
-	return r as unknown as BackupRecord;
+	// Ids as every server's parser normalizes them (an edited " TT0113277" is tt0113277); ones no server has are dropped.
+	const record = { ...r, guids: makeGuids(Object.entries(r.guids)) } as unknown as BackupRecord;
+	if (record.show) record.show = { ...record.show, guids: makeGuids(Object.entries(record.show.guids)) };
+	return record;
 }
 
 function parseJson(text: string): unknown {
@@ -124,7 +142,7 @@ function parseJson(text: string): unknown {
 }
 
 /** Reads and checks a whole backup file, or says why it cannot be restored from. */
-export function readBackup(text: string): Backup {
+export function readBackup(text: string, now = Date.now()): Backup {
 	const parsed = parseJson(text);
 	if (!isPlainObject(parsed) || parsed.kind !== BACKUP_KIND) {
 		throw new BackupRefused(`The file is not a Watch State backup (it has no "kind": "${BACKUP_KIND}"); nothing was restored`);
@@ -133,11 +151,16 @@ export function readBackup(text: string): Backup {
 		throw new BackupRefused(`The backup is format version ${String(parsed.version)}; this package reads version ${BACKUP_VERSION}. Update the package; nothing was restored.`);
 	}
 	if (typeof parsed.takenAt !== 'string' || Number.isNaN(Date.parse(parsed.takenAt))) throw new BackupRefused('The backup has no valid takenAt; nothing was restored');
+	if (!inRange(parsed.takenAt, now + CLOCK_SLACK_MS)) {
+		throw new BackupRefused(`The backup says it was taken ${parsed.takenAt}, which is in the future (or before 1900): the file was edited or written by a machine with a wrong clock. Nothing was restored.`);
+	}
 	if (!Array.isArray(parsed.records)) throw new BackupRefused('The backup has no records list; nothing was restored');
 	if (parsed.count !== parsed.records.length) {
 		throw new BackupRefused(`The backup holds ${parsed.records.length} records but its header says ${String(parsed.count)}: it is incomplete or was edited. Nothing was restored.`);
 	}
-	const records = parsed.records.map(checkRecord);
+	// No record is newer than the backup (allowing for the time it took to read the servers).
+	const latest = Date.parse(parsed.takenAt) + CLOCK_SLACK_MS;
+	const records = parsed.records.map((r, i) => checkRecord(r, i, latest));
 	return { header: parsed as unknown as BackupHeader, records };
 }
 

@@ -91,11 +91,18 @@ function carriesState(r: PlanItem, o: RestoreOptions): boolean {
  */
 export function planRestore(backup: Backup, live: PlanItem[], o: RestoreOptions): RestorePlan {
 	const records = selectRecords(backup, o);
-	const fromBackup: PlanItem[] = records.map((record) => {
+	const items = records.map((record) => {
 		const item: PlanItem = recordToItem(record);
 		if (!o.household) delete item.person;
+		return item;
+	});
+	// What the backup has as played, per person: an unplayed copy of the same title in the backup
+	// (a 4K copy never watched) says nothing against that play, so it un-marks nothing.
+	const playedInBackup = new Set(items.filter((i) => i.played === true).flatMap((i) => matchKeys(i).map((key) => `${personOf(i)}\u0000${key}`)));
+	const fromBackup: PlanItem[] = items.map((item) => {
+		const playedElsewhere = matchKeys(item).some((key) => playedInBackup.has(`${personOf(item)}\u0000${key}`));
 		// An unplayed state in the backup is explicit only when asked, and as of the backup's time.
-		if (o.unmark && item.played === false) Object.assign(item, { event: 'unplayed', updatedAt: backup.header.takenAt });
+		if (o.unmark && item.played === false && !playedElsewhere) Object.assign(item, { event: 'unplayed', updatedAt: backup.header.takenAt });
 		return item;
 	});
 	const targets = [...new Set(live.map(serverName))];

@@ -7,9 +7,17 @@
 
 const ARTICLES = /^(the|a|an|der|die|das|le|la|les|el|los|il)\s+/i;
 const TRAILING_ARTICLE = /,\s*(the|a|an)$/i;
-const YEAR_SUFFIX = /\s*\((?:1[89]|2\d)\d\d\)\s*$/;
+// Anchored to the last ")": a leading \s* would be tried at every space of a long title (quadratic).
+const YEAR_SUFFIX = /\((?:1[89]|2\d)\d\d\)$/;
 /** Words too common to find a title by on their own. */
 const COMMON = new Set(['the', 'and', 'of', 'a', 'an', 'in', 'on', 'to', 'for', 'with', 'part', 'season', 'episode', 'movie', 'film', 'show', 'from', 'der', 'die', 'das', 'und']);
+
+/** The title without a trailing "(1995)" or ", The". */
+function withoutSuffixes(title: string): string {
+	const trimmed = title.trimEnd();
+	const year = YEAR_SUFFIX.exec(trimmed);
+	return (year ? trimmed.slice(0, year.index).trimEnd() : trimmed).replace(TRAILING_ARTICLE, '');
+}
 
 export function withoutDiacritics(text: string): string {
 	return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
@@ -20,7 +28,7 @@ export function withoutDiacritics(text: string): string {
  * names) as spaces, no leading / trailing article or year.
  */
 export function titleCore(title: string): string {
-	const plain = withoutDiacritics(title.replace(YEAR_SUFFIX, '').replace(TRAILING_ARTICLE, ''))
+	const plain = withoutDiacritics(withoutSuffixes(title))
 		.toLowerCase()
 		.replace(/’/g, "'")
 		.replace(/[^\p{L}\p{N}']+/gu, ' ')
@@ -47,7 +55,7 @@ export function searchTerms(title: string | undefined, max = 3): string[] {
 		.split(/[\s']+/)
 		.filter((w) => w.length >= 4 && !COMMON.has(w))
 		.sort((a, b) => b.length - a.length)[0];
-	add(title.replace(YEAR_SUFFIX, '').replace(TRAILING_ARTICLE, ''));
+	add(withoutSuffixes(title));
 	if (max >= 3) add(core);
 	add(longest);
 	return terms.slice(0, max);

@@ -19,7 +19,7 @@ import { applyPlanned, playingKey, type AppliedWrite, type ApplyAction } from '.
 import { createClient } from './execute';
 import { HouseholdActing, type SkippedUser } from './household';
 import { RunLock } from './runlock';
-import { traktClient } from './trakt';
+import { episodeLookups, traktClient } from './trakt';
 
 export interface SyncServersSettings {
 	servers: MediaBackend[];
@@ -56,6 +56,9 @@ export interface Reader {
 	/** Whether the server dates the sync's writes with its own clock (their stamps are kept). */
 	datesWritesItself(): Promise<boolean>;
 }
+
+/** Conflicts listed in the summary at most (their count is always there). */
+const MAX_LISTED = 100;
 
 /** The Plex server owner's account id, as /accounts and /status/sessions give it. */
 const PLEX_OWNER = '1';
@@ -193,6 +196,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		const started = Date.now();
 		const readers = await Promise.all(s.servers.map(async (backend) => await readerFor(ctx, backend, s)));
 		const trakt = s.trakt ? await traktClient(ctx) : undefined;
+		if (trakt) trakt.heartbeat = async () => await lock.renew();
 		// Listings are read one server at a time: one server's pages in flight at once is what
 		// the servers (and the machine n8n runs on) are asked to carry.
 		const items: PlanItem[] = [];
@@ -249,7 +253,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			if (trakt) {
 				const writes = plan.writes.filter((w) => w.backend === 'trakt');
 				if (writes.length > 0) {
-					const outcomes = await applyPlannedWrites(trakt, writes, false);
+					const outcomes = await applyPlannedWrites(trakt, writes, false, episodeLookups(ctx));
 					outcomes.forEach((result, i) => {
 						count('trakt', result.action);
 						if (result.action === 'marked-played' || result.action === 'marked-unplayed') land(writes[i]);
@@ -265,6 +269,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			...(plan.summary as unknown as IDataObject),
 			...(s.dryRun ? { plan: plan.writes as unknown as IDataObject[] } : { applied: applied as IDataObject }),
 			...(skipped.length > 0 ? { skippedUsers: skipped as unknown as IDataObject[] } : {}),
+			...(plan.conflicts.length > 0 ? { conflictItems: plan.conflicts.slice(0, MAX_LISTED) as unknown as IDataObject[] } : {}),
 			seconds: Math.round((Date.now() - started) / 100) / 10,
 		};
 		// The snapshot is what the servers hold now: what was listed plus the writes that landed.

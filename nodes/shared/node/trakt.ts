@@ -4,6 +4,7 @@
  */
 import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, IExecuteFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { TraktClient } from '../backends/trakt/api';
+import type { EpisodeLookups } from '../backends/trakt/watched';
 import { isTraktAuthFailure, RECONNECT } from '../backends/trakt/oauth';
 import { CredentialError, type Send } from '../transport/http';
 import { n8nSend, retryPolicy } from './transport';
@@ -55,4 +56,31 @@ export async function traktConnection(this: ICredentialTestFunctions, credential
 	}
 	if (data.refreshToken) return { status: 'OK', message: `Connected; the access token renews itself (the current one until ${String(data.expiresAt || 'unknown')})` };
 	return { status: 'Error', message: 'Not connected yet: paste the authorization code Trakt shows when you authorize the app' };
+}
+
+const LOOKUPS_FIELD = 'watchstateTraktEpisodes';
+/** Enough for every episode of a large library that only has IMDb / TMDb ids; the oldest go first. */
+const MAX_LOOKUPS = 20_000;
+
+/**
+ * Trakt's ids of episodes that had to be looked up on Trakt (known to the server by IMDb / TMDb id
+ * only), kept in the workflow's static data so each is looked up once, not on every run.
+ */
+export function episodeLookups(ctx: IExecuteFunctions): EpisodeLookups | undefined {
+	if (typeof ctx.getWorkflowStaticData !== 'function') return undefined;
+	const data = ctx.getWorkflowStaticData('global');
+	const table = (): IDataObject => (data[LOOKUPS_FIELD] && typeof data[LOOKUPS_FIELD] === 'object' ? (data[LOOKUPS_FIELD] as IDataObject) : {});
+	return {
+		get: (key) => {
+			const value = table()[key];
+			return typeof value === 'number' ? value : undefined;
+		},
+		set: (key, traktId) => {
+			const kept = table();
+			const keys = Object.keys(kept);
+			if (keys.length >= MAX_LOOKUPS) delete kept[keys[0]];
+			kept[key] = traktId;
+			data[LOOKUPS_FIELD] = kept;
+		},
+	};
 }

@@ -17,6 +17,11 @@ function episodeKey(provider: string, showId: string, season: number, episode: n
 	return `show-episode|${provider}|${showId}|${season}|${episode}`;
 }
 
+/** Whether a match key is a show id + season + number (not an id of the item itself). */
+export function isEpisodeKey(key: string): boolean {
+	return key.startsWith('show-episode|');
+}
+
 /**
  * Every key by which an item is the same title on another server: each of its own ids (with its
  * type), and for episodes each show id with season and number. The index and the planner match
@@ -58,18 +63,22 @@ export class IdIndex {
 		else this.keys.set(key, [item]);
 	}
 
-	/** Matches of the first id (in priority order) that matches anything; [] when none. */
+	/**
+	 * Matches of the first id (in priority order) that matches anything, among the items that are
+	 * the query's title (no id of theirs contradicts it, see joins); [] when none.
+	 */
 	find(query: FindQuery): WatchItem[] {
+		const wanted = asMatchable(query);
 		for (const provider of LOOKUP_ORDER) {
 			const id = query.guids[provider];
-			const hit = id ? this.keys.get(itemKey(query.type, provider, id)) : undefined;
-			if (hit) return [...hit];
+			const hit = id ? this.keys.get(itemKey(query.type, provider, id))?.filter((item) => joins(item, wanted)) : undefined;
+			if (hit && hit.length > 0) return [...hit];
 		}
 		if (query.type === 'episode' && query.show && query.season !== undefined && query.episode !== undefined) {
 			for (const provider of LOOKUP_ORDER) {
 				const id = query.show.guids[provider];
-				const hit = id ? this.keys.get(episodeKey(provider, id, query.season, query.episode)) : undefined;
-				if (hit) return [...hit];
+				const hit = id ? this.keys.get(episodeKey(provider, id, query.season, query.episode))?.filter((item) => joins(item, wanted)) : undefined;
+				if (hit && hit.length > 0) return [...hit];
 			}
 		}
 		return [];
@@ -89,19 +98,51 @@ export function queryFor(item: Pick<WatchItem, 'type' | 'guids' | 'title' | 'yea
 	};
 }
 
-/** Whether two id sets share one id of the same provider. */
-export function sharesAnyId(a: Guids, b: Guids): boolean {
-	return GUID_KEYS.some((k) => !!a[k] && a[k] === b[k]);
+/** A provider both id sets have, with different ids: the two are not the same title. */
+export function conflictingId(a: Guids, b: Guids): keyof Guids | undefined {
+	return GUID_KEYS.find((k) => !!a[k] && !!b[k] && a[k] !== b[k]);
 }
 
 /**
- * Whether a candidate found by title is the item the query means: one of its own ids matches,
- * or (episodes) a show id with season and number. A title alone never makes a match.
+ * Whether two id sets are of one title: they share an id of one provider and no provider has
+ * two different ids. One shared id beside a contradicting one (a wrong TMDb id on Aliens that is
+ * Alien's) is a conflict, never a match.
+ */
+export function sharesAnyId(a: Guids, b: Guids): boolean {
+	return GUID_KEYS.some((k) => !!a[k] && a[k] === b[k]) && conflictingId(a, b) === undefined;
+}
+
+type Matchable = Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode'> & { show?: { guids?: Guids } };
+
+function asMatchable(query: FindQuery): Matchable {
+	return { type: query.type, guids: query.guids, season: query.season, episode: query.episode, show: query.show };
+}
+
+/**
+ * Whether two items are the same title: same type, no id of theirs contradicts the other's, and
+ * they share an id; episodes also by a shared show id with the same season and number, when
+ * neither the episodes' ids nor the shows' ids contradict (DVD and aired order number one episode
+ * differently: its own ids tell them apart). The planner, the index and every title search match
+ * by exactly this.
+ */
+export function joins(a: Matchable, b: Matchable): boolean {
+	if (a.type !== b.type) return false;
+	const own = a.guids ?? {};
+	const other = b.guids ?? {};
+	if (conflictingId(own, other)) return false;
+	if (GUID_KEYS.some((k) => !!own[k] && own[k] === other[k])) return true;
+	if (a.type !== 'episode' || a.season === undefined || a.season !== b.season || a.episode === undefined || a.episode !== b.episode) return false;
+	const showA = a.show?.guids ?? {};
+	const showB = b.show?.guids ?? {};
+	return GUID_KEYS.some((k) => !!showA[k] && showA[k] === showB[k]) && conflictingId(showA, showB) === undefined;
+}
+
+/**
+ * Whether a candidate found by title is the item the query means (see joins). A title alone
+ * never makes a match.
  */
 export function matchesQuery(item: WatchItem, query: FindQuery): boolean {
-	if (item.type !== query.type) return false;
-	const wanted = new Set(matchKeys(query));
-	return matchKeys(item).some((key) => wanted.has(key));
+	return joins(item, asMatchable(query));
 }
 
 /** True when the query carries at least one id to search by. */

@@ -17,8 +17,8 @@
  *   not be read for one person (unreachable) is left out for that person and keeps its snapshot.
  * Pure and deterministic given its inputs.
  */
-import { matchKeys } from './idindex';
-import type { WatchEvent, WatchItem } from '../model';
+import { conflictingId, isEpisodeKey, joins, matchKeys } from './idindex';
+import { GUID_KEYS, type WatchEvent, type WatchItem } from '../model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, WATCHED_PERCENT } from './rules';
 import { recognizeOwnWrites } from './stamps';
 
@@ -95,11 +95,21 @@ export interface PlannedWrite {
 
 export interface PlanSummary {
 	groups: number;
+	/** Titles left alone because their ids contradict each other. */
+	conflicts?: number;
 	backends: Record<string, { items: number; played: number; writes: Record<WriteOp, number> }>;
+}
+
+/** Items that share an id but contradict each other in another: not joined, nothing written for them. */
+export interface MatchConflict {
+	reason: string;
+	items: Array<{ backend: string; id: string; title: string; guids: WatchItem['guids']; person?: string; season?: number; episode?: number }>;
 }
 
 export interface PlanResult {
 	writes: PlannedWrite[];
+	/** Titles left alone because their ids contradict each other (a wrong id on one server). */
+	conflicts: MatchConflict[];
 	/** The servers' state once every planned write is applied. */
 	snapshot: Snapshot;
 	/** The state as listed (un-marks held as played); withWrites() adds the writes that landed. */
@@ -143,6 +153,7 @@ export function personOf(item: WatchItem): string {
 
 export interface HouseholdPlan {
 	writes: PlannedWrite[];
+	conflicts: MatchConflict[];
 	/** One snapshot per person (the key '' for a single user). */
 	snapshots: Map<string, Snapshot>;
 	/** Per person, the state as listed (see PlanResult.before). */
@@ -166,6 +177,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 	// A person the last run saw who lists nothing now is a failed listing, not an empty library.
 	for (const person of previous.keys()) if (!byPerson.has(person)) byPerson.set(person, []);
 	const writes: PlannedWrite[] = [];
+	const conflicts: MatchConflict[] = [];
 	const snapshots = new Map<string, Snapshot>();
 	const before = new Map<string, Snapshot>();
 	const people: Record<string, PlanSummary> = {};
@@ -173,10 +185,12 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 	for (const [person, items] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
 		const result = planSync(items, previous.get(person), { ...options, who: person || undefined, unreachable: unreachable.get(person) });
 		writes.push(...result.writes);
+		conflicts.push(...result.conflicts);
 		snapshots.set(person, result.snapshot);
 		before.set(person, result.before);
 		people[person] = result.summary;
 		total.groups += result.summary.groups;
+		if (result.summary.conflicts) total.conflicts = (total.conflicts ?? 0) + result.summary.conflicts;
 		for (const [name, b] of Object.entries(result.summary.backends)) {
 			const t = (total.backends[name] ??= { items: 0, played: 0, writes: { 'mark-played': 0, 'mark-unplayed': 0, 'set-position': 0 } });
 			t.items += b.items;
@@ -184,7 +198,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 			for (const op of Object.keys(b.writes) as WriteOp[]) t.writes[op] += b.writes[op];
 		}
 	}
-	return { writes, snapshots, before, summary: { ...total, people } };
+	return { writes, conflicts, snapshots, before, summary: { ...total, people } };
 }
 
 const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NEGATIVE_INFINITY);
@@ -225,6 +239,118 @@ function checkGuards(counts: Map<string, number>, previous: Snapshot | undefined
 		if (before.count > 0 && now < before.count * (1 - maxShrinkPercent / 100)) {
 			throw new PlanAbort(
 				`${whose}${name} listed ${now} items, ${Math.round((1 - now / before.count) * 100)} % fewer than the ${before.count} of the last run (limit ${maxShrinkPercent} %); nothing is written`,
+			);
+		}
+	}
+}
+
+/** Un-marks a person may well make at once (a season); more, beyond Max Shrink, look like a lost database. */
+const MASS_UNMARK_MIN = 25;
+
+/** Candidates a shared key brings together are checked pairwise against at most this many (a bad id shared by thousands stays cheap). */
+const MAX_PAIRS_PER_KEY = 32;
+
+/**
+ * The titles: items joined where they share an id and nothing contradicts (idindex.ts joins).
+ * A joined group whose members still disagree on an id (A and C each agreeing with B) is a
+ * conflict, as are items that share a key but contradict: reported, not planned.
+ */
+function groupTitles(input: PlanItem[]): { members: PlanItem[][]; conflicts: MatchConflict[] } {
+	const groups = new Groups(input.length);
+	const byKey = new Map<string, number[]>();
+	const matchable = new Uint8Array(input.length);
+	input.forEach((item, index) => {
+		const keys = matchKeys(item);
+		if (keys.length > 0) matchable[index] = 1;
+		for (const key of keys) {
+			const list = byKey.get(key);
+			if (list) list.push(index);
+			else byKey.set(key, [index]);
+		}
+	});
+	// Pairs that share an id of their own but contradict in another (not episodes that only share
+	// a show and numbers: in DVD and aired order those are two episodes, which is no conflict).
+	const rejected = new Map<string, [number, number]>();
+	for (const [key, list] of byKey) {
+		const ownId = !isEpisodeKey(key);
+		for (let i = 1; i < list.length; i++) {
+			for (let j = Math.max(0, i - MAX_PAIRS_PER_KEY); j < i; j++) {
+				const [a, b] = [list[j], list[i]];
+				if (joins(input[a], input[b])) groups.union(a, b);
+				else if (ownId) rejected.set(a < b ? `${a},${b}` : `${b},${a}`, a < b ? [a, b] : [b, a]);
+			}
+		}
+	}
+	const byRoot = new Map<number, number[]>();
+	input.forEach((_, index) => {
+		if (!matchable[index]) return; // nothing to match by
+		const root = groups.find(index);
+		const list = byRoot.get(root);
+		if (list) list.push(index);
+		else byRoot.set(root, [index]);
+	});
+	const members: PlanItem[][] = [];
+	const conflicts: MatchConflict[] = [];
+	const inConflict = new Set<number>();
+	for (const indexes of byRoot.values()) {
+		const provider = contradiction(indexes.map((i) => input[i]));
+		if (!provider) {
+			members.push(indexes.map((i) => input[i]));
+			continue;
+		}
+		for (const i of indexes) inConflict.add(i);
+		conflicts.push({ reason: `joined through other ids, but their ${provider} ids differ`, items: indexes.map((i) => conflictRef(input[i])) });
+	}
+	for (const [a, b] of rejected.values()) {
+		// Items of one group (joined another way) are not a conflict of their own.
+		if (groups.find(a) === groups.find(b) || inConflict.has(a) || inConflict.has(b)) continue;
+		const provider = conflictingId(input[a].guids ?? {}, input[b].guids ?? {});
+		conflicts.push({ reason: `they share an id, but their ${provider ?? 'other'} ids differ`, items: [conflictRef(input[a]), conflictRef(input[b])] });
+	}
+	return { members, conflicts };
+}
+
+/** A provider the members of a group have two different ids for, if any. */
+function contradiction(items: PlanItem[]): string | undefined {
+	for (const provider of GUID_KEYS) {
+		let seen: string | undefined;
+		for (const item of items) {
+			const id = item.guids?.[provider];
+			if (!id) continue;
+			if (seen === undefined) seen = id;
+			else if (seen !== id) return provider;
+		}
+	}
+	return undefined;
+}
+
+function conflictRef(item: PlanItem): MatchConflict['items'][number] {
+	const ref: MatchConflict['items'][number] = { backend: serverName(item), id: item.id, title: item.show ? item.show.title : item.title, guids: item.guids };
+	if (item.person !== undefined) ref.person = item.person;
+	if (item.season !== undefined) ref.season = item.season;
+	if (item.episode !== undefined) ref.episode = item.episode;
+	return ref;
+}
+
+/**
+ * With Propagate Un-Marks, plays turning unplayed are written everywhere. A server that lost its
+ * watch state (a restored database, a library re-created) would have every one of its plays
+ * removed from the other servers and from Trakt: more lost plays than Max Shrink allows (and more
+ * than a person un-marks by hand at once) stop the plan instead.
+ */
+function checkLosses(items: PlanItem[], previous: Snapshot | undefined, maxShrinkPercent: number, who?: string): void {
+	if (!previous) return;
+	const lost = new Map<string, number>();
+	const before = new Map(Object.entries(previous.backends).map(([name, b]) => [name, new Set(b.played)]));
+	for (const item of items) {
+		const name = serverName(item);
+		if (item.played === false && before.get(name)?.has(item.id)) lost.set(name, (lost.get(name) ?? 0) + 1);
+	}
+	for (const [name, count] of lost) {
+		const had = before.get(name)!.size;
+		if (count > MASS_UNMARK_MIN && count > (had * maxShrinkPercent) / 100) {
+			throw new PlanAbort(
+				`${who ? `${who}: ` : ''}${name} shows ${count} of its ${had} plays as unplayed since the last run (limit ${maxShrinkPercent} %): it probably lost its watch state, and Propagate Un-Marks would remove them everywhere; nothing is written`,
 			);
 		}
 	}
@@ -312,29 +438,11 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	const counts = new Map<string, number>();
 	for (const item of input) counts.set(serverName(item), (counts.get(serverName(item)) ?? 0) + 1);
 	checkGuards(counts, previous, options.maxShrinkPercent ?? 10, options.who, unreachable);
+	if (options.propagateUnplayed) checkLosses(input, previous, options.maxShrinkPercent ?? 10, options.who);
 	const recognized = recognizeOwnWrites(input, previous, serverName, options.now);
 	input = recognized.items;
 
-	const groups = new Groups(input.length);
-	const firstWithKey = new Map<string, number>();
-	const matchable = new Uint8Array(input.length);
-	input.forEach((item, index) => {
-		const keys = matchKeys(item);
-		if (keys.length > 0) matchable[index] = 1;
-		for (const key of keys) {
-			const seen = firstWithKey.get(key);
-			if (seen === undefined) firstWithKey.set(key, index);
-			else groups.union(seen, index);
-		}
-	});
-	const members = new Map<number, PlanItem[]>();
-	input.forEach((item, index) => {
-		if (!matchable[index]) return; // nothing to match by
-		const root = groups.find(index);
-		const list = members.get(root);
-		if (list) list.push(item);
-		else members.set(root, [item]);
-	});
+	const { members, conflicts } = groupTitles(input);
 
 	const before: Before = { played: new Map(), resumed: new Map(), at: ms(previous?.takenAt) };
 	for (const [name, b] of Object.entries(previous?.backends ?? {})) {
@@ -351,7 +459,7 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	// other servers' play re-marking it.
 	const heldUnmarks: Array<[string, string]> = [];
 	const heldResets: Array<[string, string]> = [];
-	for (const group of members.values()) {
+	for (const group of members) {
 		const names = new Set(group.map(serverName));
 		const missingFromHistory = history !== undefined && !names.has(history);
 		if (names.size < 2 && !missingFromHistory) continue;
@@ -380,7 +488,7 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	// Deterministic order whatever the input order.
 	writes.sort((a, b) => (a.backend + '\u0000' + a.target.id < b.backend + '\u0000' + b.target.id ? -1 : 1));
 	const listed = snapshotBefore(input, { unmarks: heldUnmarks, resets: heldResets, stamps: recognized.kept }, options, previous);
-	return { writes, before: listed, snapshot: withWrites(listed, writes), summary: summarize(input, writes, members.size) };
+	return { writes, before: listed, snapshot: withWrites(listed, writes), conflicts, summary: { ...summarize(input, writes, members.length), ...(conflicts.length > 0 ? { conflicts: conflicts.length } : {}) } };
 }
 
 /**

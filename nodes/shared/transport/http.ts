@@ -86,8 +86,15 @@ export function redact(text: string): string {
 		.replace(/([?&](?:x-plex-token|api_?key|apikey|access_token|refresh_token|token)=)[^&\s"']+/gi, '$1***');
 }
 
-/** Sends with retries. Returns the final response (any status that is not retryable). */
-export async function sendWithRetry(send: Send, request: HttpRequest, policy: RetryPolicy): Promise<HttpResponse> {
+/**
+ * Which failures a request may be sent again after. Every retryable status and a dropped
+ * connection by default; a write the server does not de-duplicate (Trakt's history) is sent
+ * again only after an answer that says nothing was applied (429).
+ */
+export type RetryWhen = 'any-failure' | 'not-applied';
+
+/** Sends with retries. Returns the final response (any status that is not retried). */
+export async function sendWithRetry(send: Send, request: HttpRequest, policy: RetryPolicy, when: RetryWhen = 'any-failure'): Promise<HttpResponse> {
 	for (let attempt = 0; ; attempt++) {
 		let response: HttpResponse | undefined;
 		let failure: Error | undefined;
@@ -97,9 +104,10 @@ export async function sendWithRetry(send: Send, request: HttpRequest, policy: Re
 			failure = error as Error;
 		}
 		if (response && !isRetryableStatus(response.status)) return response;
+		const retryable = when === 'any-failure' || response?.status === 429;
 		const what = `${request.method} ${request.path}`;
 		if (failure instanceof CredentialError) throw new CredentialError(`${what} failed: ${failure.message}`);
-		if (attempt >= policy.retries) {
+		if (attempt >= policy.retries || !retryable) {
 			if (response) throw new BackendError(`${what} failed: HTTP ${response.status}${serverMessage(response.body)}`, response.status);
 			throw new BackendError(`${what} failed: ${redact(failure?.message ?? 'no response')}`, undefined, errorCode(failure), (failure as BackendError | undefined)?.server);
 		}

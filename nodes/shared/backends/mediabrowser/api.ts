@@ -469,7 +469,7 @@ export class EmbyClient extends MediaBrowserClient {
 			if (!pair) continue;
 			const rows = await this.readItems('find item', { AnyProviderIdEquals: pair, IncludeItemTypes: type, Fields: ITEM_FIELDS, EnableUserData: true });
 			const seriesGuids = query.type === 'episode' ? await this.seriesOf(rows) : undefined;
-			const hits = this.toItems(rows, seriesGuids, userId).filter((i) => sharesAnyId(i.guids, query.guids));
+			const hits = this.toItems(rows, seriesGuids, userId).filter((i) => matchesQuery(i, query));
 			if (hits.length > 0) return this.freshly(hits);
 		}
 		if (query.type !== 'episode' || query.season === undefined || query.episode === undefined || !query.show) return [];
@@ -488,7 +488,7 @@ export class EmbyClient extends MediaBrowserClient {
 				});
 				const rows = isPlainObject(episodes) && Array.isArray(episodes.Items) ? episodes.Items : [];
 				const seriesGuids = new Map([[String(s.Id), guidsFromProviderIds(s.ProviderIds)]]);
-				hits.push(...this.toItems(rows, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode));
+				hits.push(...this.toItems(rows, seriesGuids, userId).filter((e) => e.season === query.season && e.episode === query.episode && matchesQuery(e, query)));
 			}
 			if (hits.length > 0) return this.freshly(hits);
 		}

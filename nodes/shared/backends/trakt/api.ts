@@ -2,7 +2,7 @@
  * Trakt API client: retries (429 honours Retry-After), paged
  * reads, and history writes in batches spaced to Trakt's one-write-per-second limit.
  */
-import { BackendError, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type Send } from '../../transport/http';
+import { BackendError, backoffMs, expectOk, sendWithRetry, type HttpRequest, type HttpResponse, type QueryValue, type RetryPolicy, type RetryWhen, type Send } from '../../transport/http';
 import type { TraktRef } from './ids';
 
 export interface TraktClientOptions {
@@ -18,11 +18,13 @@ export type HistoryEntry = TraktRef & { watched_at?: string };
 
 export class TraktClient {
 	requests = 0;
+	/** Called after every answer: a long read or write marks the run alive (Sync Servers' run lock). */
+	heartbeat?: () => Promise<void>;
 	private lastWrite = 0;
 
 	constructor(private readonly options: TraktClientOptions) {}
 
-	async call(what: string, request: HttpRequest): Promise<HttpResponse> {
+	async call(what: string, request: HttpRequest, when: RetryWhen = 'any-failure'): Promise<HttpResponse> {
 		if (request.method !== 'GET') {
 			const wait = this.lastWrite + this.options.writeSpacingMs - Date.now();
 			if (wait > 0) await this.options.retry.sleep(wait);
@@ -31,10 +33,10 @@ export class TraktClient {
 		this.requests++;
 		// trakt-api-key, trakt-api-version and the token come from the credential (TraktApi.authenticate).
 		const headers = { 'Content-Type': 'application/json', ...request.headers };
-		return await sendWithRetry(this.options.send, { ...request, headers }, this.options.retry).then((res) => {
-			if (res.status !== 409) expectOk(res, what);
-			return res;
-		});
+		const res = await sendWithRetry(this.options.send, { ...request, headers }, this.options.retry, when);
+		await this.heartbeat?.();
+		if (res.status !== 409) expectOk(res, what);
+		return res;
 	}
 
 	async scrobble(action: 'start' | 'pause' | 'stop', ref: TraktRef, progress: number): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -42,27 +44,52 @@ export class TraktClient {
 		return { status: res.status, body: (res.body ?? {}) as Record<string, unknown> };
 	}
 
-	/** Adds (or removes) plays in batches; returns the summed counts and what Trakt did not find. */
-	async history(kind: 'add' | 'remove', entries: HistoryEntry[]): Promise<{ movies: number; episodes: number; notFound: unknown[] }> {
+	/**
+	 * Adds (or removes) plays in batches; returns the summed counts and what Trakt did not find.
+	 * Trakt does not de-duplicate history (a play sent twice is two plays: sync/index.ts), so an
+	 * add is sent again only after a 429. When an add fails any other way (a 502, a dropped
+	 * connection: Trakt may have applied it), `stillMissing` says which of the batch Trakt lacks,
+	 * and only those are sent again; without it the failure stands. Removing is idempotent.
+	 */
+	async history(kind: 'add' | 'remove', entries: HistoryEntry[], stillMissing?: (batch: HistoryEntry[]) => Promise<HistoryEntry[]>): Promise<{ movies: number; episodes: number; notFound: unknown[] }> {
 		const total = { movies: 0, episodes: 0, notFound: [] as unknown[] };
 		for (let i = 0; i < entries.length; i += this.options.batchSize) {
-			const batch = entries.slice(i, i + this.options.batchSize);
-			const body = historyBody(batch);
-			const res = await this.call(`history ${kind}`, { method: 'POST', path: kind === 'add' ? '/sync/history' : '/sync/history/remove', body });
-			const b = (res.body ?? {}) as Record<string, Record<string, unknown>>;
-			const counts = kind === 'add' ? b.added : b.deleted;
-			total.movies += Number(counts?.movies ?? 0);
-			total.episodes += Number(counts?.episodes ?? 0);
-			for (const list of Object.values(b.not_found ?? {})) if (Array.isArray(list)) total.notFound.push(...list);
+			let batch = entries.slice(i, i + this.options.batchSize);
+			for (let attempt = 0; batch.length > 0; attempt++) {
+				const outcome = await this.call(`history ${kind}`, { method: 'POST', path: kind === 'add' ? '/sync/history' : '/sync/history/remove', body: historyBody(batch) }, kind === 'add' ? 'not-applied' : 'any-failure').then(
+					(res) => ({ res }),
+					(error: unknown) => ({ error }),
+				);
+				if ('res' in outcome) {
+					const b = (outcome.res.body ?? {}) as Record<string, Record<string, unknown>>;
+					const counts = kind === 'add' ? b.added : b.deleted;
+					total.movies += Number(counts?.movies ?? 0);
+					total.episodes += Number(counts?.episodes ?? 0);
+					for (const list of Object.values(b.not_found ?? {})) if (Array.isArray(list)) total.notFound.push(...list);
+					break;
+				}
+				const answered = outcome.error instanceof BackendError ? outcome.error.status : undefined;
+				// A refusal (4xx) applied nothing and will not change; a lost answer may have applied it all.
+				if (kind !== 'add' || !stillMissing || attempt >= this.options.retry.retries || (answered !== undefined && answered < 500)) throw outcome.error;
+				await this.options.retry.sleep(backoffMs(attempt, this.options.retry));
+				const missing = await stillMissing(batch);
+				// What Trakt has now of the batch, it applied.
+				for (const entry of batch) {
+					if (missing.includes(entry)) continue;
+					if (isMovie(entry)) total.movies++;
+					else total.episodes++;
+				}
+				batch = missing;
+			}
 		}
 		return total;
 	}
 
-	/** Reads every page (or up to `limit` rows). */
-	async paged(what: string, path: string, query: Record<string, QueryValue>, limit?: number): Promise<unknown[]> {
+	/** Reads every page (or up to `limit` rows), `pageSize` rows a request. */
+	async paged(what: string, path: string, query: Record<string, QueryValue>, limit?: number, pageSize = 100): Promise<unknown[]> {
 		const rows: unknown[] = [];
 		for (let page = 1; ; page++) {
-			const res = await this.call(what, { method: 'GET', path, query: { ...query, page, limit: 100 } });
+			const res = await this.call(what, { method: 'GET', path, query: { ...query, page, limit: pageSize } });
 			if (!Array.isArray(res.body)) throw new BackendError(`${what}: Trakt did not answer with a list`);
 			rows.push(...res.body);
 			const pages = Number(res.headers['x-pagination-page-count'] ?? 1);
@@ -75,6 +102,8 @@ export class TraktClient {
 		return (await this.call(what, { method: 'GET', path, query })).body;
 	}
 }
+
+const isMovie = (entry: HistoryEntry) => 'movie' in entry;
 
 /** Groups entries the way /sync/history takes them. */
 export function historyBody(entries: HistoryEntry[]): Record<string, unknown[]> {

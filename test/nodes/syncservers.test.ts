@@ -10,7 +10,7 @@ import { WatchState } from '../../nodes/WatchState/WatchState.node';
 import { LEASE_MINUTES } from '../../nodes/shared/node/runlock';
 import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../../dev/demo/world';
 import { loadableItems } from '../../dev/load';
-import { runNodeOutputs } from '../support/execute';
+import { DedupStore, runNodeOutputs } from '../support/execute';
 
 let servers: DemoServers;
 const u = DEMO.user;
@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** Runs Sync Servers with the snapshot rows given; returns [writes, snapshot rows, summary]. */
-async function sync(snapshot: IDataObject[], extra: IDataObject = {}, processed = new Set<string>()): Promise<INodeExecutionData[][]> {
+async function sync(snapshot: IDataObject[], extra: IDataObject = {}, dedup = new DedupStore()): Promise<INodeExecutionData[][]> {
 	return await runNodeOutputs(new WatchState(), {
 		credentialType: new PlexApi(),
 		credentials: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'sync-test', plexTvUrl: 'http://127.0.0.1:9', ignoreSslIssues: false },
@@ -33,7 +33,7 @@ async function sync(snapshot: IDataObject[], extra: IDataObject = {}, processed 
 		],
 		params: { operation: 'syncServers', servers: ['plex', 'jellyfin', 'emby'], whose: 'household', sources: '', targets: '', propagateUnplayed: false, dryRun: false, options: {}, requestOptions: {}, ...extra },
 		input: snapshot.length > 0 ? snapshot : [{}],
-		processed,
+		dedup,
 	});
 }
 
@@ -80,27 +80,42 @@ describe('Sync Servers (read, plan and write in one node)', () => {
 
 	it('does nothing, and says so, while another run holds the lock; a lock older than the lease is stale', async () => {
 		const minute = Math.floor(Date.now() / 60_000);
-		const held = new Set([`sync-lock|${minute - 1}`]);
+		const held = new DedupStore();
+		await held.checkProcessedAndRecord(['sync-run|other', `sync-alive|${minute - 1}`], 'workflow');
 		const requests = servers.plex.requests + servers.jellyfin.requests + servers.emby.requests;
 		const [writes, rows, [summary]] = await sync([], {}, held);
 		expect(summary.json).toMatchObject({ skipped: true, reason: expect.stringMatching(/another run of this sync is still going/) });
 		expect([writes, rows]).toEqual([[], []]);
 		expect(servers.plex.requests + servers.jellyfin.requests + servers.emby.requests).toBe(requests);
-		// The check took back what it recorded: only the other run's key is left.
-		expect([...held]).toEqual([`sync-lock|${minute - 1}`]);
+		// The check took back what it recorded: only the other run's keys are left.
+		expect([...held.row('workflow')!].sort()).toEqual([`sync-alive|${minute - 1}`, 'sync-run|other']);
 
-		const stale = new Set([`sync-lock|${minute - LEASE_MINUTES - 1}`]);
+		// A crashed run's row (not alive for longer than the lease) is taken over; a finished run leaves none.
+		const stale = new DedupStore();
+		await stale.checkProcessedAndRecord(['sync-run|crashed', `sync-alive|${minute - LEASE_MINUTES - 1}`], 'workflow');
 		const [, staleRows] = await sync([], {}, stale);
 		expect(staleRows).toHaveLength(3);
-		// A finished run leaves no lock of its own behind.
-		expect([...stale]).toEqual([`sync-lock|${minute - LEASE_MINUTES - 1}`]);
+		expect(stale.row('workflow')).toBeUndefined();
+	});
+
+	it('of two runs started at the same instant, exactly one runs, and the other says why (twenty times over)', async () => {
+		for (let attempt = 0; attempt < 20; attempt++) {
+			const dedup = new DedupStore();
+			const listings = servers.plex.requestsByRoute.get('GET ^\\/library\\/sections\\/all$') ?? 0;
+			const outcomes = await Promise.all([sync([], { dryRun: true }, dedup), sync([], { dryRun: true }, dedup)]);
+			const summaries = outcomes.map(([, , [summary]]) => summary.json);
+			expect(summaries.filter((x) => x.skipped === true)).toHaveLength(1);
+			expect(summaries.find((x) => x.skipped === true)!.reason).toMatch(/another run of this sync is still going/);
+			expect((servers.plex.requestsByRoute.get('GET ^\\/library\\/sections\\/all$') ?? 0) - listings).toBe(1);
+			expect(dedup.row('workflow')).toBeUndefined();
+		}
 	});
 
 	it('a failed write stops the run: no snapshot is handed on, the lock is released, nothing is un-marked', async () => {
 		servers.plex.addFault({ path: /^\/:\/(scrobble|unscrobble|timeline)$/, status: 500, times: Infinity });
-		const processed = new Set<string>();
-		await expect(sync([], { requestOptions: { retries: 0 } }, processed)).rejects.toThrow(/HTTP 500/);
-		expect(processed.size).toBe(0);
+		const dedup = new DedupStore();
+		await expect(sync([], { requestOptions: { retries: 0 } }, dedup)).rejects.toThrow(/HTTP 500/);
+		expect(dedup.row('workflow')).toBeUndefined();
 		expect([servers.plex, servers.jellyfin, servers.emby].flatMap((s) => s.writes).filter((w) => w.action === 'unplayed')).toEqual([]);
 	});
 });

@@ -89,6 +89,50 @@ export function authenticatedRequest(credentialType: ICredentialType, credential
 	};
 }
 
+/**
+ * n8n's deduplication store as nodes see it (n8n 2.41.1 DeduplicationHelper): one row per scope
+ * ('node' / 'workflow'), read then inserted or updated; a row inserted by another call between
+ * that read and the insert makes the insert fail on the table's primary key, as in n8n's database.
+ * A Set given for a node-scope row is used as that row.
+ */
+export class DedupStore {
+	private readonly rows = new Map<string, Set<string>>();
+
+	constructor(nodeRow?: Set<string>) {
+		if (nodeRow) this.rows.set('node', nodeRow);
+	}
+
+	row(scope: string): Set<string> | undefined {
+		return this.rows.get(scope);
+	}
+
+	async checkProcessedAndRecord(values: string[], scope: string): Promise<{ new: string[]; processed: string[] }> {
+		const found = this.rows.get(scope);
+		// The database round trip between the read and the write: other calls run here.
+		await Promise.resolve();
+		if (!found) {
+			if (this.rows.has(scope)) throw new Error('duplicate key value violates unique constraint "PK_processed_data"');
+			this.rows.set(scope, new Set(values));
+			return { new: [...values], processed: [] };
+		}
+		const processed = values.filter((v) => found.has(v));
+		for (const v of values) found.add(v);
+		return { new: values.filter((v) => !processed.includes(v)), processed };
+	}
+
+	async removeProcessed(values: string[], scope: string): Promise<void> {
+		for (const v of values) this.rows.get(scope)?.delete(v);
+	}
+
+	async clearAllProcessedItems(scope: string): Promise<void> {
+		this.rows.delete(scope);
+	}
+
+	async getProcessedDataCount(scope: string): Promise<number> {
+		return this.rows.get(scope)?.size ?? 0;
+	}
+}
+
 export interface ExecuteSetup {
 	credentialType: ICredentialType;
 	/** The stored credential; a function is asked at every read (to play another execution changing it). */
@@ -99,14 +143,20 @@ export interface ExecuteSetup {
 	/** Input items with binary data (instead of `input`). */
 	inputItems?: INodeExecutionData[];
 	continueOnFail?: boolean;
-	/** Shared across runs, like n8n's deduplication store for one node. */
+	/** Shared across runs, like n8n's deduplication row of this node. */
 	processed?: Set<string>;
+	/** The workflow's whole deduplication store (node and workflow scopes), shared across runs. */
+	dedup?: DedupStore;
 	/** More credentials the node has, by type (e.g. the household's). */
 	otherCredentials?: Record<string, IDataObject>;
 	/** More credentials whose requests go through n8n's request helper (a node using several servers). */
 	moreCredentials?: Array<[ICredentialType, IDataObject]>;
 	/** The workflow's global static data, kept across runs when the same object is passed again. */
 	staticData?: IDataObject;
+	/** Receives the hints the node adds to its output (n8n shows them over the output pane). */
+	hints?: Array<{ message: string; type?: string }>;
+	/** This run's execution id (default '1'). */
+	executionId?: string;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
@@ -120,6 +170,7 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 	const more = new Map((setup.moreCredentials ?? []).map(([type, data]) => [type.name, { data, request: authenticatedRequest(type, data) }]));
 	const plain = authenticatedRequest({ name: 'none', displayName: 'none', properties: [], authenticate: { type: 'generic', properties: {} } }, {});
 	const params = (i: number) => (typeof setup.params === 'function' ? setup.params(i) : setup.params);
+	const dedup = setup.dedup ?? new DedupStore(setup.processed ?? new Set());
 	const ctx = {
 		getInputData: () => input,
 		getNodeParameter: (name: string, i: number, fallback?: unknown, options?: { extractValue?: boolean }) => {
@@ -140,16 +191,13 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 		getNode: () => ({ name: 'Node', type: `n8n-nodes-watchstate.${node.description.name}`, typeVersion: 1, parameters: {}, id: 'node-1', position: [0, 0] }),
 		continueOnFail: () => setup.continueOnFail === true,
 		getWorkflowStaticData: () => (setup.staticData ??= {}),
+		getExecutionId: () => setup.executionId ?? '1',
+		addExecutionHints: (...hints: Array<{ message: string; type?: string }>) => setup.hints?.push(...hints),
 		helpers: {
-			checkProcessedAndRecord: async (values: string[]) => {
-				const store = setup.processed ?? new Set<string>();
-				const processed = values.filter((v) => store.has(v));
-				for (const v of values) store.add(v);
-				return { new: values.filter((v) => !processed.includes(v)), processed };
-			},
-			removeProcessed: async (values: string[]) => {
-				for (const v of values) setup.processed?.delete(v);
-			},
+			checkProcessedAndRecord: async (values: string[], scope: string) => await dedup.checkProcessedAndRecord(values, scope),
+			removeProcessed: async (values: string[], scope: string) => await dedup.removeProcessed(values, scope),
+			clearAllProcessedItems: async (scope: string) => await dedup.clearAllProcessedItems(scope),
+			getProcessedDataCount: async (scope: string) => await dedup.getProcessedDataCount(scope),
 			httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
 				if (more.has(type)) return await more.get(type)!.request(options);
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);

@@ -5,7 +5,7 @@
  * events. Used by `npm run bench` and by the end-to-end suite.
  */
 import { watchedRequest } from './demo/payloads';
-import type { DemoServers } from './demo/world';
+import { DEMO, type DemoServers } from './demo/world';
 import type { SeedItem } from './emulators/library';
 import type { EmulatedServer } from './emulators/server';
 import type { Stack } from './n8n/stack';
@@ -34,6 +34,10 @@ export interface LoadResult {
 	events: number;
 	/** Answered 200 by n8n. */
 	accepted: number;
+	/** How n8n answered: status → events (0: no answer, the connection failed). */
+	statuses: Record<string, number>;
+	/** What n8n said when it did not accept an event (distinct answers). */
+	refusals: string[];
 	/** Events whose writes did not all arrive. */
 	lost: number;
 	/** Those events: the item and the server it came from. */
@@ -60,11 +64,19 @@ function percentile(sorted: number[], p: number): number {
 	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** The play the event reports, on its server first (as on a real one), dated by that server's clock. */
+function playOnSource(servers: DemoServers, item: SeedItem, from: Source): void {
+	const at = servers[from].now();
+	const played = { played: true, playCount: 1, lastPlayedAt: at, updatedAt: at, positionMs: 0 };
+	if (from === 'plex') servers.plex.seedState(DEMO.user.plexId, item, played);
+	else servers[from].seedState(from === 'jellyfin' ? DEMO.user.jellyfinId : DEMO.user.embyId, item, played);
+}
+
 export async function runWebhookLoad(stack: Stack, servers: DemoServers, options: LoadOptions): Promise<LoadResult> {
 	const emulators: Record<Source, EmulatedServer> = servers;
 	const idOn = (target: Source, item: SeedItem) => (target === 'plex' ? servers.plex.keyOf(item) : servers[target].idOf(item));
 	const hooks = new Map(stack.workflows.flatMap((w) => w.webhooks).map((h) => [h.node, h.url]));
-	const events = options.items.map((item, i) => ({ item, from: options.sources?.[i] ?? SOURCES[i % SOURCES.length], sentAt: 0, status: 0 }));
+	const events = options.items.map((item, i) => ({ item, from: options.sources?.[i] ?? SOURCES[i % SOURCES.length], sentAt: 0, status: 0, answer: '' }));
 	const writesOf = (target: Source, item: SeedItem) => emulators[target].writes.filter((w) => w.itemId === idOn(target, item) && w.action === 'played');
 	const targetsOf = (from: Source) => SOURCES.filter((s) => s !== from);
 	const complete = (e: (typeof events)[number]) => targetsOf(e.from).every((t) => writesOf(t, e.item).length > 0);
@@ -85,11 +97,13 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 			const url = hooks.get(req.trigger);
 			if (!url) throw new Error(`the stack has no ${req.trigger}`);
 			const before = SOURCES.map((s) => emulators[s].requests);
+			playOnSource(servers, event.item, event.from);
 			event.sentAt = Date.now();
-			const res = await fetch(url, { method: req.method, headers: req.headers, body: req.body });
-			await res.arrayBuffer();
-			event.status = res.status;
-			if (options.mode === 'closed' && res.status === 200) await waitFor(() => complete(event));
+			const res = await fetch(url, { method: req.method, headers: req.headers, body: req.body }).catch(() => undefined);
+			const text = (await res?.text().catch(() => '')) ?? '';
+			event.status = res?.status ?? 0;
+			if (event.status !== 200) event.answer = text.slice(0, 200);
+			if (options.mode === 'closed' && event.status === 200) await waitFor(() => complete(event));
 			if (oneAtATime) targetsOf(event.from).forEach((t) => eventRequests[t].push(emulators[t].requests - before[SOURCES.indexOf(t)]));
 		}
 	};
@@ -115,6 +129,8 @@ export async function runWebhookLoad(stack: Stack, servers: DemoServers, options
 		eventRequests,
 		events: events.length,
 		accepted: events.filter((e) => e.status === 200).length,
+		refusals: [...new Set(events.filter((e) => e.status !== 200).map((e) => `${e.status} ${e.answer}`))],
+		statuses: events.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
 		lost: unfinished.length,
 		unfinished,
 		doubled,

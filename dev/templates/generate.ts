@@ -134,6 +134,8 @@ function realtimeSync(): Json {
 		['emby', 'Emby Trigger', ['plex', 'jellyfin'], ['scrobble', 'played', 'unplayed', 'stop', 'pause'], {}],
 	];
 	b.note('Household', HOUSEHOLD_NOTE, [1140, -420], 520, 440, 4);
+	// Each server's Apply Watch State nodes on the others: the catch-up feeds the same ones.
+	const appliers: Record<Server, string[]> = { plex: [], jellyfin: [], emby: [] };
 	rows.forEach(([kind, name, targets, events, extra], row) => {
 		const y = row * 360 + 60;
 		const t = trigger(b, kind, name, [520, y + 80], events, extra);
@@ -145,9 +147,99 @@ function realtimeSync(): Json {
 				applyOptions: {},
 			});
 			b.connect(t, n);
+			if (kind !== 'tautulli') appliers[kind as Server].push(n);
 		});
 	});
-	return b.build('Watch State: real-time sync (webhooks)');
+	redeliveryFlow(b, [-120, 1560], appliers);
+	// Failed runs are kept (n8n's default, stated so a changed default cannot lose them): redelivery retries them.
+	return b.build('Watch State: real-time sync (webhooks)', { saveDataErrorExecution: 'all' });
+}
+
+/** The nodes of the redelivery flow (stacks that do not test it leave them out). */
+export const REDELIVERY_NODES = [
+	'Every 2 Minutes',
+	'Redeliver Failed Runs',
+	'Given Up',
+	'Notify: Event Not Delivered (Replace Me)',
+	'Redelivery',
+	'Catch Up',
+	...(['plex', 'jellyfin', 'emby'] as const).map(catchUpReader),
+];
+
+function catchUpReader(server: Server): string {
+	return `${LABEL[server]}: Plays to Catch Up`;
+}
+
+function actionFilter(b: Builder, name: string, action: string, position: [number, number]): string {
+	return b.add({
+		name,
+		type: 'n8n-nodes-base.filter',
+		typeVersion: 2.2,
+		position,
+		parameters: {
+			conditions: {
+				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+				conditions: [{ id: uid(`condition/${action}`), leftValue: '={{ $json.action }}', rightValue: action, operator: { type: 'string', operation: 'equals' } }],
+				combinator: 'and',
+			},
+			options: {},
+		},
+	});
+}
+
+/**
+ * Schedule -> Redeliver Failed Runs (this workflow's failed or crashed runs, retried through n8n's
+ * API) -> the ones given up -> a notification to replace; and the catch-up windows (runs that kept
+ * no event, a pause of n8n) -> each server's plays of the window, for the household -> the same
+ * Apply Watch State nodes the triggers feed.
+ */
+function redeliveryFlow(b: Builder, [x, y]: [number, number], appliers: Record<Server, string[]>): void {
+	const every = b.add({
+		name: 'Every 2 Minutes',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [x + 640, y],
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 2 }] } },
+	});
+	const redeliver = b.add({
+		name: 'Redeliver Failed Runs',
+		type: `${PKG}.watchState`,
+		typeVersion: 1,
+		position: [x + 880, y],
+		parameters: { operation: 'redeliverFailedRuns', workflowIds: '={{ $workflow.id }}', windowHours: 24, maxAttempts: 5, firstWaitSeconds: 60, catchUpMarginSeconds: 120, catchUpAfterGapMinutes: 5, dryRun: false },
+	});
+	b.connect(every, redeliver);
+	const gaveUp = actionFilter(b, 'Given Up', 'give-up', [x + 1120, y]);
+	b.connect(redeliver, gaveUp);
+	const catchUp = actionFilter(b, 'Catch Up', 'catch-up', [x + 1120, y + 220]);
+	b.connect(redeliver, catchUp);
+	(['plex', 'jellyfin', 'emby'] as const).forEach((server, k) => {
+		const reader = mediaNode(b, server, catchUpReader(server), [x + 1360, y + 220 + k * 180], {
+			resource: 'library',
+			operation: 'getWatchState',
+			...HOUSEHOLD,
+			filters: { changedSince: '={{ $json.since }}', changedBefore: '={{ $json.until }}' },
+		});
+		b.connect(catchUp, reader);
+		for (const applier of appliers[server]) b.connect(reader, applier);
+	});
+	b.add({ name: 'Notify: Event Not Delivered (Replace Me)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [x + 1360, y], parameters: {} });
+	b.connect(gaveUp, 'Notify: Event Not Delivered (Replace Me)');
+	b.note(
+		'Redelivery',
+		[
+			'## No event lost',
+			'A run that fails or crashes (a server down, n8n restarted) is not lost: every 2 minutes **Redeliver Failed Runs** retries this workflow\'s failed runs through n8n\'s API, waiting 1, 2, 4, 8, 16 minutes between attempts. A retry writes only what is still missing.',
+			'',
+			'A run that kept no event to retry (a queue-mode worker died under it), or a pause of n8n, is **caught up**: each server\'s plays of that window are read for the household and go to the same Apply Watch State nodes as the webhooks; only what is missing is written.',
+			'',
+			'Create an n8n API key (**Settings → n8n API**, scopes *execution:list*, *execution:read* and *execution:retry*) and a **Watch State Redelivery API** credential with it and this n8n\'s URL. Runs given up after 5 attempts go to the notification: replace it with e-mail, Telegram, …',
+		].join('\n'),
+		[x, y - 100],
+		560,
+		340,
+		6,
+	);
 }
 
 interface ChainOptions {

@@ -10,6 +10,7 @@ import {
 import { BackupRefused, readBackup, type Backup } from '../shared/backup/backup';
 import { isPlainObject } from '../shared/media/guids';
 import { backUp, restoreBackup } from '../shared/node/backuprestore';
+import { redeliver } from '../shared/node/redelivery';
 import { REQUEST_OPTIONS, type MediaBackend } from '../shared/node/description';
 import { toNodeError } from '../shared/node/errors';
 import { householdMapping } from '../shared/node/household';
@@ -26,7 +27,7 @@ export class WatchState implements INodeType {
 		icon: { light: 'file:../../icons/watchstate.svg', dark: 'file:../../icons/watchstate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ {"syncServers": "Sync Servers", "backUp": "Back Up", "restoreBackup": "Restore Backup"}[$parameter["operation"]] || "Plan Sync" }}',
+		subtitle: '={{ {"syncServers": "Sync Servers", "backUp": "Back Up", "restoreBackup": "Restore Backup", "redeliverFailedRuns": "Redeliver Failed Runs"}[$parameter["operation"]] || "Plan Sync" }}',
 		description: 'Plan the writes that bring the watch state of several servers in step',
 		defaults: { name: 'Plan Sync' },
 		usableAsTool: true,
@@ -39,6 +40,7 @@ export class WatchState implements INodeType {
 			{ name: 'embyApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['emby'] } } },
 			{ name: 'traktApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp'], servers: ['trakt'] } }, testedBy: 'traktConnection' },
 			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], whose: ['household'] } }, testedBy: 'householdMapping' },
+			{ name: 'watchStateN8nApi', required: true, displayOptions: { show: { operation: ['redeliverFailedRuns'] } } },
 		],
 		properties: [
 			{
@@ -48,28 +50,34 @@ export class WatchState implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
-						name: 'Plan Sync',
-						value: 'planSync',
-						description: 'From the watch state of two or more servers, the writes each needs',
-						action: 'Plan watch state sync',
-					},
-					{
-						name: 'Sync Servers',
-						value: 'syncServers',
-						description: 'Read every server, plan and write inside this node: for big libraries (only the snapshot and a summary cross n8n)',
-						action: 'Sync servers',
-					},
-					{
 						name: 'Back Up',
 						value: 'backUp',
 						description: "Read every chosen server's watch state into one backup file (JSON, one record per item and user)",
 						action: 'Back up watch state to file',
 					},
 					{
+						name: 'Plan Sync',
+						value: 'planSync',
+						description: 'From the watch state of two or more servers, the writes each needs',
+						action: 'Plan watch state sync',
+					},
+					{
+						name: 'Redeliver Failed Runs',
+						value: 'redeliverFailedRuns',
+						description: "Retry this workflow's runs that failed or crashed (a worker died, n8n restarted) through n8n's API, so no accepted event is lost",
+						action: 'Redeliver failed runs',
+					},
+					{
 						name: 'Restore Backup',
 						value: 'restoreBackup',
 						description: 'Write a backup file onto live servers, matched by external IDs: restore after a loss, or migrate to a new server',
 						action: 'Restore backup onto servers',
+					},
+					{
+						name: 'Sync Servers',
+						value: 'syncServers',
+						description: 'Read every server, plan and write inside this node: for big libraries (only the snapshot and a summary cross n8n)',
+						action: 'Sync servers',
 					},
 				],
 				default: 'planSync',
@@ -103,6 +111,70 @@ export class WatchState implements INodeType {
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { operation: ['restoreBackup'] } },
+			},
+			{
+				displayName:
+					"Lists the runs of the workflows below that failed or crashed in the window, and retries each through n8n's API (it re-runs from where it failed, with the event it had), waiting twice as long before every further attempt. A run that kept no event to retry (a queue-mode worker died under it) and a pause of n8n itself become one item with action catch-up and a since / until window: connect it to Get Watch State (Changed Since / Before) and Apply Watch State, as the real-time template does. Writes are idempotent: only what is still missing is written. Outputs: Writes = each run retried, given up (once) or caught up now, Summary = counts. Needs n8n to keep failed production runs (the workflow setting's default).",
+				name: 'redeliverNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+			},
+			{
+				displayName: 'Workflow IDs',
+				name: 'workflowIds',
+				type: 'string',
+				default: '={{ $workflow.id }}',
+				required: true,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description: 'Comma-separated IDs of the workflows whose runs to redeliver (default: this one)',
+			},
+			{
+				displayName: 'Within (Hours)',
+				name: 'windowHours',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 24,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description: 'Runs started longer ago are left alone',
+			},
+			{
+				displayName: 'Max Attempts',
+				name: 'maxAttempts',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 5,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description: 'Retries of one run before it is given up (and reported)',
+			},
+			{
+				displayName: 'First Wait (Seconds)',
+				name: 'firstWaitSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 60,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description: 'How long after a failure the first retry comes; each further one waits twice as long',
+			},
+			{
+				displayName: 'Catch-Up Margin (Seconds)',
+				name: 'catchUpMarginSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 120,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description:
+					"A run that kept no data to retry (its worker died) is caught up from the servers: their plays from this long before the run started to this long after. Covers the servers' clocks running apart from n8n's.",
+			},
+			{
+				displayName: 'Catch Up After a Pause Of (Minutes)',
+				name: 'catchUpAfterGapMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 5,
+				displayOptions: { show: { operation: ['redeliverFailedRuns'] } },
+				description:
+					'When this node last ran longer ago than this (n8n was stopped or down), the servers\' plays since then are caught up too. 0 turns it off. Keep it above the schedule\'s interval.',
 			},
 			{
 				displayName: 'Restore Into',
@@ -219,7 +291,7 @@ export class WatchState implements INodeType {
 				name: 'dryRun',
 				type: 'boolean',
 				default: false,
-				displayOptions: { show: { operation: ['planSync', 'syncServers', 'restoreBackup'] } },
+				displayOptions: { show: { operation: ['planSync', 'syncServers', 'restoreBackup', 'redeliverFailedRuns'] } },
 				description: 'Whether to only report the plan (in Summary) without writing anything or emitting a snapshot',
 			},
 			{
@@ -289,6 +361,7 @@ export class WatchState implements INodeType {
 		if (operation === 'syncServers') return await executeSyncServers(this);
 		if (operation === 'backUp') return await executeBackUp(this);
 		if (operation === 'restoreBackup') return await executeRestore(this);
+		if (operation === 'redeliverFailedRuns') return await executeRedeliver(this);
 		return executePlanSync(this);
 	}
 }
@@ -483,6 +556,27 @@ async function executeRestore(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 		return [result.writes.map(item), [], [item(result.summary)]];
 	} catch (error) {
 		if (error instanceof BackupRefused) throw new NodeOperationError(ctx.getNode(), error.message, { description: 'Nothing was written.' });
+		throw toNodeError(ctx, error, 0);
+	}
+}
+
+/** Redeliver Failed Runs: retries through n8n's API; Writes = what was done now, Summary = counts. */
+async function executeRedeliver(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const workflowIds = splitList(ctx.getNodeParameter('workflowIds', 0, ''));
+	if (workflowIds.length === 0) throw new NodeOperationError(ctx.getNode(), 'Name at least one workflow ID (this workflow: {{ $workflow.id }})');
+	try {
+		const result = await redeliver(ctx, {
+			workflowIds,
+			windowHours: Number(ctx.getNodeParameter('windowHours', 0, 24)),
+			maxAttempts: Number(ctx.getNodeParameter('maxAttempts', 0, 5)),
+			firstWaitSeconds: Number(ctx.getNodeParameter('firstWaitSeconds', 0, 60)),
+			catchUpMarginSeconds: Number(ctx.getNodeParameter('catchUpMarginSeconds', 0, 120)),
+			catchUpAfterGapMinutes: Number(ctx.getNodeParameter('catchUpAfterGapMinutes', 0, 5)),
+			dryRun: ctx.getNodeParameter('dryRun', 0, false) as boolean,
+		});
+		const item = (json: IDataObject) => ({ json, pairedItem: { item: 0 } });
+		return [result.acted.map(item), [], [item(result.summary)]];
+	} catch (error) {
 		throw toNodeError(ctx, error, 0);
 	}
 }

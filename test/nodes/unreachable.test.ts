@@ -154,6 +154,28 @@ describe('Apply Watch State for a household member who cannot be acted for', () 
 	});
 });
 
+describe('Get Watch State for a household with people who cannot be acted for', () => {
+	it('reads everyone else, and says over the output who was left out and why', async () => {
+		const at = Date.now() - 60_000;
+		for (const user of [plexUsers.alice, plexUsers.bob, plexUsers.pin]) plex.seedState(user.id, library.movies[2], { played: true, playCount: 1, lastPlayedAt: at, updatedAt: at });
+		const hints: Array<{ message: string; type?: string }> = [];
+		const out = await runNode(new Plex(), {
+			credentialType: new PlexApi(),
+			credentials: plexCredential(),
+			otherCredentials: { watchStateHouseholdApi: { mapping: '', matchByName: true } },
+			params: { resource: 'library', operation: 'getWatchState', whose: 'household', filters: { changedSince: new Date(at - 60_000).toISOString() }, requestOptions: { retries: 0 } },
+			hints,
+		});
+		expect(out.map((o) => o.json.person).sort()).toEqual(['alice', 'bob']);
+		expect(hints.map((h) => [h.type, h.message])).toEqual(
+			expect.arrayContaining([
+				['warning', expect.stringMatching(/^gran \(plex user gran\) was left out: .*PIN/)],
+				['warning', expect.stringMatching(/^fred \(plex user fred\) was left out/)],
+			]),
+		);
+	});
+});
+
 describe('Get Watch State for a household with a Libraries filter', () => {
 	const run = (libraries: string[]) =>
 		runNode(new Jellyfin(), {

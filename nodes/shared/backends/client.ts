@@ -40,6 +40,8 @@ export interface WatchStateQuery {
 	only?: 'all' | 'played' | 'inProgress';
 	/** ISO time; items whose state did not change since are left out. */
 	changedSince?: string;
+	/** ISO time; items whose state changed after are left out (a catch-up's window). */
+	changedBefore?: string;
 	/**
 	 * Household reads: a selected library this user cannot see is not an error (a restricted user
 	 * sees fewer); the names that did match are added here, so the caller can tell a library no
@@ -110,6 +112,7 @@ export function keepForQuery(item: WatchItem, query: WatchStateQuery): boolean {
 	if (query.only === 'played' && item.played !== true) return false;
 	if (query.only === 'inProgress' && !(item.played !== true && (item.positionMs ?? 0) > 0)) return false;
 	if (query.changedSince && !(item.updatedAt >= query.changedSince)) return false;
+	if (query.changedBefore && !(item.updatedAt <= query.changedBefore)) return false;
 	return true;
 }
 

@@ -10,10 +10,10 @@
 import { BackendError } from '../transport/http';
 
 /** The server behind each credential, as users call it. */
-export const SERVER_OF_CREDENTIAL: Record<string, string> = { plexApi: 'Plex', jellyfinApi: 'Jellyfin', embyApi: 'Emby', traktApi: 'Trakt' };
+export const SERVER_OF_CREDENTIAL: Record<string, string> = { plexApi: 'Plex', jellyfinApi: 'Jellyfin', embyApi: 'Emby', traktApi: 'Trakt', watchStateN8nApi: 'n8n' };
 
 /** The credential field that holds the secret, per credential. */
-const SECRET_FIELD: Record<string, string> = { Plex: 'Token', Jellyfin: 'API Key or User Token', Emby: 'API Key', Trakt: 'Authorization Code (paste a new one)' };
+const SECRET_FIELD: Record<string, string> = { Plex: 'Token', Jellyfin: 'API Key or User Token', Emby: 'API Key', Trakt: 'Authorization Code (paste a new one)', n8n: 'API Key' };
 
 const TLS_CODES = new Set([
 	'DEPTH_ZERO_SELF_SIGNED_CERT',

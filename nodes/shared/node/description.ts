@@ -308,6 +308,13 @@ export function mediaNodeProperties(backend: MediaBackend): INodeProperties[] {
 			default: {},
 			options: [
 				{
+					displayName: 'Changed Before',
+					name: 'changedBefore',
+					type: 'dateTime',
+					default: '',
+					description: 'Only items last played at or before this time (with Changed Since: a window, as a catch-up reads it)',
+				},
+				{
 					displayName: 'Changed Since',
 					name: 'changedSince',
 					type: 'dateTime',

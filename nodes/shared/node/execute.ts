@@ -26,7 +26,7 @@ import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings } from './transport';
 import type { Send } from '../transport/http';
 import { splitList } from '../webhook/filters';
-import { HouseholdActing, PersonUnreachable } from './household';
+import { HouseholdActing, PersonUnreachable, type SkippedUser } from './household';
 import { applyPlanned, type ApplyAction } from './applywrite';
 
 export type { ApplyAction } from './applywrite';
@@ -242,8 +242,10 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 			seenLibraries,
 			only: (f.only as WatchStateQuery['only']) ?? 'all',
 			changedSince: f.changedSince ? parseTime(String(f.changedSince)) : undefined,
+			changedBefore: f.changedBefore ? parseTime(String(f.changedBefore)) : undefined,
 		};
 		if (f.changedSince && !query.changedSince) throw new NodeOperationError(ctx.getNode(), `Changed Since "${String(f.changedSince)}" is not a date`, { itemIndex: i });
+		if (f.changedBefore && !query.changedBefore) throw new NodeOperationError(ctx.getNode(), `Changed Before "${String(f.changedBefore)}" is not a date`, { itemIndex: i });
 		return (await client.listWatchState(query)).map(json);
 	}
 	if (resource !== 'item') throw new NodeOperationError(ctx.getNode(), `Unknown operation ${resource}/${operation}`, { itemIndex: i });
@@ -299,7 +301,10 @@ function actsForHousehold(ctx: IExecuteFunctions, resource: string, operation: s
 async function runForHousehold(ctx: IExecuteFunctions, acting: HouseholdActing, resource: string, operation: string, i: number): Promise<IDataObject[]> {
 	if (resource === 'library') {
 		const seen = new Set<string>();
-		const rows = await acting.readEveryone(async (client) => await runOperation(ctx, client, resource, operation, i, seen));
+		// A person who cannot be acted for here (a PIN user, a friend plex.tv withholds) is left out, with a hint.
+		const skipped: SkippedUser[] = [];
+		const rows = await acting.readEveryone(async (client) => await runOperation(ctx, client, resource, operation, i, seen), skipped);
+		if (skipped.length > 0) ctx.addExecutionHints(...skipped.map((s) => ({ message: `${s.person} (${s.server} user ${s.user}) was left out: ${s.reason}`, type: 'warning' as const, location: 'outputPane' as const })));
 		const missing = operation === 'getWatchState' ? unknownLibraries(librariesFilter(ctx, i), seen) : undefined;
 		if (missing) throw missing;
 		return rows;

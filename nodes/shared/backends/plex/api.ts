@@ -10,13 +10,16 @@ import { IdIndex, matchesQuery, sharesAnyId } from '../../sync/idindex';
 import { searchTerms, titleCore } from '../../media/titles';
 import type { Guids, WatchItem } from '../../model';
 import { guidsFromPlex, isPlainObject } from '../../media/guids';
-import { toText } from '../../media/units';
+import { parseTime, toCount, toText } from '../../media/units';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type PlayingNow, type UserInfo, type WatchStateQuery } from '../client';
 import { WATCHED_PERCENT } from '../../sync/rules';
 import { plexItemToWatchItem } from './item';
 
 const LIBRARY = 'com.plexapp.plugins.library';
 const TYPE = { movie: 1, show: 2, episode: 4 } as const;
+
+/** Up to this many shows in a window's episodes are read one by one rather than listed whole. */
+const FEW_SHOWS = 25;
 
 export class PlexClient implements MediaClient {
 	readonly backend = 'plex' as const;
@@ -108,22 +111,74 @@ export class PlexClient implements MediaClient {
 		throw new BackendError(`list library ${sectionId}: got ${distinctKeys(all)} distinct of ${wholeTotal} items; the listing changed or was cut short`);
 	}
 
+	/**
+	 * Rows last viewed at or after `since`, newest first (`sort=lastViewedAt:desc`), page by page
+	 * until the views are older: a catch-up of minutes reads a page, not the library. A play while
+	 * reading moves an item to the top, so later pages shift down: rows may come twice (kept once),
+	 * none is skipped. Never-viewed rows sort last (SQLite puts NULL last when descending).
+	 */
+	private async readViewedSince(sectionId: string, type: number, since: string): Promise<unknown[]> {
+		const size = this.options.pageSize;
+		const rows: unknown[] = [];
+		const seen = new Set<string>();
+		for (let start = 0; ; start += size) {
+			const c = await this.container(`list library ${sectionId}`, `/library/sections/${encodeURIComponent(sectionId)}/all`, {
+				type,
+				includeGuids: 1,
+				sort: 'lastViewedAt:desc',
+				'X-Plex-Container-Start': start,
+				'X-Plex-Container-Size': size,
+			});
+			const page = Array.isArray(c.Metadata) ? c.Metadata : [];
+			let older = false;
+			for (const row of page) {
+				const viewed = isPlainObject(row) ? parseTime(toCount(row.lastViewedAt)) : undefined;
+				if (!viewed || viewed < since) {
+					older = true;
+					continue;
+				}
+				const key = isPlainObject(row) ? String(row.ratingKey) : '';
+				if (!seen.has(key)) rows.push(row);
+				seen.add(key);
+			}
+			if (older || page.length < size || start + page.length >= Number(c.totalSize ?? c.size ?? 0)) return rows;
+		}
+	}
+
+	/**
+	 * The shows' ids for these episodes: the section's show listing, or for the few shows of a
+	 * window's episodes (`few`: a catch-up) each show's own metadata instead of the whole listing.
+	 */
+	private async showGuidsFor(sectionId: string, episodes: unknown[], few: boolean): Promise<Map<string, Guids>> {
+		const showGuids = new Map<string, Guids>();
+		const add = (row: unknown) => {
+			if (isPlainObject(row) && toText(row.ratingKey)) showGuids.set(String(row.ratingKey), guidsFromPlex(row.Guid, row.guid).guids);
+		};
+		const shows = new Set(episodes.filter(isPlainObject).map((e) => toText(e.grandparentRatingKey)).filter((k): k is string => Boolean(k)));
+		if (few && shows.size <= FEW_SHOWS) {
+			const rows = await mapLimit([...shows], this.options.concurrency, async (key) => (await this.container(`read show ${key}`, `/library/metadata/${encodeURIComponent(key)}`)).Metadata);
+			for (const list of rows) if (Array.isArray(list)) list.forEach(add);
+			return showGuids;
+		}
+		for (const row of await this.readSection(sectionId, TYPE.show)) add(row);
+		return showGuids;
+	}
+
 	async listWatchState(query: WatchStateQuery = {}): Promise<WatchItem[]> {
 		const [libraries, serverId] = await Promise.all([this.listLibraries(), this.machineIdentifier()]);
 		const now = new Date().toISOString();
 		const items: WatchItem[] = [];
+		const read = (sectionId: string, type: number) => (query.changedSince ? this.readViewedSince(sectionId, type, query.changedSince) : this.readSection(sectionId, type));
 		for (const library of selectLibraries(libraries, query.libraries, query.seenLibraries)) {
 			if (library.type === 'movie') {
-				for (const row of await this.readSection(library.id, TYPE.movie)) {
+				for (const row of await read(library.id, TYPE.movie)) {
 					const item = plexItemToWatchItem(row, { serverId, fallbackTime: now });
 					if (item && keepForQuery(item, query)) items.push(item);
 				}
 			} else if (library.type === 'show') {
-				const showGuids = new Map<string, Guids>();
-				for (const row of await this.readSection(library.id, TYPE.show)) {
-					if (isPlainObject(row) && toText(row.ratingKey)) showGuids.set(String(row.ratingKey), guidsFromPlex(row.Guid, row.guid).guids);
-				}
-				for (const row of await this.readSection(library.id, TYPE.episode)) {
+				const episodes = await read(library.id, TYPE.episode);
+				const showGuids = await this.showGuidsFor(library.id, episodes, query.changedSince !== undefined);
+				for (const row of episodes) {
 					const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now });
 					if (item && keepForQuery(item, query)) items.push(item);
 				}

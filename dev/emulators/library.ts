@@ -44,6 +44,11 @@ export interface SeedEpisode {
 
 export type SeedItem = SeedMovie | SeedEpisode;
 
+/** A show's folder on disk (Plex's Location of the show, Jellyfin's and Emby's series Path). */
+export function showFolder(show: SeedShow): string {
+	return `/media/tv/${show.title} (${show.year})`;
+}
+
 export interface SeedLibrary {
 	movies: SeedMovie[];
 	shows: SeedShow[];
@@ -145,7 +150,7 @@ export function seedLibrary(options: SeedOptions): SeedLibrary {
 					durationMs: (20 + Math.floor(random() * 40)) * 60_000,
 					addedAt: BASE_ADDED + episodeN * 30_000,
 					savedAt: BASE_ADDED + episodeN * 30_000 + HOUR,
-					path: `/media/tv/${show.title} (${show.year})/Season ${pad2(season)}/${show.title} - S${pad2(season)}E${pad2(e)} - Episode ${e}.mkv`,
+					path: `${showFolder(show)}/Season ${pad2(season)}/${show.title} - S${pad2(season)}E${pad2(e)} - Episode ${e}.mkv`,
 				});
 			}
 		}

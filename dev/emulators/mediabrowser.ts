@@ -29,7 +29,7 @@
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
 import type { Guids } from '../../nodes/shared/model';
-import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -326,18 +326,23 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected seriesDto(show: SeedShow, user: EmulatedUser | undefined, fields: Set<string>): Record<string, unknown> {
 		const dto: Record<string, unknown> = { Name: this.titleOf(show), ServerId: this.serverId, Id: this.showId(show), Type: 'Series', IsFolder: true, ProductionYear: show.year };
 		if (fields.has('providerids')) dto.ProviderIds = providerIds(show.guids);
-		if (fields.has('path')) dto.Path = `/media/tv/${show.title} (${show.year})`;
+		if (fields.has('path')) dto.Path = showFolder(show);
 		const episodes = this.episodesByShow.get(show) ?? [];
 		if (fields.has('recursiveitemcount') || fields.has('itemcounts')) dto.RecursiveItemCount = episodes.length;
 		if (user) {
 			const played = episodes.filter((e) => this.state.get(user.id, this.idOf(e))?.played).length;
+			// Jellyfin: Folder.FillUserDataDtoValues (v10.8.13–v12.0-rc5) sets PlayedPercentage only
+			// for a series with episodes, and takes an empty one for played. Emby sends no
+			// PlayedPercentage on series (luigi311/JellyPlex-Watched src/jellyfin_emby.py: "Emby no
+			// longer shows PlayedPercentage", it counts UnplayedItemCount against RecursiveItemCount).
+			const percentage = this.flavor === 'jellyfin' && episodes.length > 0 ? { PlayedPercentage: (played / episodes.length) * 100 } : {};
 			dto.UserData = {
 				UnplayedItemCount: episodes.length - played,
-				PlayedPercentage: episodes.length > 0 ? (played / episodes.length) * 100 : 0,
+				...percentage,
 				PlaybackPositionTicks: 0,
 				PlayCount: 0,
 				IsFavorite: false,
-				Played: episodes.length > 0 && played === episodes.length,
+				Played: this.flavor === 'jellyfin' ? played >= episodes.length : episodes.length > 0 && played === episodes.length,
 				Key: this.showId(show),
 				ItemId: this.showId(show),
 			};
@@ -535,7 +540,10 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		next.updatedAt = Date.now();
 		this.state.set(user.id, id, next);
 		this.record({ userId: user.id, itemId: id, action: 'position', positionMs: next.positionMs, method: ctx.method, path: ctx.path });
-		return this.flavor === 'emby' ? { status: 200 } : { status: 200, body: this.userData(item, user) };
+		// Emby's UpdateUserItemData is a void ServiceStack operation: 204 No Content (its 4.8 / 4.9
+		// OpenAPI lists a 200 without a body; arabcoders/watchstate src/Backends/Emby/Action/Progress.php
+		// and JellyPlex-Watched's query() take 204 for it). Jellyfin answers the record it saved.
+		return this.flavor === 'emby' ? { status: 204 } : { status: 200, body: this.userData(item, user) };
 	}
 
 	protected publicInfo(): Record<string, unknown> {
@@ -767,6 +775,8 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 			{ method: 'GET', pattern: /^\/System\/Info\/Public$/i, handler: () => ({ status: 200, body: this.publicInfo() }) },
 			{ method: 'GET', pattern: /^\/System\/Info$/i, handler: () => ({ status: 200, body: this.publicInfo() }) },
 			{ method: 'GET', pattern: /^\/Users\/Query$/i, handler: () => ({ status: 200, body: { Items: this.users(), TotalRecordCount: this.options.users.length } }) },
+			// Served outside the 4.8 / 4.9 specs (versions.ts EMBY_SERVED): a UserDto[] array, as Emby's 4.1.1.0 API description answers it.
+			{ method: 'GET', pattern: /^\/Users$/i, handler: () => ({ status: 200, body: this.users() }) },
 			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
 			{ method: 'GET', pattern: /^\/Sessions$/i, handler: (ctx) => this.sessionsReply(ctx) },

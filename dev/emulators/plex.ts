@@ -24,7 +24,7 @@
  * - a show whose seasons are hidden (flattenSeasons=1, python-plexapi video.py Show) has its
  *   episodes directly under `/children`; `/allLeaves` lists them either way.
  */
-import { allItems, emptyState, foldTitle, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
+import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
 import { specsPresent } from './spec/files';
@@ -378,14 +378,36 @@ export class PlexEmulator extends EmulatedServer {
 		const year = q.get('year');
 		if (year !== null && String('kind' in item && item.kind === 'episode' ? item.show.year : item.year) !== year) return false;
 		if (kind === 'show') return true;
+		return this.keepState(q, state, ['', `${kind}.`]);
+	}
+
+	/** The boolean watch-state fields (`unwatched`, `inProgress`) under the given prefixes. */
+	private keepState(q: URLSearchParams, state: ItemState | undefined, prefixes: string[]): boolean {
 		const viewed = (state?.playCount ?? 0) > 0;
-		for (const name of ['unwatched', `${kind}.unwatched`]) {
-			const v = q.get(name);
-			if (v === '1' && viewed) return false;
-			if (v === '0' && !viewed) return false;
+		const inProgress = (state?.positionMs ?? 0) > 0;
+		for (const prefix of prefixes) {
+			const unwatched = q.get(`${prefix}unwatched`);
+			if ((unwatched === '1' && viewed) || (unwatched === '0' && !viewed)) return false;
+			const progress = q.get(`${prefix}inProgress`);
+			if ((progress === '1' && !inProgress) || (progress === '0' && inProgress)) return false;
 		}
-		if (q.get('inProgress') === '1' && !((state?.positionMs ?? 0) > 0)) return false;
 		return true;
+	}
+
+	/**
+	 * A show listing filtered by its episodes, as PMS joins them: `episode.unwatched=0` keeps the
+	 * shows with a played episode, `episode.inProgress=1` those with one in progress (python-plexapi
+	 * 4.16.1 library.py _validateFilterField turns a show-section search(unwatched=False) into
+	 * `type=2&episode.unwatched=0`, tests/test_library.py "equal to episode.unwatched=True"), and
+	 * `show.unwatchedLeaves=1` the shows with an unplayed episode (Kometa's `unplayed_episodes`).
+	 */
+	private keepShow(q: URLSearchParams, show: SeedShow, user: EmulatedUser): boolean {
+		const states = this.episodesOf(show).map((e) => this.state.get(user.id, this.keyOf(e)));
+		const byEpisode = ['episode.unwatched', 'episode.inProgress'].some((name) => q.has(name));
+		if (byEpisode && !states.some((st) => this.keepState(q, st, ['episode.']))) return false;
+		const leaves = q.get('show.unwatchedLeaves') ?? q.get('unwatchedLeaves');
+		const someUnplayed = states.some((st) => !((st?.playCount ?? 0) > 0));
+		return !((leaves === '1' && !someUnplayed) || (leaves === '0' && someUnplayed));
 	}
 
 	/** `sort=field[:desc]` on what clients sort by; ties keep library order (ratingKey). */
@@ -413,15 +435,42 @@ export class PlexEmulator extends EmulatedServer {
 			.map((d) => d.row);
 	}
 
+	/**
+	 * The section's filter and sort definitions (`includeMeta=1`), which python-plexapi checks every
+	 * search keyword against (4.16.1 library.py _loadFilters, _validateFilterField,
+	 * _validateFieldOperator): one Type per libtype of the section with its Filter, Sort and Field
+	 * lists, and the FieldTypes with their operators. In a TV section the fields carry their libtype
+	 * (`show.title`, `episode.unwatched`: Kometa's search and show translations name the same keys).
+	 */
 	private meta(section: string): Record<string, unknown> {
-		const type = section === MOVIE_SECTION ? 'movie' : 'show';
-		const filters = ['unwatched', 'inProgress', 'year', 'genre', 'title'].map((filter) => ({ filter, filterType: filter === 'unwatched' || filter === 'inProgress' ? 'boolean' : 'string', key: `/library/sections/${section}/${filter}`, title: filter }));
+		const types: Array<keyof typeof TYPE> = section === MOVIE_SECTION ? ['movie'] : ['show', 'season', 'episode'];
+		const field = (type: string, name: string, fieldType: string) => ({ key: section === MOVIE_SECTION ? name : `${type}.${name}`, title: name, type: fieldType });
+		const fields: Record<string, Array<[string, string]>> = {
+			movie: [['title', 'string'], ['year', 'integer'], ['unwatched', 'boolean'], ['inProgress', 'boolean'], ['viewCount', 'integer'], ['lastViewedAt', 'date'], ['addedAt', 'date']],
+			show: [['title', 'string'], ['year', 'integer'], ['unwatchedLeaves', 'boolean'], ['viewCount', 'integer'], ['lastViewedAt', 'date'], ['addedAt', 'date']],
+			season: [['title', 'string']],
+			episode: [['title', 'string'], ['year', 'integer'], ['unwatched', 'boolean'], ['inProgress', 'boolean'], ['viewCount', 'integer'], ['lastViewedAt', 'date'], ['addedAt', 'date']],
+		};
+		const filterNames: Record<string, string[]> = { movie: ['unwatched', 'inProgress', 'year', 'genre', 'title'], show: ['unwatchedLeaves', 'year', 'genre', 'title'], season: [], episode: ['unwatched', 'inProgress', 'year', 'title'] };
+		const booleans = new Set(['unwatched', 'inProgress', 'unwatchedLeaves']);
 		const sorts = ['titleSort', 'addedAt', 'year', 'lastViewedAt'].map((key) => ({ key, descKey: `${key}:desc`, title: key, defaultDirection: 'asc' }));
+		const op = (key: string, title: string) => ({ key, title });
 		return {
-			Type: [{ key: `/library/sections/${section}/all?type=${TYPE[type]}`, type, title: type === 'movie' ? 'Movies' : 'TV Shows', active: true, Filter: filters, Sort: sorts, Field: [{ key: 'title', title: 'Title', type: 'string' }, { key: 'year', title: 'Year', type: 'integer' }] }],
+			Type: types.map((type, i) => ({
+				key: `/library/sections/${section}/all?type=${TYPE[type]}`,
+				type,
+				title: type,
+				active: i === 0,
+				Filter: filterNames[type].map((filter) => ({ filter, filterType: booleans.has(filter) ? 'boolean' : 'string', key: `/library/sections/${section}/${filter}`, title: filter, type: 'filter' })),
+				Sort: sorts,
+				Field: fields[type].map(([name, fieldType]) => field(type, name, fieldType)),
+			})),
 			FieldType: [
-				{ type: 'string', Operator: [{ key: '=', title: 'contains' }, { key: '==', title: 'is' }] },
-				{ type: 'integer', Operator: [{ key: '=', title: 'is' }] },
+				{ type: 'string', Operator: [op('=', 'contains'), op('!=', 'does not contain'), op('==', 'is'), op('!==', 'is not'), op('<=', 'begins with'), op('>=', 'ends with')] },
+				{ type: 'integer', Operator: [op('=', 'is'), op('!=', 'is not'), op('>>=', 'is greater than'), op('<<=', 'is less than')] },
+				{ type: 'boolean', Operator: [op('=', 'is true'), op('!=', 'is false')] },
+				{ type: 'date', Operator: [op('<<=', 'is before'), op('>>=', 'is after')] },
+				{ type: 'tag', Operator: [op('=', 'is'), op('!=', 'is not')] },
 			],
 		};
 	}
@@ -440,7 +489,7 @@ export class PlexEmulator extends EmulatedServer {
 			return this.page(ctx, this.sorted(ctx, lib.movies.filter((m) => this.keep(ctx, m, this.state.get(user.id, this.keyOf(m)), 'movie')), user), item, extra);
 		}
 		if (section === SHOW_SECTION && (type === null || type === TYPE.show)) {
-			return this.page(ctx, this.sorted(ctx, lib.shows.filter((s) => this.keep(ctx, s, undefined, 'show')), user), (s) => this.showJson(s, user, guids), extra);
+			return this.page(ctx, this.sorted(ctx, lib.shows.filter((s) => this.keep(ctx, s, undefined, 'show') && this.keepShow(ctx.query, s, user)), user), (s) => this.showJson(s, user, guids), extra);
 		}
 		if (section === SHOW_SECTION && type === TYPE.episode) {
 			return this.page(ctx, this.sorted(ctx, lib.episodes.filter((e) => this.keep(ctx, e, this.state.get(user.id, this.keyOf(e)), 'episode')), user), item, extra);
@@ -549,6 +598,9 @@ export class PlexEmulator extends EmulatedServer {
 			librarySectionTitle: 'TV Shows',
 			librarySectionKey: `/library/sections/${SHOW_SECTION}`,
 			childCount: new Set(episodes.map((e) => e.season)).size,
+			// The show's folder, in listings and metadata alike: python-plexapi reads Show.locations
+			// from it (video.py Show._loadData, etag 'Location'); clients match shows by path with it.
+			Location: [{ path: showFolder(show) }],
 			...(this.flattened(show) ? { flattenSeasons: 1 } : {}),
 			addedAt: Math.floor(Math.min(...episodes.map((e) => e.addedAt), Date.UTC(2024, 0, 1)) / 1000),
 			...this.leafCounts(episodes, user),

@@ -81,8 +81,27 @@ export function embyGate(version: string): SpecGate | undefined {
 		refuseMissingHeaders: true,
 		optionsFromDescriptions: true,
 		defaultsMissingValueTypes: true,
+		served: EMBY_SERVED,
 	});
 }
+
+/**
+ * What Emby serves beyond its 4.8 / 4.9 OpenAPI files. GET /Users (every user, for an API key) is
+ * in Emby's own API description of 4.1.1.0 (shipped as arabcoders/watchstate
+ * src/Backends/Emby/emby-openapi-stable.json, parameters IsHidden and IsDisabled) and is what
+ * watchstate and luigi311/JellyPlex-Watched (src/jellyfin_emby.py get_users) call on Emby today.
+ */
+const EMBY_SERVED: ServedRoute[] = [
+	{
+		method: 'GET',
+		path: '/Users',
+		source: 'Emby API description 4.1.1.0 (arabcoders/watchstate src/Backends/Emby/emby-openapi-stable.json); luigi311/JellyPlex-Watched src/jellyfin_emby.py get_users()',
+		params: [
+			{ name: 'IsHidden', in: 'query', schema: { type: 'boolean' } },
+			{ name: 'IsDisabled', in: 'query', schema: { type: 'boolean' } },
+		],
+	},
+];
 
 const PYTHON_PLEXAPI = 'pkkid/python-plexapi 4.16.1';
 

@@ -117,8 +117,10 @@ describeWithSpecs('Jellyfin emulator per version', () => {
 describeWithSpecs('Emby emulator', () => {
 	const key = { 'X-Emby-Token': API_KEY };
 
-	it('has no GET /Users (only /Users/Query): 404', async () => {
-		expect((await call(`${emby.url}/Users`, { headers: key })).status).toBe(404);
+	it('serves GET /Users beside /Users/Query (outside its 4.8 / 4.9 specs, as real Emby does)', async () => {
+		const users = await call(`${emby.url}/Users`, { headers: key });
+		expect(users.status).toBe(200);
+		expect((JSON.parse(users.text) as Array<{ Id: string }>).map((u) => u.Id)).toContain(user.id);
 		expect((await call(`${emby.url}/emby/Users/Query`, { headers: key })).status).toBe(200);
 	});
 
@@ -129,7 +131,7 @@ describeWithSpecs('Emby emulator', () => {
 			headers: { ...key, 'content-type': 'application/json' },
 			body: JSON.stringify({ PlaybackPositionTicks: 600_000_000 }),
 		});
-		expect(res).toEqual({ status: 200, text: '' });
+		expect(res).toEqual({ status: 204, text: '' });
 		expect(emby.stateOf(user.id, library.movies[3])).toMatchObject({ positionMs: 60_000, played: false, playCount: 0, isFavorite: false, rating: undefined });
 	});
 

@@ -318,6 +318,14 @@ export class WatchState implements INodeType {
 							"Whether Trakt (the Trakt node's Get Watch State items) is written like a server: plays it lacks are added with their dates. Trakt lists only what was played, so this is how Plan Sync knows it may add to it.",
 					},
 					{
+						displayName: 'Match ID-Less Items by File Name',
+						name: 'matchFileNames',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether Sync Servers matches items that have no external ID at all (home videos, unmatched files) by the name of their media file, when two servers see the same file. Items with any ID are matched by their IDs only.',
+					},
+					{
 						displayName: 'Max Shrink (%)',
 						name: 'maxShrinkPercent',
 						type: 'number',
@@ -466,6 +474,7 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 				dryRun: ctx.getNodeParameter('dryRun', 0, false) as boolean,
 				outputWrites: options.outputWrites === true,
 				failOnSkipped: options.failOnSkipped === true,
+				fileNames: options.matchFileNames === true,
 			},
 			previousSnapshots(ctx, rows),
 		);

@@ -56,6 +56,11 @@ export interface WatchItem {
 	guids: Guids;
 	/** The backend's own guid string when it has one (e.g. `plex://episode/…`). */
 	sourceGuid?: string;
+	/**
+	 * The media file's name (no folder), only on items without any external id and only when the
+	 * listing was asked for it (Match ID-Less Items by File Name): what such items are matched by.
+	 */
+	file?: string;
 	/** null = unknown. Unknown is never treated as unplayed. */
 	played: boolean | null;
 	positionMs?: number;

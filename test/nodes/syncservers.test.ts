@@ -67,6 +67,19 @@ describe('Sync Servers (read, plan and write in one node)', () => {
 		expect(again.json.planned).toBe(0);
 	});
 
+	it('Match ID-Less Items by File Name: a film without any id is matched by its file only when asked, and an item with ids never is', async () => {
+		const [film] = servers.library.movies.filter((m) => Object.keys(m.guids).length === 0);
+		const unplayed = { played: false, playCount: 0, lastPlayedAt: undefined, positionMs: 0 };
+		servers.plex.seedState(u.plexId, film, { played: true, playCount: 1, lastPlayedAt: Date.now() - 3_600_000 });
+		servers.jellyfin.seedState(u.jellyfinId, film, unplayed);
+		servers.emby.seedState(u.embyId, film, unplayed);
+		await sync([]);
+		expect([servers.jellyfin.stateOf(u.jellyfinId, film).played, servers.emby.stateOf(u.embyId, film).played]).toEqual([false, false]);
+		await sync([], { options: { matchFileNames: true } });
+		expect([servers.jellyfin.stateOf(u.jellyfinId, film).played, servers.emby.stateOf(u.embyId, film).played]).toEqual([true, true]);
+		expect(servers.jellyfin.writes.filter((w) => w.itemId === servers.jellyfin.idOf(film))).toHaveLength(1);
+	});
+
 	it('with Output Writes hands every write on; a dry run writes nothing and shows the plan', async () => {
 		const [none, noRows, [dry]] = await sync([], { dryRun: true });
 		expect(allWrites()).toBe(0);

@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import { planPerPerson, planSync, PlanAbort, type PlanItem, type PlannedWrite, type Snapshot } from '../../nodes/shared/sync/plan';
 import type { Backend } from '../../nodes/shared/model';
+import { fileNameFor } from '../../nodes/shared/media/guids';
+import { joins } from '../../nodes/shared/sync/idindex';
 
 const SERVERS: Backend[] = ['plex', 'jellyfin', 'emby'];
 const T0 = Date.UTC(2025, 0, 1);
@@ -433,6 +435,24 @@ describe('matching needs the ids to agree', () => {
 			]),
 		);
 		expect(plan.summary.conflicts).toBe(2);
+	});
+
+	it('items without ids join by their file name alone (case folded), never an item with ids, and the backends keep the name only for id-less items', () => {
+		const played = { played: true, playedAt: at };
+		const items = [
+			film('plex', 'home', {}, { ...played, file: 'Holiday 2019.mkv' }),
+			film('jellyfin', 'jf-home', {}, { file: 'holiday 2019.MKV' }),
+			film('emby', 'em-other', {}, { file: 'Holiday 2020.mkv' }),
+			film('emby', 'em-alien', ALIEN),
+		];
+		const plan = planSync(items, undefined, { propagateUnplayed: false, now: NOW });
+		expect(plan.writes.map((w) => [w.backend, w.target.id, w.op])).toEqual([['jellyfin', 'jf-home', 'mark-played']]);
+		expect(joins(film('plex', 'x', {}, { file: 'Alien.mkv' }), film('jellyfin', 'y', ALIEN))).toBe(false);
+		expect(fileNameFor(true, '/media/home/Holiday 2019.mkv', {})).toBe('Holiday 2019.mkv');
+		expect(fileNameFor(true, 'D:\\Videos\\Holiday 2019.mkv', {})).toBe('Holiday 2019.mkv');
+		expect(fileNameFor(true, '/media/movies/Alien (1979).mkv', ALIEN)).toBeUndefined();
+		expect(fileNameFor(true, '/media/tv/Show/S01E01.mkv', {}, { tvdb: '1' })).toBeUndefined();
+		expect(fileNameFor(false, '/media/home/Holiday 2019.mkv', {})).toBeUndefined();
 	});
 
 	it('a chain that joins contradicting items through a third is a conflict as a whole', () => {

@@ -42,6 +42,8 @@ export interface WatchStateQuery {
 	changedSince?: string;
 	/** ISO time; items whose state changed after are left out (a catch-up's window). */
 	changedBefore?: string;
+	/** Keep the media file name of items without any external id (WatchItem.file), to match them by it. */
+	fileNames?: boolean;
 	/**
 	 * Household reads: a selected library this user cannot see is not an error (a restricted user
 	 * sees fewer); the names that did match are added here, so the caller can tell a library no

@@ -61,6 +61,17 @@ export function hasGuids(guids: Guids | undefined): boolean {
 	return !!guids && GUID_KEYS.some((k) => guids[k] !== undefined);
 }
 
+/**
+ * The name of an item's media file (the path without its folders, `/` or `\\`), kept only for an
+ * item with no external id of its own or of its show, and only when asked: matching by file
+ * name is for home videos and unmatched files, never for items ids can match.
+ */
+export function fileNameFor(wanted: boolean | undefined, path: unknown, guids: Guids, showGuids?: Guids): string | undefined {
+	if (!wanted || typeof path !== 'string' || hasGuids(guids) || hasGuids(showGuids)) return undefined;
+	const name = path.split(/[\\/]/).pop()?.trim();
+	return name ? name : undefined;
+}
+
 /** Jellyfin / Emby `ProviderIds` (`{Imdb, Tmdb, Tvdb, …}`), keys in any casing. */
 export function guidsFromProviderIds(providerIds: unknown): Guids {
 	if (!isPlainObject(providerIds)) return {};

@@ -37,6 +37,8 @@ export interface SyncServersSettings {
 	outputWrites: boolean;
 	/** Stop the run when a person cannot be acted for, instead of skipping that person. */
 	failOnSkipped?: boolean;
+	/** Match items without any external id by their file name (opt-in). */
+	fileNames?: boolean;
 }
 
 export interface SyncServersResult {
@@ -63,13 +65,14 @@ const MAX_LISTED = 100;
 /** The Plex server owner's account id, as /accounts and /status/sessions give it. */
 const PLEX_OWNER = '1';
 
-export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: Pick<SyncServersSettings, 'household' | 'users' | 'request'>): Promise<Reader> {
+export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: Pick<SyncServersSettings, 'household' | 'users' | 'request' | 'fileNames'>): Promise<Reader> {
 	const lookup = { lookup: 'index' as const };
+	const query = { only: 'all' as const, fileNames: s.fileNames === true };
 	if (!s.household) {
 		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
 		return {
 			backend,
-			list: async () => await (await client).listWatchState({ only: 'all' }),
+			list: async () => await (await client).listWatchState(query),
 			clientFor: async () => await client,
 			playing: async () => {
 				const now = await (await client).playingNow();
@@ -86,7 +89,7 @@ export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s
 	const acting = new HouseholdActing(ctx, backend, household, base, async (user, identity) => await createClient(ctx, backend, s.request, user.id, lookup, identity));
 	return {
 		backend,
-		list: async (skipped) => await acting.readEveryone(async (client) => await client.listWatchState({ only: 'all' }), skipped),
+		list: async (skipped) => await acting.readEveryone(async (client) => await client.listWatchState(query), skipped),
 		clientFor: async (write) => await acting.clientFor(String(write.target.userId ?? '')),
 		playing: async () => {
 			const now = await base.playingNow();
@@ -120,6 +123,7 @@ export function slimmer(): (item: WatchItem) => PlanItem {
 		if (item.playedAt !== undefined) slim.playedAt = item.playedAt;
 		if (item.userId !== undefined) slim.userId = item.userId;
 		if (item.person !== undefined) slim.person = item.person;
+		if (item.file !== undefined) slim.file = item.file;
 		return slim;
 	};
 }

@@ -17,6 +17,14 @@ function episodeKey(provider: string, showId: string, season: number, episode: n
 	return `show-episode|${provider}|${showId}|${season}|${episode}`;
 }
 
+/**
+ * An id-less item's file name as a key (WatchItem.file, set only on items without any id): the
+ * same file seen by two servers through different mounts, case folded (a Windows share).
+ */
+function fileKey(type: string, file: string): string {
+	return `file|${type}|${file.toLowerCase()}`;
+}
+
 /** Whether a match key is a show id + season + number (not an id of the item itself). */
 export function isEpisodeKey(key: string): boolean {
 	return key.startsWith('show-episode|');
@@ -24,11 +32,12 @@ export function isEpisodeKey(key: string): boolean {
 
 /**
  * Every key by which an item is the same title on another server: each of its own ids (with its
- * type), and for episodes each show id with season and number. The index and the planner match
- * by exactly these.
+ * type), and for episodes each show id with season and number; for an item without any id whose
+ * file name was kept, that name alone. The index and the planner match by exactly these.
  */
-export function matchKeys(item: Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode'> & { show?: { guids?: Guids } }): string[] {
+export function matchKeys(item: Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode' | 'file'> & { show?: { guids?: Guids } }): string[] {
 	const keys: string[] = [];
+	if (item.file) return [fileKey(item.type, item.file)];
 	for (const provider of GUID_KEYS) {
 		const id = item.guids?.[provider];
 		if (id) keys.push(itemKey(item.type, provider, id));
@@ -112,7 +121,7 @@ export function sharesAnyId(a: Guids, b: Guids): boolean {
 	return GUID_KEYS.some((k) => !!a[k] && a[k] === b[k]) && conflictingId(a, b) === undefined;
 }
 
-type Matchable = Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode'> & { show?: { guids?: Guids } };
+type Matchable = Pick<WatchItem, 'type' | 'guids' | 'season' | 'episode' | 'file'> & { show?: { guids?: Guids } };
 
 function asMatchable(query: FindQuery): Matchable {
 	return { type: query.type, guids: query.guids, season: query.season, episode: query.episode, show: query.show };
@@ -127,6 +136,8 @@ function asMatchable(query: FindQuery): Matchable {
  */
 export function joins(a: Matchable, b: Matchable): boolean {
 	if (a.type !== b.type) return false;
+	// Items without ids (only they carry a file name) join by the file alone, and only each other.
+	if (a.file || b.file) return !!a.file && !!b.file && fileKey(a.type, a.file) === fileKey(b.type, b.file);
 	const own = a.guids ?? {};
 	const other = b.guids ?? {};
 	if (conflictingId(own, other)) return false;

@@ -209,11 +209,11 @@ abstract class MediaBrowserClient implements MediaClient {
 		return map;
 	}
 
-	protected toItems(rows: unknown[], seriesGuids: Map<string, Guids> | undefined, userId: string): WatchItem[] {
+	protected toItems(rows: unknown[], seriesGuids: Map<string, Guids> | undefined, userId: string, fileNames?: boolean): WatchItem[] {
 		const fallbackTime = new Date().toISOString();
 		const out: WatchItem[] = [];
 		for (const row of rows) {
-			const item = mediaBrowserItemToWatchItem(row, { backend: this.backend, userId, seriesGuids, userDataRequested: true, fallbackTime });
+			const item = mediaBrowserItemToWatchItem(row, { backend: this.backend, userId, seriesGuids, userDataRequested: true, fallbackTime, fileNames });
 			if (item) out.push(item);
 		}
 		return out;
@@ -233,9 +233,10 @@ abstract class MediaBrowserClient implements MediaClient {
 			const wantsShows = !library || library.type === 'show';
 			const seriesGuids = wantsShows ? await this.seriesGuids(parent) : undefined;
 			const types = !library ? 'Movie,Episode' : library.type === 'movie' ? 'Movie' : 'Episode';
-			const itemQuery = { IncludeItemTypes: types, Fields: ITEM_FIELDS, EnableUserData: true, ParentId: parent, ...filters };
+			// Path only when asked: it is the longest field, and only id-less items keep it.
+			const itemQuery = { IncludeItemTypes: types, Fields: query.fileNames ? `${ITEM_FIELDS},Path` : ITEM_FIELDS, EnableUserData: true, ParentId: parent, ...filters };
 			const rows = query.changedSince ? await this.readPlayedSince('list items', itemQuery, query.changedSince) : await this.readItems('list items', itemQuery);
-			items.push(...this.toItems(rows, seriesGuids, userId).filter((i) => keepForQuery(i, query)));
+			items.push(...this.toItems(rows, seriesGuids, userId, query.fileNames).filter((i) => keepForQuery(i, query)));
 		}
 		return items;
 	}

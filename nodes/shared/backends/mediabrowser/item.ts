@@ -4,7 +4,7 @@
  * asked for user data (an untouched item is unplayed), never when the field is just absent from
  * an object we cannot vouch for.
  */
-import { guidsFromProviderIds, isPlainObject } from '../../media/guids';
+import { fileNameFor, guidsFromProviderIds, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
 import { parseTime, ticksToMs, toBool, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
@@ -17,6 +17,8 @@ export interface MediaBrowserItemContext {
 	/** The request asked for user data, so a missing UserData means an untouched item. */
 	userDataRequested: boolean;
 	fallbackTime: string;
+	/** Keep the file name of id-less items (WatchStateQuery.fileNames; the listing asked for Path). */
+	fileNames?: boolean;
 }
 
 export function mediaBrowserItemToWatchItem(dto: unknown, ctx: MediaBrowserItemContext): WatchItem | undefined {
@@ -33,6 +35,8 @@ export function mediaBrowserItemToWatchItem(dto: unknown, ctx: MediaBrowserItemC
 	const created = parseTime(dto.DateCreated);
 	const isEpisode = type === 'episode';
 	const seriesId = toText(dto.SeriesId);
+	const guids = guidsFromProviderIds(dto.ProviderIds);
+	const showGuids = isEpisode ? (seriesId && ctx.seriesGuids?.get(seriesId)) || {} : undefined;
 	return compact({
 		backend: ctx.backend,
 		serverId: toText(dto.ServerId),
@@ -42,12 +46,13 @@ export function mediaBrowserItemToWatchItem(dto: unknown, ctx: MediaBrowserItemC
 		title: toText(dto.Name) ?? '',
 		year: isEpisode ? undefined : toCount(dto.ProductionYear) || undefined,
 		show: isEpisode
-			? compact({ id: seriesId, title: toText(dto.SeriesName) ?? '', guids: (seriesId && ctx.seriesGuids?.get(seriesId)) || {} })
+			? compact({ id: seriesId, title: toText(dto.SeriesName) ?? '', guids: showGuids ?? {} })
 			: undefined,
 		season: isEpisode ? toCount(dto.ParentIndexNumber) : undefined,
 		episode: isEpisode ? toCount(dto.IndexNumber) : undefined,
 		seasonId: isEpisode ? toText(dto.SeasonId) : undefined,
-		guids: guidsFromProviderIds(dto.ProviderIds),
+		guids,
+		file: fileNameFor(ctx.fileNames, dto.Path, guids, showGuids),
 		played,
 		positionMs,
 		durationMs,

@@ -172,14 +172,14 @@ export class PlexClient implements MediaClient {
 		for (const library of selectLibraries(libraries, query.libraries, query.seenLibraries)) {
 			if (library.type === 'movie') {
 				for (const row of await read(library.id, TYPE.movie)) {
-					const item = plexItemToWatchItem(row, { serverId, fallbackTime: now });
+					const item = plexItemToWatchItem(row, { serverId, fallbackTime: now, fileNames: query.fileNames });
 					if (item && keepForQuery(item, query)) items.push(item);
 				}
 			} else if (library.type === 'show') {
 				const episodes = await read(library.id, TYPE.episode);
 				const showGuids = await this.showGuidsFor(library.id, episodes, query.changedSince !== undefined);
 				for (const row of episodes) {
-					const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now });
+					const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now, fileNames: query.fileNames });
 					if (item && keepForQuery(item, query)) items.push(item);
 				}
 			}

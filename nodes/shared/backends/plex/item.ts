@@ -2,7 +2,7 @@
  * Plex API metadata (JSON, `includeGuids=1`) -> WatchItem. In listings PMS omits zero values, so
  * a missing viewCount is a known "never watched" (false), unlike in webhooks.
  */
-import { guidsFromPlex, isPlainObject } from '../../media/guids';
+import { fileNameFor, guidsFromPlex, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
 import { parseTime, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
@@ -13,6 +13,15 @@ export interface PlexItemContext {
 	showGuids?: Map<string, Guids>;
 	/** When the item has no time of its own. */
 	fallbackTime: string;
+	/** Keep the file name of id-less items (WatchStateQuery.fileNames). */
+	fileNames?: boolean;
+}
+
+/** The first part's file, as listings and metadata carry it (Media[0].Part[0].file). */
+function firstFile(meta: Record<string, unknown>): unknown {
+	const media = Array.isArray(meta.Media) ? meta.Media[0] : undefined;
+	const part = isPlainObject(media) && Array.isArray(media.Part) ? media.Part[0] : undefined;
+	return isPlainObject(part) ? part.file : undefined;
 }
 
 export function plexItemToWatchItem(meta: unknown, ctx: PlexItemContext): WatchItem | undefined {
@@ -28,6 +37,7 @@ export function plexItemToWatchItem(meta: unknown, ctx: PlexItemContext): WatchI
 	const durationMs = toCount(meta.duration) || undefined;
 	const isEpisode = type === 'episode';
 	const showId = toText(meta.grandparentRatingKey);
+	const showGuids = isEpisode ? (showId && ctx.showGuids?.get(showId)) || ids.showGuids || {} : undefined;
 	const item: WatchItem = {
 		backend: 'plex',
 		serverId: ctx.serverId,
@@ -39,7 +49,7 @@ export function plexItemToWatchItem(meta: unknown, ctx: PlexItemContext): WatchI
 			? compact({
 					id: showId,
 					title: toText(meta.grandparentTitle) ?? '',
-					guids: (showId && ctx.showGuids?.get(showId)) || ids.showGuids || {},
+					guids: showGuids ?? {},
 				})
 			: undefined,
 		season: isEpisode ? (toCount(meta.parentIndex) ?? ids.season) : undefined,
@@ -48,6 +58,7 @@ export function plexItemToWatchItem(meta: unknown, ctx: PlexItemContext): WatchI
 		library: compact({ id: toText(meta.librarySectionID), title: toText(meta.librarySectionTitle) }),
 		guids: ids.guids,
 		sourceGuid: toText(meta.guid),
+		file: fileNameFor(ctx.fileNames, firstFile(meta), ids.guids, showGuids),
 		played: viewCount > 0,
 		positionMs,
 		durationMs,

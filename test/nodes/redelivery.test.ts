@@ -137,6 +137,15 @@ describe('Redeliver Failed Runs: retries what n8n kept, catches up what it did n
 		expect(fifth.map((a) => a.json.action)).toEqual([]);
 	});
 
+	it('a run queued but never started (its worker died first) is caught up too', async () => {
+		const now = Date.now();
+		const at = (ms: number) => new Date(ms).toISOString();
+		api.add({ id: '40', status: 'error', startedAt: at(now - 12 * MIN), data: stalled });
+		api.add({ id: '41', status: 'error', startedAt: null, stoppedAt: at(now - 8 * MIN), createdAt: at(now - 11 * MIN), data: stalled });
+		const [acted] = await redeliver('80');
+		expect(acted.map((a) => a.json).find((a) => a.action === 'catch-up')).toMatchObject({ runs: ['40', '41'], since: at(now - 14 * MIN), until: at(now - 9 * MIN) });
+	});
+
 	it('a pause of n8n opens a window from the last minute the node ran; a short one does not', async () => {
 		const now = Date.now();
 		const minute = Math.floor(now / MIN);

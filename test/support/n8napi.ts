@@ -16,7 +16,8 @@ export interface FakeExecution {
 	status: string;
 	/** When n8n took the event in (the public API gives it for one execution, not in the list). */
 	createdAt?: string;
-	startedAt: string;
+	/** null: queued, never started (n8n's list filter startedAfter then never matches it). */
+	startedAt: string | null;
 	stoppedAt: string | null;
 	retryOf: string | null;
 	retrySuccessId: string | null;
@@ -71,7 +72,7 @@ export class FakeN8nApi {
 			const e = this.executions.get(decodeURIComponent(one[1]));
 			if (!e) return send(404, { message: 'Not Found' });
 			const { data, ...rest } = e;
-			rest.createdAt ??= e.startedAt;
+			rest.createdAt ??= e.startedAt ?? undefined;
 			return send(200, url.searchParams.get('includeData') === 'true' ? { ...rest, data } : rest);
 		}
 		if (req.method === 'POST' && retry) {
@@ -92,7 +93,7 @@ export class FakeN8nApi {
 	private list(q: URLSearchParams): { data: unknown[]; nextCursor: string | null } {
 		const since = q.get('startedAfter');
 		const rows = [...this.executions.values()]
-			.filter((e) => (!q.get('status') || e.status === q.get('status')) && (!q.get('workflowId') || e.workflowId === q.get('workflowId')) && (!since || e.startedAt >= since))
+			.filter((e) => (!q.get('status') || e.status === q.get('status')) && (!q.get('workflowId') || e.workflowId === q.get('workflowId')) && (!since || (e.startedAt !== null && e.startedAt >= since)))
 			.sort((a, b) => Number(b.id) - Number(a.id));
 		const limit = Number(q.get('limit') ?? 100);
 		const start = Number(q.get('cursor') ?? 0);

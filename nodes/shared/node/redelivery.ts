@@ -47,17 +47,30 @@ async function readExecution(send: Send, id: string, includeData: boolean): Prom
 	})) as IDataObject | undefined;
 }
 
+/**
+ * The workflow's executions of one status since `since`, newest first. Not by n8n's startedAfter
+ * filter: it compares startedAt, which a run queued but never started (its worker died first)
+ * does not have, so it would never be listed (n8n 2.41.1 ExecutionRepository startedAtCondition).
+ * Pages are read until a run started (or, never started, stopped) before `since`.
+ */
 async function listExecutions(send: Send, workflowId: string, status: string, since: string): Promise<ListedExecution[]> {
 	const out: ListedExecution[] = [];
+	const sinceMs = Date.parse(since);
 	let cursor: string | undefined;
+	let older = false;
 	do {
 		const body = (await requestJson(send, retryPolicy(2), 'list executions', {
 			method: 'GET',
 			path: '/api/v1/executions',
-			query: { workflowId, status, startedAfter: since, limit: PAGE, cursor },
+			query: { workflowId, status, limit: PAGE, cursor },
 		})) as { data?: unknown; nextCursor?: unknown };
 		if (!Array.isArray(body?.data)) throw new BackendError('list executions: n8n did not answer with a list of executions');
 		for (const row of body.data as IDataObject[]) {
+			const at = Date.parse(String(row.startedAt ?? row.stoppedAt ?? ''));
+			if (Number.isFinite(at) && at < sinceMs) {
+				older = true;
+				continue;
+			}
 			out.push({
 				id: String(row.id),
 				mode: String(row.mode ?? ''),
@@ -70,7 +83,7 @@ async function listExecutions(send: Send, workflowId: string, status: string, si
 			});
 		}
 		cursor = typeof body.nextCursor === 'string' && body.nextCursor ? body.nextCursor : undefined;
-	} while (cursor);
+	} while (cursor && !older);
 	return out;
 }
 

@@ -98,6 +98,6 @@ export function planRedelivery(listed: ListedExecution[], options: RedeliveryOpt
 		}
 		steps.push(step('retry', attempts === 0 ? `the run ${e.status === 'crashed' ? 'crashed' : 'failed'}` : `retry ${attempts} failed too`));
 	}
-	// Oldest first: events are delivered in the order they came, as far as retries allow.
-	return steps.sort((a, b) => time(a.startedAt) - time(b.startedAt) || (a.executionId < b.executionId ? -1 : 1));
+	// Oldest first (n8n numbers executions as it creates them): events are delivered in the order they came, as far as retries allow.
+	return steps.sort((a, b) => Number(a.executionId) - Number(b.executionId) || (a.executionId < b.executionId ? -1 : 1));
 }

@@ -150,7 +150,8 @@ function realtimeSync(): Json {
 			if (kind !== 'tautulli') appliers[kind as Server].push(n);
 		});
 	});
-	redeliveryFlow(b, [-120, 1560], appliers);
+	// Beside the webhook flows, not under them: the editor fits a workflow to its view on opening.
+	redeliveryFlow(b, [1180, 140], appliers);
 	// Failed runs are kept (n8n's default, stated so a changed default cannot lose them): redelivery retries them.
 	return b.build('Watch State: real-time sync (webhooks)', { saveDataErrorExecution: 'all' });
 }
@@ -193,28 +194,29 @@ function actionFilter(b: Builder, name: string, action: string, position: [numbe
  * no event, a pause of n8n) -> each server's plays of the window, for the household -> the same
  * Apply Watch State nodes the triggers feed.
  */
+/** The flow, with its note at [x, y] and its nodes under the note. */
 function redeliveryFlow(b: Builder, [x, y]: [number, number], appliers: Record<Server, string[]>): void {
 	const every = b.add({
 		name: 'Every 2 Minutes',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [x + 640, y],
+		position: [x, y + 420],
 		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 2 }] } },
 	});
 	const redeliver = b.add({
 		name: 'Redeliver Failed Runs',
 		type: `${PKG}.watchState`,
 		typeVersion: 1,
-		position: [x + 880, y],
+		position: [x + 240, y + 420],
 		parameters: { operation: 'redeliverFailedRuns', workflowIds: '={{ $workflow.id }}', windowHours: 24, maxAttempts: 5, firstWaitSeconds: 60, catchUpMarginSeconds: 120, catchUpAfterGapMinutes: 5, dryRun: false },
 	});
 	b.connect(every, redeliver);
-	const gaveUp = actionFilter(b, 'Given Up', 'give-up', [x + 1120, y]);
+	const gaveUp = actionFilter(b, 'Given Up', 'give-up', [x + 480, y + 420]);
 	b.connect(redeliver, gaveUp);
-	const catchUp = actionFilter(b, 'Catch Up', 'catch-up', [x + 1120, y + 220]);
+	const catchUp = actionFilter(b, 'Catch Up', 'catch-up', [x + 480, y + 640]);
 	b.connect(redeliver, catchUp);
 	(['plex', 'jellyfin', 'emby'] as const).forEach((server, k) => {
-		const reader = mediaNode(b, server, catchUpReader(server), [x + 1360, y + 220 + k * 180], {
+		const reader = mediaNode(b, server, catchUpReader(server), [x + 720, y + 640 + k * 180], {
 			resource: 'library',
 			operation: 'getWatchState',
 			...HOUSEHOLD,
@@ -223,7 +225,7 @@ function redeliveryFlow(b: Builder, [x, y]: [number, number], appliers: Record<S
 		b.connect(catchUp, reader);
 		for (const applier of appliers[server]) b.connect(reader, applier);
 	});
-	b.add({ name: 'Notify: Event Not Delivered (Replace Me)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [x + 1360, y], parameters: {} });
+	b.add({ name: 'Notify: Event Not Delivered (Replace Me)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [x + 720, y + 420], parameters: {} });
 	b.connect(gaveUp, 'Notify: Event Not Delivered (Replace Me)');
 	b.note(
 		'Redelivery',
@@ -235,7 +237,7 @@ function redeliveryFlow(b: Builder, [x, y]: [number, number], appliers: Record<S
 			'',
 			'Create an n8n API key (**Settings → n8n API**, scopes *execution:list*, *execution:read* and *execution:retry*) and a **Watch State Redelivery API** credential with it and this n8n\'s URL. Runs given up after 5 attempts go to the notification: replace it with e-mail, Telegram, …',
 		].join('\n'),
-		[x, y - 100],
+		[x, y],
 		560,
 		340,
 		6,

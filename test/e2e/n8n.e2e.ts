@@ -653,7 +653,7 @@ withBrowser('the templates and the walkthrough in the n8n editor, seen by headle
 			fs.writeFileSync(path, JSON.stringify(workflow));
 			return path;
 		});
-		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: [...TEMPLATES, ...home], log });
+		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: [...TEMPLATES, ...home], redelivery: 'disabled', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();

@@ -26,12 +26,35 @@
  * - `MinDateLastSaved` and `MinDateLastSavedForUser` both filter on the item's metadata save
  *   date, which saving user data never moves (BaseItemRepository / SqliteItemRepository);
  * - ordering: ordering.ts; Emby omits UserData of items a user never touched.
+ * - the socket (Jellyfin: any path, clients use `/socket`, WebSocketHandlerMiddleware runs before
+ *   routing; Emby `/embywebsocket`, its ApiClient's address), authenticated as any request is: a
+ *   socket without a valid token is refused before the upgrade (Jellyfin WebSocketManager throws
+ *   SecurityException, which ExceptionMiddleware answers 403; Emby 401). Jellyfin sends
+ *   ForceKeepAlive (Data: 60 s) on connect, answers every KeepAlive with a KeepAlive, and drops a
+ *   socket whose last KeepAlive is 60 s old (SessionWebSocketListener, WebSocketLostTimeout;
+ *   only KeepAlive moves LastKeepAliveDate, WebSocketConnection). `SessionsStart` subscribes a
+ *   socket to `Sessions` (every session for an API key or an administrator, a user's own otherwise:
+ *   SessionInfoWebSocketListener), sent at once and on every playback report; `UserDataChanged`
+ *   goes only to sockets of the user whose data changed (UserDataChangeNotifier ->
+ *   SendMessageToUserSessions): an API key's socket belongs to no user and never hears it;
+ * - playback reports `POST /Sessions/Playing`, `/Progress`, `/Stopped` with a user's token: the
+ *   start counts a play and dates it now (SessionManager.OnPlaybackStart: PlayCount++,
+ *   LastPlayedDate), progress keeps the position, the stop applies UpdatePlayState (before
+ *   MinResumePct 5 % no position, past MaxResumePct 90 % played and no position).
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
+import { randomUUID } from 'node:crypto';
 import type { Guids } from '../../nodes/shared/model';
 import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
+import type { LiveSocket, UpgradeRequest, UpgradeVerdict } from './socket';
+import { repeat, stopRepeating } from '../lib/builtins';
+
+/** Jellyfin sends a MessageId (a GUID) with every outbound message (OutboundWebSocketMessage). */
+function messageId(): string {
+	return randomUUID().replace(/-/g, '');
+}
 import { specsPresent } from './spec/files';
 import { embyGate, jellyfinGate, versionAtLeast } from './versions';
 
@@ -91,6 +114,21 @@ export interface MediaBrowserSession {
 	item: SeedItem;
 	positionMs: number;
 	paused?: boolean;
+	/** The reporting client's device id (reports from one device are one session). */
+	deviceId?: string;
+}
+
+/** Jellyfin MinResumePct / MaxResumePct defaults (ServerConfiguration). */
+const MIN_RESUME_PCT = 5;
+const MAX_RESUME_PCT = 90;
+/** Jellyfin SessionWebSocketListener.WebSocketLostTimeout, in seconds. */
+const SOCKET_LOST_TIMEOUT_S = 60;
+
+interface SocketWho {
+	caller: EmulatedUser | 'admin';
+	/** Subscribed to Sessions (SessionsStart). */
+	sessions: boolean;
+	lastKeepAliveAt: number;
 }
 
 abstract class MediaBrowserEmulator extends EmulatedServer {
@@ -103,6 +141,9 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	protected readonly shows = new Map<string, SeedShow>();
 	protected readonly episodesByShow = new Map<SeedShow, SeedEpisode[]>();
 	protected abstract readonly flavor: Flavor;
+	/** How long a socket may go without a KeepAlive before it is dropped (tests shorten it). */
+	socketLostTimeoutMs = SOCKET_LOST_TIMEOUT_S * 1000;
+	private keepAliveWatch?: ReturnType<typeof repeat>;
 
 	constructor(readonly options: MediaBrowserOptions, flavor: Flavor) {
 		super();
@@ -132,8 +173,8 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	}
 
 	/** GET /Sessions: each session with its user and what it plays. */
-	protected sessionsReply(ctx: RequestContext): Reply {
-		const caller = this.caller(ctx);
+	protected sessionsReply(ctx: RequestContext, as?: EmulatedUser | 'admin'): Reply {
+		const caller = as ?? this.caller(ctx);
 		const visible = this.sessions.filter((s) => caller === 'admin' || caller?.admin || caller?.id === s.userId);
 		const body = visible.map((s, i) => {
 			const user = this.options.users.find((u) => u.id === s.userId);
@@ -143,7 +184,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 				UserName: user?.name ?? '',
 				Client: 'Web',
 				DeviceName: 'Browser',
-				DeviceId: `device-${i + 1}`,
+				DeviceId: s.deviceId ?? `device-${i + 1}`,
 				ApplicationVersion: this.version,
 				IsActive: true,
 				ServerId: this.serverId,
@@ -153,6 +194,127 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			};
 		});
 		return { status: 200, body };
+	}
+
+	/** The socket path clients connect to; Jellyfin takes any. */
+	protected abstract socketPath(path: string): boolean;
+
+	protected upgrade({ path, query, headers }: UpgradeRequest): UpgradeVerdict {
+		if (!this.socketPath(path)) return { status: 404 };
+		const ctx = { method: 'GET', path, query, headers, body: undefined, params: [] } as unknown as RequestContext;
+		const caller = this.caller(ctx);
+		if (!caller) return this.flavor === 'emby' ? { status: 401, body: 'Access token is invalid or expired.' } : { status: 403 };
+		const who: SocketWho = { caller, sessions: false, lastKeepAliveAt: Date.now() };
+		this.watchKeepAlives();
+		return {
+			accept: true,
+			who,
+			onOpen: (socket) => {
+				socket.onMessage = (message) => this.onSocketMessage(socket, who, message);
+				if (this.flavor === 'jellyfin') socket.send({ MessageType: 'ForceKeepAlive', MessageId: messageId(), Data: SOCKET_LOST_TIMEOUT_S });
+			},
+		};
+	}
+
+	private onSocketMessage(socket: LiveSocket, who: SocketWho, message: unknown): void {
+		const type = typeof message === 'object' && message !== null ? (message as { MessageType?: unknown }).MessageType : undefined;
+		if (type === 'KeepAlive') {
+			who.lastKeepAliveAt = Date.now();
+			socket.send({ MessageType: 'KeepAlive', MessageId: messageId() });
+		} else if (type === 'SessionsStart') {
+			who.sessions = true;
+			socket.send(this.sessionsMessage(who.caller));
+		} else if (type === 'SessionsStop') {
+			who.sessions = false;
+		}
+	}
+
+	/** Drops sockets whose last KeepAlive is older than the lost timeout (SessionWebSocketListener). */
+	private watchKeepAlives(): void {
+		if (this.keepAliveWatch) return;
+		// Checked often (Jellyfin checks every 12 s, a fifth of the timeout): tests shorten the timeout.
+		this.keepAliveWatch = repeat(100, () => {
+			for (const s of this.live.open) {
+				if (Date.now() - (s.who as SocketWho).lastKeepAliveAt >= this.socketLostTimeoutMs) s.raw.terminate();
+			}
+		});
+		this.keepAliveWatch.unref();
+	}
+
+	async stop(): Promise<void> {
+		stopRepeating(this.keepAliveWatch);
+		this.keepAliveWatch = undefined;
+		await super.stop();
+	}
+
+	private sessionsMessage(caller: EmulatedUser | 'admin'): Record<string, unknown> {
+		const body = this.sessionsReply({ method: 'GET', path: '/Sessions', query: new URLSearchParams(), headers: {}, body: undefined, params: [] }, caller).body;
+		return { MessageType: 'Sessions', MessageId: messageId(), Data: body };
+	}
+
+	/** Every Sessions subscriber hears the sessions it may see (after any playback report). */
+	protected announceSessions(): void {
+		for (const s of this.live.open) {
+			const who = s.who as SocketWho;
+			if (who.sessions) s.send(this.sessionsMessage(who.caller));
+		}
+	}
+
+	/** UserDataChanged, to the sockets of that user only (see the top). */
+	protected announceUserData(user: EmulatedUser, item: SeedItem): void {
+		const data = this.userData(item, user) ?? {};
+		const message = { MessageType: 'UserDataChanged', MessageId: messageId(), Data: { UserId: user.id, UserDataList: [{ ...data, ItemId: this.idOf(item) }] } };
+		this.live.broadcast(message, (s) => (s.who as SocketWho).caller === user);
+	}
+
+	/** POST /Sessions/Playing, /Progress and /Stopped from a user's client (see the top). */
+	protected playbackReport(ctx: RequestContext, phase: 'start' | 'progress' | 'stop'): Reply {
+		const caller = this.caller(ctx);
+		if (!caller || caller === 'admin') return { status: 400, body: { message: 'playback reports come from a user session' } };
+		const body = (ctx.body ?? {}) as Record<string, unknown>;
+		const id = String(body.ItemId ?? '');
+		const item = this.items.get(id);
+		if (!item || this.hidden(caller, item)) return { status: 404, body: { message: 'Item not found' } };
+		const ticks = body.PositionTicks;
+		if (ticks !== undefined && ticks !== null && (typeof ticks !== 'number' || ticks < 0)) return { status: 400, body: { message: 'invalid PositionTicks' } };
+		const positionMs = typeof ticks === 'number' ? Math.floor(ticks / TICKS) : 0;
+		const deviceId = this.deviceOf(ctx);
+		let session = this.sessions.find((s) => s.userId === caller.id && s.deviceId === deviceId);
+		const prev = this.state.get(caller.id, id) ?? emptyState();
+		const now = this.now();
+		if (phase === 'start') {
+			if (!session) this.sessions.push((session = { userId: caller.id, item, positionMs, deviceId }));
+			this.state.set(caller.id, id, { ...prev, playCount: prev.playCount + 1, lastPlayedAt: now, updatedAt: now });
+		} else if (!session) {
+			return { status: 204 };
+		}
+		session.item = item;
+		session.positionMs = positionMs;
+		session.paused = body.IsPaused === true;
+		if (phase === 'progress') {
+			this.state.set(caller.id, id, { ...(this.state.get(caller.id, id) ?? prev), positionMs, updatedAt: now });
+		}
+		if (phase === 'stop') {
+			this.sessions.splice(this.sessions.indexOf(session), 1);
+			const pct = (positionMs / item.durationMs) * 100;
+			const cur = this.state.get(caller.id, id) ?? prev;
+			if (pct > MAX_RESUME_PCT) {
+				this.state.set(caller.id, id, { ...cur, played: true, positionMs: 0, updatedAt: now });
+				this.record({ userId: caller.id, itemId: id, action: 'played', method: ctx.method, path: ctx.path });
+			} else {
+				this.state.set(caller.id, id, { ...cur, positionMs: pct < MIN_RESUME_PCT ? 0 : positionMs, updatedAt: now });
+				this.record({ userId: caller.id, itemId: id, action: 'position', positionMs, method: ctx.method, path: ctx.path });
+			}
+			this.announceUserData(caller, item);
+		}
+		this.announceSessions();
+		return { status: 204 };
+	}
+
+	/** The DeviceId of the caller's Authorization header (one device, one session). */
+	private deviceOf(ctx: RequestContext): string {
+		const auth = String(ctx.headers['x-emby-authorization'] ?? ctx.headers.authorization ?? '');
+		return /DeviceId="([^"]*)"/i.exec(auth)?.[1] ?? String(ctx.headers['x-emby-device-id'] ?? 'device');
 	}
 
 	abstract idOf(item: SeedItem): string;
@@ -489,6 +651,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			this.state.set(user.id, id, { ...prev, played: false, playCount: 0, lastPlayedAt: undefined, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: id, action: 'unplayed', method: ctx.method, path: ctx.path });
 		}
+		this.announceUserData(user, item);
 		return { status: 200, body: this.userData(item, user) ?? {} };
 	}
 
@@ -540,6 +703,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		next.updatedAt = Date.now();
 		this.state.set(user.id, id, next);
 		this.record({ userId: user.id, itemId: id, action: 'position', positionMs: next.positionMs, method: ctx.method, path: ctx.path });
+		this.announceUserData(user, item);
 		// Emby's UpdateUserItemData is a void ServiceStack operation: 204 No Content (its 4.8 / 4.9
 		// OpenAPI lists a 200 without a body; arabcoders/watchstate src/Backends/Emby/Action/Progress.php
 		// and JellyPlex-Watched's query() take 204 for it). Jellyfin answers the record it saved.
@@ -666,6 +830,10 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 		return versionAtLeast(this.version, 10, 11) ? [{ by: 'SortName', descending: false }] : [];
 	}
 
+	protected socketPath(): boolean {
+		return true;
+	}
+
 	private get legacyAuthorization(): boolean {
 		return this.options.legacyAuthorization ?? !versionAtLeast(this.version, 12, 0);
 	}
@@ -727,6 +895,9 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
 			{ method: 'GET', pattern: /^\/Sessions$/i, handler: (ctx) => this.sessionsReply(ctx) },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing$/i, handler: (ctx) => this.playbackReport(ctx, 'start') },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing\/Progress$/i, handler: (ctx) => this.playbackReport(ctx, 'progress') },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing\/Stopped$/i, handler: (ctx) => this.playbackReport(ctx, 'stop') },
 			...(modern ? current : []),
 			...userPath,
 		];
@@ -751,6 +922,10 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 	}
 	protected libraryId(kind: 'movies' | 'tvshows'): string {
 		return kind === 'movies' ? '3' : '4';
+	}
+
+	protected socketPath(path: string): boolean {
+		return /^\/embywebsocket$/i.test(path);
 	}
 
 	protected defaultOrder(): SortKey[] {
@@ -780,6 +955,9 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 			{ method: 'GET', pattern: /^\/Items$/i, handler: this.maybeUser(false, (ctx, u) => this.listItems(ctx, u)) },
 			{ method: 'GET', pattern: /^\/Shows\/(\w+)\/Episodes$/i, handler: (ctx) => this.showEpisodes(ctx, ctx.params[0]) },
 			{ method: 'GET', pattern: /^\/Sessions$/i, handler: (ctx) => this.sessionsReply(ctx) },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing$/i, handler: (ctx) => this.playbackReport(ctx, 'start') },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing\/Progress$/i, handler: (ctx) => this.playbackReport(ctx, 'progress') },
+			{ method: 'POST', pattern: /^\/Sessions\/Playing\/Stopped$/i, handler: (ctx) => this.playbackReport(ctx, 'stop') },
 			...this.userPathRoutes(),
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)\/Delete$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 		];

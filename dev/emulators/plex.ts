@@ -22,11 +22,22 @@
  * - `/accounts` lists the system account 0 without a name, and accounts of ended shares
  *   (staleAccounts) that plex.tv no longer knows;
  * - a show whose seasons are hidden (flattenSeasons=1, python-plexapi video.py Show) has its
- *   episodes directly under `/children`; `/allLeaves` lists them either way.
+ *   episodes directly under `/children`; `/allLeaves` lists them either way;
+ * - the notification socket `/:/websockets/notifications` (X-Plex-Token in the query, as
+ *   python-plexapi's AlertListener and @ctrl/plex connect; 401 without a known token, before any
+ *   upgrade). The owner's socket hears the server's notifications (assumed like /status/sessions:
+ *   what others play is the owner's to see): `playing` with PlaySessionStateNotification (sessionKey,
+ *   clientIdentifier, key, ratingKey, viewOffset, state) for every timeline report a client sends
+ *   with a state, and, when a user's watch state of an item changes (scrobble, unscrobble, a report
+ *   past the threshold), `activity` with an ActivityNotification `library.refresh.items` that ends
+ *   at progress 100, whose Context.key is the item and userID the account (PlexTraktSync's watch
+ *   listens for exactly that event to see played / unplayed, Taxel/PlexTraktSync#499; the owner is
+ *   account 1). A `stopped` report ends the session.
  */
 import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
+import type { UpgradeRequest, UpgradeVerdict } from './socket';
 import { specsPresent } from './spec/files';
 import { PLEX_VERSION, plexGate } from './versions';
 
@@ -56,6 +67,10 @@ export interface PlexSession {
 	item: SeedItem;
 	positionMs: number;
 	state: 'playing' | 'paused' | 'buffering';
+	/** The session's key on the server (stable while it lasts); given by timeline reports. */
+	sessionKey?: string;
+	/** The player's X-Plex-Client-Identifier. */
+	clientIdentifier?: string;
 }
 
 const MOVIE_SECTION = '1';
@@ -90,6 +105,7 @@ export class PlexEmulator extends EmulatedServer {
 	private readonly shows = new Map<string, SeedShow>();
 	private readonly seasons = new Map<string, { show: SeedShow; season: number }>();
 	private readonly episodesByShow = new Map<SeedShow, SeedEpisode[]>();
+	private nextSessionKey = 1;
 
 	constructor(readonly options: PlexEmulatorOptions) {
 		super();
@@ -137,6 +153,57 @@ export class PlexEmulator extends EmulatedServer {
 		return this.options.users.find((u) => u.token === token)!;
 	}
 
+	protected upgrade({ path, query, headers }: UpgradeRequest): UpgradeVerdict {
+		if (path !== '/:/websockets/notifications') return { status: 404, body: NOT_FOUND };
+		const token = (headers['x-plex-token'] as string | undefined) ?? query.get('X-Plex-Token') ?? '';
+		const user = this.options.users.find((u) => u.token === token);
+		if (!user) return { status: 401, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>' };
+		return { accept: true, who: user };
+	}
+
+	/** Sends a notification to the owner's sockets. */
+	private notify(container: Record<string, unknown>): void {
+		this.live.broadcast({ NotificationContainer: container }, (s) => s.who === this.options.users[0]);
+	}
+
+	private accountOf(user: EmulatedUser): number {
+		return user === this.options.users[0] ? 1 : Number(user.id);
+	}
+
+	/** What PMS announces when a user's watch state of an item changed (see the top). */
+	private notifyStateChanged(user: EmulatedUser, key: string): void {
+		const uuid = `${key}-${this.nextSessionKey++}`;
+		const activity = (event: string, progress: number) => ({
+			event,
+			uuid,
+			Activity: { uuid, type: 'library.refresh.items', cancellable: false, userID: this.accountOf(user), title: 'Refreshing', subtitle: '', progress, Context: { accessible: true, exists: true, key: `/library/metadata/${key}`, refreshed: true } },
+		});
+		this.notify({ type: 'activity', size: 1, ActivityNotification: [activity('started', 0)] });
+		this.notify({ type: 'activity', size: 1, ActivityNotification: [activity('ended', 100)] });
+	}
+
+	/** A timeline report with a state: the player's session starts, moves or ends, and the owner hears it. */
+	private reportSession(ctx: RequestContext, user: EmulatedUser, key: string, item: SeedItem, ms: number): void {
+		const state = ctx.query.get('state');
+		if (state !== 'playing' && state !== 'paused' && state !== 'stopped' && state !== 'buffering') return;
+		const clientIdentifier = String(ctx.headers['x-plex-client-identifier']);
+		let session = this.sessions.find((s) => s.userId === user.id && s.clientIdentifier === clientIdentifier);
+		if (!session && state !== 'stopped') {
+			session = { userId: user.id, item, positionMs: ms, state, sessionKey: String(this.nextSessionKey++), clientIdentifier };
+			this.sessions.push(session);
+		}
+		if (!session) return;
+		session.item = item;
+		session.positionMs = ms;
+		if (state !== 'stopped') session.state = state;
+		else this.sessions.splice(this.sessions.indexOf(session), 1);
+		this.notify({
+			type: 'playing',
+			size: 1,
+			PlaySessionStateNotification: [{ sessionKey: session.sessionKey, clientIdentifier, guid: '', ratingKey: key, url: '', key: `/library/metadata/${key}`, viewOffset: ms, playQueueItemID: 1, state }],
+		});
+	}
+
 	protected authenticate(ctx: RequestContext): Reply | undefined {
 		if (ctx.path === '/identity') return undefined;
 		const token = (ctx.headers['x-plex-token'] as string | undefined) ?? ctx.query.get('X-Plex-Token');
@@ -181,9 +248,9 @@ export class PlexEmulator extends EmulatedServer {
 			return {
 				...row,
 				viewOffset: session.positionMs,
-				sessionKey: String(i + 1),
+				sessionKey: session.sessionKey ?? String(i + 1),
 				User: { id: user === owner ? '1' : session.userId, title: user?.name ?? '', thumb: `https://plex.tv/users/${session.userId}/avatar` },
-				Player: { address: '127.0.0.1', machineIdentifier: `player-${i + 1}`, platform: 'Web', product: 'Plex Web', state: session.state, title: 'Browser', local: true },
+				Player: { address: '127.0.0.1', machineIdentifier: session.clientIdentifier ?? `player-${i + 1}`, platform: 'Web', product: 'Plex Web', state: session.state, title: 'Browser', local: true },
 				Session: { id: `session-${i + 1}`, bandwidth: 10000, location: 'lan' },
 			};
 		});
@@ -680,6 +747,7 @@ export class PlexEmulator extends EmulatedServer {
 				: { ...prev, played: false, playCount: 0, positionMs: 0, updatedAt: now },
 		);
 		this.record({ userId: user.id, itemId: key, action: played ? 'played' : 'unplayed', method: ctx.method, path: ctx.path });
+		this.notifyStateChanged(user, key);
 		return { status: 200 };
 	}
 
@@ -696,11 +764,13 @@ export class PlexEmulator extends EmulatedServer {
 			// A report at or past the played threshold is a play.
 			this.state.set(user.id, key, { ...prev, played: true, playCount: prev.playCount + 1, lastPlayedAt: now, positionMs: 0, updatedAt: now });
 			this.record({ userId: user.id, itemId: key, action: 'played', method: ctx.method, path: ctx.path });
+			this.notifyStateChanged(user, key);
 		} else {
 			// A partial play is stamped too: lastViewedAt moves to the report's time.
 			this.state.set(user.id, key, { ...prev, positionMs: ms, lastPlayedAt: now, updatedAt: now });
 			this.record({ userId: user.id, itemId: key, action: 'position', positionMs: ms, method: ctx.method, path: ctx.path });
 		}
+		if (ctx.path === '/:/timeline') this.reportSession(ctx, user, key, item, ms);
 		return { status: 200 };
 	}
 }

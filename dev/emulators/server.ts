@@ -7,6 +7,7 @@
 import { delay, http, URL } from '../lib/builtins';
 import type { ItemState } from './library';
 import type { SpecGate, Violation } from './spec/gate';
+import { LiveChannels, type UpgradeRequest, type UpgradeVerdict } from './socket';
 
 export interface Fault {
 	/** Only requests whose path matches (default: every request). */
@@ -77,6 +78,14 @@ export abstract class EmulatedServer {
 	/** The published spec of the server version played; undefined when the specs are not at hand. */
 	protected gate?: SpecGate;
 
+	/** The server's WebSocket channel (Plex notifications, Jellyfin / Emby `/socket`). */
+	readonly live = new LiveChannels((path, query, headers) => this.upgrade({ path: this.stripPrefix(path), query, headers }));
+
+	/** What the server answers to a WebSocket upgrade; a server without a socket answers 404. */
+	protected upgrade(request: UpgradeRequest): UpgradeVerdict {
+		return { status: 404, body: `no socket at ${request.path}` };
+	}
+
 	/**
 	 * How far this server's clock is from the machine's (tests: a server whose clock runs ahead or
 	 * behind n8n's). Every date the server stamps itself is taken from now().
@@ -133,6 +142,7 @@ export abstract class EmulatedServer {
 			void this.handle(table, req, res);
 		});
 		this.server.keepAliveTimeout = 5000;
+		this.live.attach(this.server);
 		this.server.on('connection', (socket) => {
 			this.sockets.add(socket);
 			socket.on('close', () => this.sockets.delete(socket));
@@ -147,6 +157,7 @@ export abstract class EmulatedServer {
 		if (!this.server) return;
 		this.stopping.abort();
 		this.stopping = new AbortController();
+		this.live.dropAll();
 		for (const socket of this.sockets) socket.destroy();
 		await new Promise<void>((resolveClose) => this.server!.close(() => resolveClose()));
 		this.server = undefined;

@@ -15,6 +15,7 @@ import nodeProcess from 'node:process';
 import * as querystring from 'node:querystring';
 import * as stream from 'node:stream';
 import * as timers from 'node:timers/promises';
+import * as callbackTimers from 'node:timers';
 import * as url from 'node:url';
 
 export { childProcess, fs, http, net, os, path };
@@ -26,6 +27,9 @@ export const parseQueryString = querystring.parse;
 export const { URL } = url;
 /** A promise that resolves after `ms` unless `signal` aborts it first (then it rejects). */
 export const delay = (ms: number, signal?: AbortSignal): Promise<void> => timers.setTimeout(ms, undefined, { signal });
+/** Calls `fn` every `ms` until `stopRepeating` (an emulator's own clock: keep-alive watches, tests' heartbeats). */
+export const repeat = (ms: number, fn: () => void): ReturnType<typeof callbackTimers.setInterval> => callbackTimers.setInterval(fn, ms);
+export const stopRepeating = (timer: ReturnType<typeof callbackTimers.setInterval> | undefined): void => callbackTimers.clearInterval(timer);
 /** The process object, for CLIs (argv, env, signals). */
 export const proc = nodeProcess;
 /** This folder (dev/lib, or its compiled copy), to find the repository from. */

@@ -3,9 +3,10 @@
  * library and its sections, listings and searches, a show's seasons and episodes, reloading an
  * item, marking played / unplayed. What it reads must be what our Plex client reads.
  */
-import { PlexServer, type Episode, type Movie, type MovieSection, type Show, type ShowSection } from '@ctrl/plex';
+import { AlertListener, PlexServer, type Episode, type Movie, type MovieSection, type Show, type ShowSection } from '@ctrl/plex';
 import { PlexApi } from '../../credentials/PlexApi.credentials';
 import { Plex } from '../../nodes/Plex/Plex.node';
+import { delay } from '../../dev/lib/builtins';
 import { seedLibrary } from '../../dev/emulators/library';
 import { PlexEmulator, plexKeys } from '../../dev/emulators/plex';
 import { runNode } from '../support/execute';
@@ -100,6 +101,25 @@ describe('@ctrl/plex drives the emulated Plex Media Server', () => {
 				['unplayed', 'GET', '/:/unscrobble'],
 			],
 		);
+	});
+
+	it("hears the notification socket as PMS speaks it: its AlertListener connects with the token in the query and reads a mark's activity", async () => {
+		const heard: Array<{ type: string; ActivityNotification?: Array<{ event: string; Activity: { type: string; Context: { key: string } } }> }> = [];
+		const listener = new AlertListener(server, (container: unknown) => heard.push(container as (typeof heard)[number]));
+		await listener.run();
+		try {
+			const movie = (await (await server.library()).sectionByID('1')) as MovieSection;
+			const item = (await movie.all())[1] as Movie;
+			await item.markWatched();
+			for (let i = 0; i < 400 && !heard.some((c) => c.ActivityNotification?.[0].event === 'ended'); i++) await delay(5);
+			const ended = heard.find((c) => c.ActivityNotification?.[0].event === 'ended');
+			assert.equal(ended?.type, 'activity');
+			assert.equal(ended?.ActivityNotification?.[0].Activity.type, 'library.refresh.items');
+			assert.equal(ended?.ActivityNotification?.[0].Activity.Context.key, `/library/metadata/${item.ratingKey}`);
+			await item.markUnwatched();
+		} finally {
+			listener.stop();
+		}
 	});
 
 	it('had none of its requests refused', () => {

@@ -8,6 +8,8 @@ import { delay, repeat, stopRepeating } from '../../dev/lib/builtins';
 import { seedLibrary } from '../../dev/emulators/library';
 import { EmbyEmulator, JellyfinEmulator } from '../../dev/emulators/mediabrowser';
 import { PlexEmulator } from '../../dev/emulators/plex';
+import { readMediaBrowserMessage, readPlexNotification } from '../../nodes/shared/watcher/messages';
+import { PlaybackTracker } from '../../nodes/shared/watcher/playback';
 
 const library = seedLibrary({ movies: 4, shows: 1, seasonsPerShow: 1, episodesPerSeason: 2 });
 const owner = { id: '1', name: 'owner', token: 'dummy-live-owner', admin: true };
@@ -205,5 +207,64 @@ describe('Emby socket', () => {
 		const first = await until('Sessions', () => byType(s, 'Sessions')[0]);
 		expect(first.Data).toEqual([]);
 		s.ws.close();
+	});
+});
+
+describe("the Watcher's reading of the emulated channels", () => {
+	it('Plex: a play, a pause and a stop at 95 % read as play, pause, scrobble; the mark as a change of that account', async () => {
+		const owner$ = await open(ws(plex, '/:/websockets/notifications'), { 'X-Plex-Token': owner.token });
+		const movie = library.movies[2];
+		const key = plex.keyOf(movie);
+		const report = (state: string, time: number) =>
+			fetch(`${plex.url}/:/timeline?ratingKey=${key}&state=${state}&time=${time}&duration=${movie.durationMs}&identifier=com.plexapp.plugins.library`, { method: 'POST', headers: { 'X-Plex-Token': bob.token, 'X-Plex-Client-Identifier': 'dummy-tv' } });
+		await report('playing', 1000);
+		await report('paused', 2000);
+		await report('stopped', Math.round(movie.durationMs * 0.95));
+		await until('four notifications', () => (owner$.messages.length >= 4 ? true : undefined));
+		const tracker = new PlaybackTracker();
+		const events: string[] = [];
+		const changes: string[] = [];
+		for (const m of owner$.messages) {
+			const read = readPlexNotification(JSON.stringify(m));
+			if (!Array.isArray(read)) continue;
+			for (const signal of read) {
+				if (signal.kind === 'changed') changes.push(`${signal.accountId}:${signal.itemId}`);
+				else if (signal.state === 'stopped') events.push(...tracker.end(signal.key, { positionMs: signal.positionMs, durationMs: movie.durationMs }).map((t) => t.event));
+				else events.push(...tracker.update({ key: signal.key, userId: 'from /status/sessions', itemId: signal.itemId, positionMs: signal.positionMs, durationMs: movie.durationMs, paused: signal.state === 'paused' }).map((t) => t.event));
+			}
+		}
+		expect(events).toEqual(['play', 'pause', 'scrobble']);
+		expect(changes).toEqual([`7:${key}`]);
+		owner$.ws.close();
+	});
+
+	it("Jellyfin: the Sessions list of an API key socket reads as play, pause, stop for the right user, and the stop's position is not in it", async () => {
+		const auth = (token: string) => ({ Authorization: `MediaBrowser Token="${token}", Client="test", Device="tv", DeviceId="dummy-tv-${token}", Version="1"` });
+		const admin = await open(ws(jellyfin, '/socket'), auth(API_KEY));
+		admin.ws.send(JSON.stringify({ MessageType: 'SessionsStart', Data: '0,1500' }));
+		await until('the first Sessions', () => byType(admin, 'Sessions')[0]);
+		const movie = library.movies[3];
+		const id = jellyfin.idOf(movie);
+		const report = (route: string, body: Record<string, unknown>) =>
+			fetch(`${jellyfin.url}/Sessions/Playing${route}`, { method: 'POST', headers: { ...auth(JF_CAROL.token), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: id, ...body }) });
+		await report('', { PositionTicks: 0 });
+		await report('/Progress', { PositionTicks: 10_000_000, IsPaused: true });
+		await report('/Stopped', { PositionTicks: Math.round(movie.durationMs * 0.95) * 10_000 });
+		await until('four Sessions', () => (byType(admin, 'Sessions').length >= 4 ? true : undefined));
+		const tracker = new PlaybackTracker();
+		const events: Array<[string, string]> = [];
+		for (const m of byType(admin, 'Sessions')) {
+			const read = readMediaBrowserMessage(JSON.stringify(m));
+			if (read.kind !== 'sessions') throw new Error(`unexpected ${read.kind}`);
+			events.push(...tracker.replaceAll(read.sessions).map((t): [string, string] => [t.event, t.session.userId]));
+		}
+		// A stopped session just leaves the list: the position of the stop (95 %) is never in it, only
+		// the last progress report's (1 s). So the list alone reads a finished play as a stop; the
+		// Watcher has to read the item's user data when a session ends (the server applied
+		// UpdatePlayState: played), never conclude from the list.
+		expect(events.map((e) => e[0])).toEqual(['play', 'pause', 'stop']);
+		expect(events.every((e) => e[1] === JF_CAROL.id)).toBe(true);
+		expect(jellyfin.stateOf(JF_CAROL.id, movie).played).toBe(true);
+		admin.ws.close();
 	});
 });

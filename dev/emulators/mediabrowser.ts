@@ -48,15 +48,15 @@ import type { Guids } from '../../nodes/shared/model';
 import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
-import type { LiveSocket, UpgradeRequest, UpgradeVerdict } from './socket';
+import type { LiveSocket, UpgradeVerdict } from './socket';
 import { repeat, stopRepeating } from '../lib/builtins';
+import { specsPresent } from './spec/files';
+import { embyGate, jellyfinGate, versionAtLeast } from './versions';
 
 /** Jellyfin sends a MessageId (a GUID) with every outbound message (OutboundWebSocketMessage). */
 function messageId(): string {
 	return randomUUID().replace(/-/g, '');
 }
-import { specsPresent } from './spec/files';
-import { embyGate, jellyfinGate, versionAtLeast } from './versions';
 
 const TICKS = 10_000;
 
@@ -173,10 +173,14 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	}
 
 	/** GET /Sessions: each session with its user and what it plays. */
-	protected sessionsReply(ctx: RequestContext, as?: EmulatedUser | 'admin'): Reply {
-		const caller = as ?? this.caller(ctx);
+	protected sessionsReply(ctx: RequestContext): Reply {
+		return { status: 200, body: this.sessionsSeenBy(this.caller(ctx)) };
+	}
+
+	/** The sessions a caller may see (an API key or an administrator: all), as /Sessions lists them. */
+	private sessionsSeenBy(caller: EmulatedUser | 'admin' | undefined): Array<Record<string, unknown>> {
 		const visible = this.sessions.filter((s) => caller === 'admin' || caller?.admin || caller?.id === s.userId);
-		const body = visible.map((s, i) => {
+		return visible.map((s, i) => {
 			const user = this.options.users.find((u) => u.id === s.userId);
 			return {
 				Id: `session${i + 1}`,
@@ -193,15 +197,13 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 				LastActivityDate: iso(this.now()),
 			};
 		});
-		return { status: 200, body };
 	}
 
 	/** The socket path clients connect to; Jellyfin takes any. */
 	protected abstract socketPath(path: string): boolean;
 
-	protected upgrade({ path, query, headers }: UpgradeRequest): UpgradeVerdict {
-		if (!this.socketPath(path)) return { status: 404 };
-		const ctx = { method: 'GET', path, query, headers, body: undefined, params: [] } as unknown as RequestContext;
+	protected upgrade(ctx: RequestContext): UpgradeVerdict {
+		if (!this.socketPath(ctx.path)) return { status: 404 };
 		const caller = this.caller(ctx);
 		if (!caller) return this.flavor === 'emby' ? { status: 401, body: 'Access token is invalid or expired.' } : { status: 403 };
 		const who: SocketWho = { caller, sessions: false, lastKeepAliveAt: Date.now() };
@@ -248,8 +250,7 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 	}
 
 	private sessionsMessage(caller: EmulatedUser | 'admin'): Record<string, unknown> {
-		const body = this.sessionsReply({ method: 'GET', path: '/Sessions', query: new URLSearchParams(), headers: {}, body: undefined, params: [] }, caller).body;
-		return { MessageType: 'Sessions', MessageId: messageId(), Data: body };
+		return { MessageType: 'Sessions', MessageId: messageId(), Data: this.sessionsSeenBy(caller) };
 	}
 
 	/** Every Sessions subscriber hears the sessions it may see (after any playback report). */

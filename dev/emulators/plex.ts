@@ -37,7 +37,7 @@
 import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { mediaContainerXml } from './plexxml';
 import { EmulatedServer, StateStore, type Reply, type RequestContext, type Route } from './server';
-import type { UpgradeRequest, UpgradeVerdict } from './socket';
+import type { UpgradeVerdict } from './socket';
 import { specsPresent } from './spec/files';
 import { PLEX_VERSION, plexGate } from './versions';
 
@@ -148,15 +148,15 @@ export class PlexEmulator extends EmulatedServer {
 		return this.state.get(userId, this.keyOf(item)) ?? emptyState();
 	}
 
+	/** The user of the request's token (undefined only before authenticate has refused it, e.g. on an upgrade). */
 	private user(ctx: RequestContext): EmulatedUser {
 		const token = (ctx.headers['x-plex-token'] as string | undefined) ?? ctx.query.get('X-Plex-Token') ?? '';
 		return this.options.users.find((u) => u.token === token)!;
 	}
 
-	protected upgrade({ path, query, headers }: UpgradeRequest): UpgradeVerdict {
-		if (path !== '/:/websockets/notifications') return { status: 404, body: NOT_FOUND };
-		const token = (headers['x-plex-token'] as string | undefined) ?? query.get('X-Plex-Token') ?? '';
-		const user = this.options.users.find((u) => u.token === token);
+	protected upgrade(ctx: RequestContext): UpgradeVerdict {
+		if (ctx.path !== '/:/websockets/notifications') return { status: 404, body: NOT_FOUND };
+		const user = this.user(ctx) as EmulatedUser | undefined;
 		if (!user) return { status: 401, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>' };
 		return { accept: true, who: user };
 	}

@@ -7,7 +7,7 @@
 import { delay, http, URL } from '../lib/builtins';
 import type { ItemState } from './library';
 import type { SpecGate, Violation } from './spec/gate';
-import { LiveChannels, type UpgradeRequest, type UpgradeVerdict } from './socket';
+import { LiveChannels, type UpgradeVerdict } from './socket';
 
 export interface Fault {
 	/** Only requests whose path matches (default: every request). */
@@ -79,11 +79,11 @@ export abstract class EmulatedServer {
 	protected gate?: SpecGate;
 
 	/** The server's WebSocket channel (Plex notifications, Jellyfin / Emby `/socket`). */
-	readonly live = new LiveChannels((path, query, headers) => this.upgrade({ path: this.stripPrefix(path), query, headers }));
+	readonly live = new LiveChannels((path, query, headers) => this.upgrade({ method: 'GET', path: this.stripPrefix(path), query, headers, body: undefined, params: [] }));
 
-	/** What the server answers to a WebSocket upgrade; a server without a socket answers 404. */
-	protected upgrade(request: UpgradeRequest): UpgradeVerdict {
-		return { status: 404, body: `no socket at ${request.path}` };
+	/** What the server answers to a WebSocket upgrade (a GET like any other); a server without a socket answers 404. */
+	protected upgrade(ctx: RequestContext): UpgradeVerdict {
+		return { status: 404, body: `no socket at ${ctx.path}` };
 	}
 
 	/**

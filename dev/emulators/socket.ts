@@ -21,13 +21,6 @@ export interface LiveSocket {
 	lastHeardAt: number;
 }
 
-/** An upgrade request as a server sees it (the path without any prefix the server strips). */
-export interface UpgradeRequest {
-	path: string;
-	query: URLSearchParams;
-	headers: http.IncomingHttpHeaders;
-}
-
 /** What a server answers to an upgrade request: refuse with an HTTP status, or take the socket. */
 export type UpgradeVerdict = { status: number; body?: string } | { accept: true; who: unknown; onOpen?: (socket: LiveSocket) => void };
 

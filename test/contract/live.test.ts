@@ -68,6 +68,20 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 5000): Pr
 const ws = (s: { url: string }, path: string) => s.url.replace('http', 'ws') + path;
 const byType = (h: Heard, type: string) => h.messages.filter((m) => m.MessageType === type);
 
+/** A Plex player's timeline report, as a client sends it for the token's user. */
+const plexTimeline = (token: string, client: string, movie: (typeof library.movies)[number], state: string, time: number) =>
+	fetch(`${plex.url}/:/timeline?ratingKey=${plex.keyOf(movie)}&key=/library/metadata/${plex.keyOf(movie)}&state=${state}&time=${time}&duration=${movie.durationMs}&identifier=com.plexapp.plugins.library`, {
+		method: 'POST',
+		headers: { 'X-Plex-Token': token, 'X-Plex-Client-Identifier': client },
+	});
+
+/** Jellyfin's Authorization header; the token's device is its own (one device, one session). */
+const jellyfinAuth = (token: string) => ({ Authorization: `MediaBrowser Token="${token}", Client="test", Device="test", DeviceId="dummy-device-${token}", Version="1"` });
+
+/** A Jellyfin client's playback report (`''`, `/Progress`, `/Stopped`) for the token's user. */
+const jellyfinReport = (token: string, itemId: string, route: string, body: Record<string, unknown>) =>
+	fetch(`${jellyfin.url}/Sessions/Playing${route}`, { method: 'POST', headers: { ...jellyfinAuth(token), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: itemId, ...body }) });
+
 beforeAll(async () => {
 	await Promise.all(all.map((s) => s.start()));
 });
@@ -89,11 +103,7 @@ describe('Plex notification socket', () => {
 		const bobSocket = await open(ws(plex, path), { 'X-Plex-Token': bob.token });
 		const movie = library.movies[0];
 		const key = plex.keyOf(movie);
-		const report = (state: string, time: number) =>
-			fetch(`${plex.url}/:/timeline?ratingKey=${key}&key=/library/metadata/${key}&state=${state}&time=${time}&duration=${movie.durationMs}&identifier=com.plexapp.plugins.library`, {
-				method: 'POST',
-				headers: { 'X-Plex-Token': bob.token, 'X-Plex-Client-Identifier': 'dummy-player' },
-			});
+		const report = (state: string, time: number) => plexTimeline(bob.token, 'dummy-player', movie, state, time);
 		await report('playing', 1000);
 		await report('paused', 60_000);
 		const playing = await until('two playing notifications', () => {
@@ -138,18 +148,17 @@ describe('Plex notification socket', () => {
 });
 
 describe('Jellyfin socket', () => {
-	const auth = (token: string) => ({ Authorization: `MediaBrowser Token="${token}", Client="test", Device="test", DeviceId="dummy-device-${token}", Version="1"` });
 
 	it('refuses a socket without a valid token with 403 (WebSocketManager: SecurityException)', async () => {
 		expect(await refusal(ws(jellyfin, '/socket'))).toBe(403);
-		expect(await refusal(ws(jellyfin, '/socket'), auth('dummy-wrong'))).toBe(403);
+		expect(await refusal(ws(jellyfin, '/socket'), jellyfinAuth('dummy-wrong'))).toBe(403);
 	});
 
 	it('asks for keep-alives on connect, answers them, and drops a socket that sends none in time', async () => {
 		jellyfin.socketLostTimeoutMs = 1000;
 		try {
-			const quiet = await open(ws(jellyfin, '/socket'), auth(API_KEY));
-			const chatty = await open(ws(jellyfin, '/socket'), auth(API_KEY));
+			const quiet = await open(ws(jellyfin, '/socket'), jellyfinAuth(API_KEY));
+			const chatty = await open(ws(jellyfin, '/socket'), jellyfinAuth(API_KEY));
 			expect(quiet.messages[0] ?? (await until('ForceKeepAlive', () => quiet.messages[0]))).toMatchObject({ MessageType: 'ForceKeepAlive', Data: 60 });
 			const beat = repeat(100, () => chatty.ws.send(JSON.stringify({ MessageType: 'KeepAlive' })));
 			expect(await quiet.closed).toBe(1006);
@@ -163,15 +172,14 @@ describe('Jellyfin socket', () => {
 	});
 
 	it("sends Sessions to a SessionsStart subscriber on every playback report; UserDataChanged reaches the user's own socket, never the API key's", async () => {
-		const admin = await open(ws(jellyfin, '/socket'), auth(API_KEY));
-		const alice = await open(ws(jellyfin, '/socket'), auth(JF_ALICE.token));
-		const carol = await open(ws(jellyfin, '/socket'), auth(JF_CAROL.token));
+		const admin = await open(ws(jellyfin, '/socket'), jellyfinAuth(API_KEY));
+		const alice = await open(ws(jellyfin, '/socket'), jellyfinAuth(JF_ALICE.token));
+		const carol = await open(ws(jellyfin, '/socket'), jellyfinAuth(JF_CAROL.token));
 		admin.ws.send(JSON.stringify({ MessageType: 'SessionsStart', Data: '0,1500' }));
 		await until('the first Sessions', () => byType(admin, 'Sessions')[0]);
 		const movie = library.movies[1];
 		const id = jellyfin.idOf(movie);
-		const report = (route: string, body: Record<string, unknown>) =>
-			fetch(`${jellyfin.url}/Sessions/Playing${route}`, { method: 'POST', headers: { ...auth(JF_ALICE.token), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: id, ...body }) });
+		const report = (route: string, body: Record<string, unknown>) => jellyfinReport(JF_ALICE.token, id, route, body);
 		expect((await report('', { PositionTicks: 0 })).status).toBe(204);
 		expect(jellyfin.stateOf(JF_ALICE.id, movie).playCount).toBe(1);
 		await report('/Progress', { PositionTicks: 600_000_000, IsPaused: true });
@@ -187,13 +195,13 @@ describe('Jellyfin socket', () => {
 		expect(changed.Data).toMatchObject({ UserId: JF_ALICE.id, UserDataList: [{ ItemId: id, Played: true }] });
 		expect((byType(admin, 'Sessions').at(-1)!.Data as unknown[]).length).toBe(0);
 		// A manual un-mark, by the API key for alice: alice's socket hears it, carol's and the key's do not.
-		await fetch(`${jellyfin.url}/UserPlayedItems/${id}?userId=${JF_ALICE.id}`, { method: 'DELETE', headers: auth(API_KEY) });
+		await fetch(`${jellyfin.url}/UserPlayedItems/${id}?userId=${JF_ALICE.id}`, { method: 'DELETE', headers: jellyfinAuth(API_KEY) });
 		await until('the un-mark', () => (byType(alice, 'UserDataChanged').length === 2 ? true : undefined));
 		expect(byType(alice, 'UserDataChanged')[1].Data).toMatchObject({ UserDataList: [{ ItemId: id, Played: false }] });
 		expect(byType(admin, 'UserDataChanged')).toEqual([]);
 		expect(byType(carol, 'UserDataChanged')).toEqual([]);
 		// A playback report needs a user's session: the API key is refused.
-		expect((await fetch(`${jellyfin.url}/Sessions/Playing`, { method: 'POST', headers: { ...auth(API_KEY), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: id }) })).status).toBe(400);
+		expect((await fetch(`${jellyfin.url}/Sessions/Playing`, { method: 'POST', headers: { ...jellyfinAuth(API_KEY), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: id }) })).status).toBe(400);
 		for (const s of [admin, alice, carol]) s.ws.close();
 	});
 });
@@ -215,8 +223,7 @@ describe("the Watcher's reading of the emulated channels", () => {
 		const owner$ = await open(ws(plex, '/:/websockets/notifications'), { 'X-Plex-Token': owner.token });
 		const movie = library.movies[2];
 		const key = plex.keyOf(movie);
-		const report = (state: string, time: number) =>
-			fetch(`${plex.url}/:/timeline?ratingKey=${key}&state=${state}&time=${time}&duration=${movie.durationMs}&identifier=com.plexapp.plugins.library`, { method: 'POST', headers: { 'X-Plex-Token': bob.token, 'X-Plex-Client-Identifier': 'dummy-tv' } });
+		const report = (state: string, time: number) => plexTimeline(bob.token, 'dummy-tv', movie, state, time);
 		await report('playing', 1000);
 		await report('paused', 2000);
 		await report('stopped', Math.round(movie.durationMs * 0.95));
@@ -239,14 +246,12 @@ describe("the Watcher's reading of the emulated channels", () => {
 	});
 
 	it("Jellyfin: the Sessions list of an API key socket reads as play, pause, stop for the right user, and the stop's position is not in it", async () => {
-		const auth = (token: string) => ({ Authorization: `MediaBrowser Token="${token}", Client="test", Device="tv", DeviceId="dummy-tv-${token}", Version="1"` });
-		const admin = await open(ws(jellyfin, '/socket'), auth(API_KEY));
+		const admin = await open(ws(jellyfin, '/socket'), jellyfinAuth(API_KEY));
 		admin.ws.send(JSON.stringify({ MessageType: 'SessionsStart', Data: '0,1500' }));
 		await until('the first Sessions', () => byType(admin, 'Sessions')[0]);
 		const movie = library.movies[3];
 		const id = jellyfin.idOf(movie);
-		const report = (route: string, body: Record<string, unknown>) =>
-			fetch(`${jellyfin.url}/Sessions/Playing${route}`, { method: 'POST', headers: { ...auth(JF_CAROL.token), 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: id, ...body }) });
+		const report = (route: string, body: Record<string, unknown>) => jellyfinReport(JF_CAROL.token, id, route, body);
 		await report('', { PositionTicks: 0 });
 		await report('/Progress', { PositionTicks: 10_000_000, IsPaused: true });
 		await report('/Stopped', { PositionTicks: Math.round(movie.durationMs * 0.95) * 10_000 });

@@ -43,7 +43,7 @@
  *   MinResumePct 5 % no position, past MaxResumePct 90 % played and no position).
  * Units are .NET ticks (1 ms = 10 000 ticks); dates ISO-8601 with 7 fractional digits.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Guids } from '../../nodes/shared/model';
 import { allItems, emptyState, foldTitle, showFolder, SHOW_TITLE_OFFSET, titleOnServer, userSees, type EmulatedUser, type ItemState, type SeedEpisode, type SeedItem, type SeedLibrary, type SeedShow } from './library';
 import { episodeSortName, orderRows, pageOf, requestedOrder, sortNameOf, type Ordered, type SortKey } from './ordering';
@@ -183,7 +183,9 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return visible.map((s, i) => {
 			const user = this.options.users.find((u) => u.id === s.userId);
 			return {
-				Id: `session${i + 1}`,
+				// Stable while the session lives: Jellyfin's SessionManager ids a session by the MD5 of its
+				// app name and device id (GetSessionKey), so another session ending never renames it.
+				Id: createHash('md5').update(`Web${s.deviceId ?? `device-${i + 1}`}`).digest('hex'),
 				UserId: s.userId,
 				UserName: user?.name ?? '',
 				Client: 'Web',

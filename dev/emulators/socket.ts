@@ -30,6 +30,8 @@ export class LiveChannels {
 	/** Upgrade requests seen, refused ones included (tests: a wrong token must not be retried in a loop). */
 	attempts = 0;
 	refused = 0;
+	/** While set, every upgrade is refused with this status (a server restarting, a proxy in the way). */
+	refuseWith?: number;
 
 	constructor(private readonly decide: (path: string, query: URLSearchParams, headers: http.IncomingHttpHeaders) => UpgradeVerdict) {}
 
@@ -37,7 +39,7 @@ export class LiveChannels {
 		server.on('upgrade', (req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer) => {
 			this.attempts++;
 			const url = new URL(req.url ?? '/', 'http://emulator');
-			const verdict = this.decide(url.pathname, url.searchParams, req.headers);
+			const verdict: UpgradeVerdict = this.refuseWith ? { status: this.refuseWith } : this.decide(url.pathname, url.searchParams, req.headers);
 			if (!('accept' in verdict)) {
 				// Servers refuse an unauthenticated or unknown socket with a plain HTTP answer, never an upgrade.
 				this.refused++;

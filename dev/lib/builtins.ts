@@ -35,3 +35,12 @@ export const proc = nodeProcess;
 /** This folder (dev/lib, or its compiled copy), to find the repository from. */
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-globals
 export const DEV_LIB_DIR = __dirname;
+/**
+ * Gives a Node without a global WebSocket (jest runs on Node 20) one, as Node 22+ has it: the
+ * Watcher triggers use the global. A real n8n (Node 24) uses its own.
+ */
+export function provideWebSocket(ctor: unknown): void {
+	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals
+	const g = globalThis as { WebSocket?: unknown };
+	g.WebSocket ??= ctor;
+}

@@ -23,7 +23,7 @@ import type { WatchItem } from '../model';
 import { parseTime, percentToMs } from '../media/units';
 import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
-import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings } from './transport';
+import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings, type RequestingContext } from './transport';
 import type { Send } from '../transport/http';
 import { splitList } from '../webhook/filters';
 import { HouseholdActing, PersonUnreachable, type SkippedUser } from './household';
@@ -64,7 +64,7 @@ export interface PlexIdentity {
 }
 
 /** Sends with a household member's token; a 401 gets one renewal and one more try. */
-function memberSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings, identity: PlexIdentity): Send {
+function memberSend(ctx: RequestingContext, settings: ConnectionSettings, identity: PlexIdentity): Send {
 	let token = identity.token;
 	let send = n8nSend(ctx, settings, { 'X-Plex-Token': token });
 	return async (request) => {
@@ -83,7 +83,7 @@ function memberSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: Co
  * Plex client acts as `identity` (a household member) instead of the credential's owner.
  */
 export async function createClient(
-	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+	ctx: RequestingContext,
 	backend: MediaBackend,
 	request: RequestOptions,
 	userId?: string,

@@ -5,7 +5,7 @@
  * plex.tv account hands out (plextv.ts). Everything is read once per execution, and the mapping
  * is checked against this server's users before the first write.
  */
-import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult } from 'n8n-workflow';
+import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult, type ITriggerFunctions } from 'n8n-workflow';
 import type { MediaClient, UserInfo } from '../backends/client';
 import { BackendError } from '../transport/http';
 import { PlexTvClient } from '../backends/plex/plextv';
@@ -55,7 +55,7 @@ export class HouseholdActing {
 	private tokens?: Promise<PlexTokenStore | undefined>;
 
 	constructor(
-		private readonly ctx: IExecuteFunctions,
+		private readonly ctx: IExecuteFunctions | ITriggerFunctions,
 		private readonly backend: MediaBackend,
 		readonly household: Household,
 		/** The node's own client (the credential's identity), and a factory for a user's. */
@@ -64,7 +64,7 @@ export class HouseholdActing {
 	) {}
 
 	/** The household from the node's Watch State Household credential, or matching by name alone. */
-	static async load(ctx: IExecuteFunctions): Promise<Household> {
+	static async load(ctx: IExecuteFunctions | ITriggerFunctions): Promise<Household> {
 		const credentials = await ctx.getCredentials(HOUSEHOLD_CREDENTIAL).catch(() => undefined);
 		try {
 			return parseHousehold(credentials ? String(credentials.mapping ?? '') : '', credentials ? credentials.matchByName !== false : true);

@@ -3,9 +3,12 @@
  * `httpRequestWithAuthentication` (so the credential's headers are applied by n8n and never
  * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
  */
-import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions } from 'n8n-workflow';
+import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions, type ITriggerFunctions } from 'n8n-workflow';
 import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../transport/http';
 import { networkFailure, SERVER_OF_CREDENTIAL } from './advice';
+
+/** Where requests come from: a node's run, the editor's option lists, or a trigger that holds a connection (the Watcher). */
+export type RequestingContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions;
 
 export interface ConnectionSettings {
 	credentialType: string;
@@ -23,7 +26,7 @@ export interface ConnectionSettings {
 }
 
 export async function connectionSettings(
-	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+	ctx: RequestingContext,
 	credentialType: string,
 	timeoutMs: number,
 ): Promise<ConnectionSettings> {
@@ -39,7 +42,7 @@ export async function connectionSettings(
  * Requests through n8n. With `headers`, the credential is not applied: the headers carry another
  * identity (a Plex household member's token), used for that user's requests only.
  */
-export function n8nSend(ctx: IExecuteFunctions | ILoadOptionsFunctions, settings: ConnectionSettings, headers?: Record<string, string>): Send {
+export function n8nSend(ctx: RequestingContext, settings: ConnectionSettings, headers?: Record<string, string>): Send {
 	const send = (options: IHttpRequestOptions) =>
 		headers ? ctx.helpers.httpRequest.call(ctx, { ...options, headers: { ...headers, ...options.headers } }) : ctx.helpers.httpRequestWithAuthentication.call(ctx, settings.credentialType, options);
 	return async (request) => {

@@ -43,6 +43,11 @@ export class PlaybackTracker {
 		return this.live.size;
 	}
 
+	/** Whether this session is still being tracked with this item. */
+	has(key: string, itemId: string): boolean {
+		return this.live.get(key)?.itemId === itemId;
+	}
+
 	private reached(s: SessionSnapshot): boolean {
 		return !!s.durationMs && s.durationMs > 0 && (s.positionMs / s.durationMs) * 100 >= this.playedPercent;
 	}

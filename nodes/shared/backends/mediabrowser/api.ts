@@ -58,7 +58,7 @@ const QUERY_ROUTES: Routes = {
 	userInQuery: true,
 };
 
-abstract class MediaBrowserClient implements MediaClient {
+export abstract class MediaBrowserClient implements MediaClient {
 	abstract readonly backend: 'jellyfin' | 'emby';
 	/** A play is marked with the date sent (datePlayed); a position write leaves the last played date as it is. */
 	readonly datesWritesItself = false;
@@ -200,6 +200,17 @@ abstract class MediaBrowserClient implements MediaClient {
 			}
 			if (older || page.items.length < this.options.pageSize || start + page.items.length >= page.total) return rows;
 		}
+	}
+
+	/**
+	 * The user's most recently played items (by LastPlayedDate) and how many are played in all: the
+	 * Watcher's poll for marks, which neither server's socket carries to an API key (see
+	 * watcher/mediabrowser.ts). One small request whatever the library size.
+	 */
+	async recentlyPlayed(limit: number): Promise<{ total: number; ids: string[] }> {
+		const { query } = await this.scoped({ Recursive: true, IncludeItemTypes: 'Movie,Episode', IsPlayed: true, SortBy: 'DatePlayed,DateCreated,SortName', SortOrder: 'Descending', EnableTotalRecordCount: true, StartIndex: 0, Limit: limit });
+		const page = await this.itemsPage('list recently played', query);
+		return { total: page.total, ids: page.items.filter(isPlainObject).map((row) => String(row.Id)) };
 	}
 
 	protected async seriesGuids(parentId?: string): Promise<Map<string, Guids>> {

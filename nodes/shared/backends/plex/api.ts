@@ -21,6 +21,13 @@ const TYPE = { movie: 1, show: 2, episode: 4 } as const;
 /** Up to this many shows in a window's episodes are read one by one rather than listed whole. */
 const FEW_SHOWS = 25;
 
+/** Who a /status/sessions row says plays a session. */
+export interface PlexSessionOwner {
+	userId: string;
+	userName?: string;
+	player?: { title?: string; id?: string; local: boolean };
+}
+
 export class PlexClient implements MediaClient {
 	readonly backend = 'plex' as const;
 	readonly datesWritesItself = true;
@@ -331,6 +338,24 @@ export class PlexClient implements MediaClient {
 			const itemId = toText(m.ratingKey);
 			return userId && itemId ? [{ userId, itemId }] : [];
 		});
+	}
+
+	/** /status/sessions by sessionKey: who plays it (account id, the owner is 1) and on which player; undefined when refused. */
+	async sessionsByKey(): Promise<Map<string, PlexSessionOwner> | undefined> {
+		const c = await this.container('read playing sessions', '/status/sessions').catch((error: unknown) => {
+			if (error instanceof BackendError && [401, 403].includes(error.status ?? 0)) return undefined;
+			throw error;
+		});
+		if (!c) return undefined;
+		const out = new Map<string, PlexSessionOwner>();
+		for (const m of (Array.isArray(c.Metadata) ? c.Metadata : []).filter(isPlainObject)) {
+			const key = toText(m.sessionKey);
+			const userId = isPlainObject(m.User) ? toText(m.User.id) : undefined;
+			if (!key || !userId) continue;
+			const player = isPlainObject(m.Player) ? { title: toText(m.Player.title), id: toText(m.Player.machineIdentifier), local: m.Player.local === true || m.Player.local === 1 || m.Player.local === '1' } : undefined;
+			out.set(key, { userId, userName: isPlainObject(m.User) ? toText(m.User.title) : undefined, player });
+		}
+		return out;
 	}
 
 	/**

@@ -42,6 +42,8 @@ export interface StackOptions {
 	requestTimeoutSeconds?: number;
 	/** Plan Sync's Propagate Un-Marks in every template (off in the shipped ones). */
 	propagateUnplayed?: boolean;
+	/** The Jellyfin / Emby Watchers' Mark Poll Interval (the templates' 30 s is long for a test). */
+	watcherPollSeconds?: number;
 	/** n8n's queue mode instead of one process. */
 	queue?: QueueOptions;
 	/** How the Trakt credential starts (default: connected). */
@@ -114,7 +116,7 @@ export interface Stack {
 	/** Queue mode: starts one more worker and waits until it is ready. */
 	addWorker(): Promise<N8nProcess>;
 	/** Stops the main process (SIGTERM, as a service manager restarting it) and starts it again. */
-	restartMain(): Promise<N8nProcess>;
+	restartMain(whileDown?: () => Promise<void>): Promise<N8nProcess>;
 	stop(): Promise<void>;
 	/** The main process's log. */
 	logFile: string;
@@ -212,7 +214,7 @@ interface TemplateNode {
 export function bindTemplate(
 	template: { name: string; nodes: TemplateNode[]; settings?: Record<string, unknown> },
 	id: string,
-	options: Pick<StackOptions, 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes' | 'saveSuccessfulExecutions' | 'redelivery'> & { filesFolder?: string } = {},
+	options: Pick<StackOptions, 'watcherPollSeconds' | 'scheduleEverySeconds' | 'tautulliMethod' | 'requestTimeoutSeconds' | 'propagateUnplayed' | 'traktPerson' | 'dryRun' | 'manualAsWebhook' | 'replace' | 'enableNodes' | 'saveSuccessfulExecutions' | 'redelivery'> & { filesFolder?: string } = {},
 ): object {
 	const { scheduleEverySeconds, tautulliMethod, requestTimeoutSeconds, propagateUnplayed, traktPerson, dryRun, manualAsWebhook, filesFolder } = options;
 	const replace = { ...options.replace, ...(filesFolder ? { '/home/node/.n8n-files': filesFolder } : {}) };
@@ -262,7 +264,13 @@ export function bindTemplate(
 			n.parameters.options = { ...(n.parameters.options as object), traktPerson };
 		}
 		if (kind === 'trakt') n.credentials = { traktApi: { id: CREDENTIAL_IDS.trakt, name: 'Trakt (emulator)' } };
-		if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
+		const watcherOf = /^(plex|jellyfin|emby)WatcherTrigger$/.exec(kind)?.[1];
+		if (watcherOf) {
+			// A Watcher holds its server's credential, and the household's.
+			const server = { plex: ['plexApi', CREDENTIAL_IDS.plex, 'Plex (emulator)'], jellyfin: ['jellyfinApi', CREDENTIAL_IDS.jellyfin, 'Jellyfin (emulator)'], emby: ['embyApi', CREDENTIAL_IDS.emby, 'Emby (emulator)'] }[watcherOf]!;
+			n.credentials = { [server[0]]: { id: server[1], name: server[2] }, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
+			if (options.watcherPollSeconds && watcherOf !== 'plex') n.parameters.pollSeconds = options.watcherPollSeconds;
+		} else if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
 	});
@@ -521,8 +529,9 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 		const script = `const s=require('sqlite3');const db=new s.Database(process.argv[1],s.OPEN_READONLY);db.all(process.argv[2],(e,r)=>{if(e){console.error(e.message);process.exit(1)}process.stdout.write(JSON.stringify(r));db.close()})`;
 		return JSON.parse(run(NODE24, ['-e', script, join(userFolder, '.n8n', 'database.sqlite'), query], { ...env }, join(E2E, 'n8n'))) as Array<Record<string, unknown>>;
 	};
-	const restartMain = async () => {
+	const restartMain = async (whileDown?: () => Promise<void>) => {
 		await processes[0].stop();
+		await whileDown?.();
 		const main = await launch('main', 'main', ['start'], {}, url);
 		// launch appended it: it takes the first place again.
 		processes.splice(processes.indexOf(main), 1);

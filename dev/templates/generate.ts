@@ -156,6 +156,58 @@ function realtimeSync(): Json {
 	return b.build('Watch State: real-time sync (webhooks)', { saveDataErrorExecution: 'all' });
 }
 
+/**
+ * The Watcher triggers hold each server's own live connection (no webhook, no Plex Pass / Emby
+ * Premiere) and start the same household Apply Watch State nodes as the webhooks do. Un-marks
+ * propagate: a Watcher emits one only for an item it knew played, a real un-mark by hand.
+ */
+function watcherSync(): Json {
+	const b = new Builder('watcher');
+	b.note(
+		'Setup',
+		[
+			'## Real-time sync without webhooks',
+			'Each **Watcher** holds its server\'s live connection open and starts **Apply Watch State** on the other servers: a play, a pause or a stop (resume position), a watched item, and a mark or un-mark made by hand, within seconds.',
+			'',
+			'1. Create the **Plex** (the server owner\'s token), **Jellyfin** and **Emby** (an API key) credentials and select them in every node. No webhook to set up.',
+			'2. Everything acts for the whole **household** (note on the right).',
+			'3. Publish the workflow. The Watchers run on the main n8n instance (in queue mode too); after a lost connection or an n8n restart they reconnect and first send what happened meanwhile.',
+			'4. Delete the Watcher and the Apply nodes of servers you do not have.',
+			'',
+			'Jellyfin and Emby do not send marks made by hand to an API key: their Watchers check each person\'s played items every **Mark Poll Interval** (30 s, one small request per person). Keep the **Full sync** template on a schedule for anything changed while n8n was off for long.',
+		].join('\n'),
+		[-120, -420],
+		560,
+		440,
+	);
+	b.note('Household', HOUSEHOLD_NOTE, [1140, -420], 520, 440, 4);
+	const rows: Array<[Server, Server[]]> = [
+		['plex', ['jellyfin', 'emby']],
+		['jellyfin', ['plex', 'emby']],
+		['emby', ['plex', 'jellyfin']],
+	];
+	rows.forEach(([server, targets], row) => {
+		const y = row * 360 + 60;
+		const watcher = b.add({
+			name: `${LABEL[server]} Watcher`,
+			type: `${PKG}.${server}WatcherTrigger`,
+			typeVersion: 1,
+			position: [520, y + 80],
+			parameters: { ...(server === 'plex' ? {} : { pollSeconds: 30 }), options: {} },
+		});
+		targets.forEach((target, k) => {
+			const n = mediaNode(b, target, `${LABEL[server]} → ${LABEL[target]}`, [820, y + k * 180], {
+				resource: 'item',
+				operation: 'apply',
+				...HOUSEHOLD,
+				applyOptions: { propagateUnplayed: true },
+			});
+			b.connect(watcher, n);
+		});
+	});
+	return b.build('Watch State: real-time sync (Watcher, no webhooks)', { saveDataErrorExecution: 'all' });
+}
+
 /** The nodes of the redelivery flow (stacks that do not test it leave them out). */
 export const REDELIVERY_NODES = [
 	'Every 2 Minutes',
@@ -759,6 +811,7 @@ function playbackHistory(): Json {
 export function templates(): Record<string, Json> {
 	return {
 		'realtime-sync.json': realtimeSync(),
+		'watcher-sync.json': watcherSync(),
 		'full-sync.json': fullSync(),
 		'scheduled-import-export.json': importExport(),
 		'trakt-scrobbling.json': traktScrobbling(),

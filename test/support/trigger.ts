@@ -2,6 +2,7 @@
  * Runs a trigger node's trigger() the way n8n does for it: parameters without an item index, the
  * credentials' headers applied by the request helper, real HTTP, `emit` / `emitError` collected,
  * the node's static data kept in an object the test may pass again (an n8n restart keeps it).
+ * As in n8n, credentials' expressions resolve only while trigger() runs.
  */
 import type { ICredentialType, IDataObject, INodeExecutionData, INodeType, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
 import { WebSocket } from 'ws';
@@ -38,6 +39,9 @@ export async function startTrigger(node: INodeType, setup: TriggerSetup): Promis
 	const errors: Error[] = [];
 	const log = (level: string) => (message: string) => setup.logs?.push({ level, message });
 	const nodeData = (setup.staticData ??= {});
+	// n8n lends a trigger its expression isolate only while trigger() runs: a credential's
+	// expressions cannot be resolved after it returned (n8n-workflow 2.41 Expression.acquireIsolate).
+	let activating = true;
 	const globalData = (setup.globalStaticData ??= {});
 	const ctx = {
 		getNodeParameter: (name: string, fallback?: unknown) => {
@@ -61,12 +65,13 @@ export async function startTrigger(node: INodeType, setup: TriggerSetup): Promis
 		emitError: (error: Error) => errors.push(error),
 		helpers: {
 			httpRequestWithAuthentication: async (type: string, options: never) => {
+				if (!activating) throw new Error('No bridge acquired for this context. Call acquire() first.');
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
 				return await request(options);
 			},
 			httpRequest: async (options: never) => await plain(options),
 		},
 	} as unknown as ITriggerFunctions;
-	const response = (await node.trigger!.call(ctx)) as ITriggerResponse;
+	const response = (await node.trigger!.call(ctx).finally(() => (activating = false))) as ITriggerResponse;
 	return { events, errors, response, close: async () => await response.closeFunction?.() };
 }

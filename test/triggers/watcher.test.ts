@@ -120,6 +120,23 @@ describe.each<[Server, Person]>([
 	});
 });
 
+describe('the sync\'s own writes', () => {
+	it("a mark another server's Watcher emitted, written here by the sync, is not emitted again; the person's un-mark after it is", async () => {
+		const plex = await watch('plex');
+		const jellyfin = await watch('jellyfin');
+		const movie = unplayedMovie(20);
+		await mark(servers, 'jellyfin', PEOPLE.alice.jellyfin!, movie, true);
+		await settled(jellyfin, 'jellyfin', movie, 'played');
+		// What Apply Watch State does with that event on Plex: the Plex Watcher sees the mark.
+		await mark(servers, 'plex', PEOPLE.alice.plex!, movie, true);
+		await delay(1000);
+		expect(about(plex, 'plex', movie)).toEqual([]);
+		// alice then un-marks it on Jellyfin: that is hers, and goes on.
+		await mark(servers, 'jellyfin', PEOPLE.alice.jellyfin!, movie, false);
+		expect((await settled(jellyfin, 'jellyfin', movie, 'unplayed')).map((e) => e.event)).toEqual(['played', 'unplayed']);
+	});
+});
+
 describe('bad input', () => {
 	it('a wrong token fails the activation with the reason, without one socket attempt', async () => {
 		for (const server of ['plex', 'jellyfin', 'emby'] as Server[]) {

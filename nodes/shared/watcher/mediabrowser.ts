@@ -32,6 +32,9 @@ import { eventKey, type LiveSource, type WatcherLog } from './watcher';
 /** The most recently played items a poll reads per person. */
 export const POLL_ROWS = 20;
 
+/** Half of the 60 s a socket without a KeepAlive is kept (Jellyfin's SessionWebSocketListener; assumed the same on Emby). */
+const EMBY_KEEP_ALIVE_MS = 30_000;
+
 export interface MediaBrowserWatchSettings {
 	flavor: 'jellyfin' | 'emby';
 	baseUrl: string;
@@ -65,6 +68,8 @@ export class MediaBrowserLive implements LiveSource {
 	) {
 		this.label = settings.flavor === 'jellyfin' ? 'Jellyfin' : 'Emby';
 		this.poll = { everyMs: settings.pollMs, run: async () => await this.pollMarks() };
+		// Emby sends no ForceKeepAlive; its clients keep the socket alive the same way, unasked.
+		if (settings.flavor === 'emby') this.keepAliveMs = EMBY_KEEP_ALIVE_MS;
 	}
 
 	async check(): Promise<void> {

@@ -12,6 +12,7 @@
  */
 import { sleep } from 'n8n-workflow';
 import type { WatchEvent } from '../model';
+import { isEcho, noteEmitted } from './echoes';
 import type { WatcherMemory } from './memory';
 import { connect, type Closed, type Link, type WebSocketConstructor } from './socket';
 
@@ -133,6 +134,11 @@ export class LiveWatcher {
 		const now = Date.now();
 		const key = keyOf(event);
 		if (key) this.host.memory.remember(key, now);
+		if (isEcho(event, now)) {
+			this.host.log.debug(`${this.source.label} Watcher: ${event.event} of ${event.id} (${event.person ?? event.userName ?? ''}) is the sync's own write come back; not emitted`);
+			return;
+		}
+		noteEmitted(event, now);
 		this.host.memory.advance(new Date(now).toISOString());
 		this.host.emit(event);
 	}

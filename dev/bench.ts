@@ -10,7 +10,10 @@
  *   about 1k, 20k and 100k items, with requests per event per server, then a bounded sustained
  *   load and a burst, counting lost and doubled events (`--no-n8n` skips it);
  * - n8n's queue mode (Postgres, Redis, main, webhook processor, workers): the same burst drained
- *   with 1 and with 2 workers, on the same cores as everything else.
+ *   with 1 and with 2 workers, on the same cores as everything else;
+ * - the Watcher template through a real n8n: a play's stop on one server to the mark on the other
+ *   two, at about 1k and 100k items, and the requests an idle Watcher costs the servers
+ *   (`--only-watcher` runs this part alone).
  */
 import { parseEmbyWebhook } from '../nodes/shared/backends/emby/webhook';
 import { parseJellyfinWebhook } from '../nodes/shared/backends/jellyfin/webhook';
@@ -25,7 +28,10 @@ import { tokensMatch } from '../nodes/shared/webhook/token';
 import { startHouseholdServers } from './demo/household';
 import { startDemoServers, stopDemoServers, type DemoServers } from './demo/world';
 import { seedLibrary, type SeedItem } from './emulators/library';
-import { loadableItems, runWebhookLoad } from './load';
+import { loadableItems, percentile, runWebhookLoad } from './load';
+import { report, type Server } from './demo/players';
+import { DEMO } from './demo/world';
+import type { EmulatedUser } from './emulators/library';
 import { startStack } from './n8n/stack';
 import { EmbyEmulator, JellyfinEmulator } from './emulators/mediabrowser';
 import { PlexEmulator } from './emulators/plex';
@@ -389,7 +395,84 @@ async function fullSyncThroughN8n(): Promise<void> {
 	}
 }
 
+/** The demo's one user on each server, as its players sign in. */
+const DEMO_USERS: Record<Server, EmulatedUser> = {
+	plex: { id: DEMO.user.plexId, name: DEMO.user.name, token: DEMO.plexToken },
+	jellyfin: { id: DEMO.user.jellyfinId, name: DEMO.user.name, token: 'dummy-demo-jellyfin-alice' },
+	emby: { id: DEMO.user.embyId, name: DEMO.user.name, token: 'dummy-demo-emby-alice' },
+};
+
+const requestsServed = (servers: DemoServers) => (['plex', 'jellyfin', 'emby'] as const).reduce((sum, s) => sum + [...servers[s].requestsByRoute.values()].reduce((a, b) => a + b, 0), 0);
+
+/**
+ * The Watcher template (no webhooks) through a real n8n, one library size per n8n: what an idle
+ * minute costs the servers, then plays one at a time, Plex, Jellyfin, Emby in turn, each timed
+ * from the player's stop report to the later of the two marks on the other servers.
+ */
+async function watcherThroughN8n(): Promise<void> {
+	const ports = { plex: 5711, jellyfin: 5712, emby: 5713, trakt: 5714 };
+	const ms = (x: number) => `${Math.round(x)} ms`;
+	const order: Server[] = ['plex', 'jellyfin', 'emby'];
+	const p50: number[] = [];
+	for (const size of [SIZES[0], SIZES[2]]) {
+		const servers = await startDemoServers({ library: libraryOf(size), titleVariants: true, drift: false, ports });
+		const stack = await startStack(servers, { name: 'bench-watcher', port: 5698, brokerPort: 5699, templates: ['watcher-sync.json'], log: say }).catch(async (error: Error) => {
+			await stopDemoServers(servers);
+			throw error;
+		});
+		try {
+			const deadline = Date.now() + 120_000;
+			while (!order.every((s) => servers[s].live.open.size > 0) && Date.now() < deadline) await delay(200);
+			await delay(5000);
+			const before = requestsServed(servers);
+			await delay(60_000);
+			const idle = requestsServed(servers) - before;
+			const items = spreadItems(servers, 33);
+			const latencies: number[] = [];
+			let lost = 0;
+			for (let i = 0; i < items.length; i++) {
+				const item = items[i];
+				const from = order[i % 3];
+				const targets = order.filter((s) => s !== from);
+				const user = DEMO_USERS[from];
+				await report(servers, from, user, item, 'start', 0, `bench-${i}`);
+				await report(servers, from, user, item, 'playing', item.durationMs * 0.5, `bench-${i}`);
+				const stoppedAt = Date.now();
+				await report(servers, from, user, item, 'stopped', item.durationMs * 0.95, `bench-${i}`);
+				const idOn = (s: Server) => (s === 'plex' ? servers.plex.keyOf(item) : servers[s].idOf(item));
+				const markOn = (s: Server) => servers[s].writes.find((w) => w.itemId === idOn(s) && w.action === 'played' && w.userId === DEMO_USERS[s].id);
+				const end = Date.now() + 60_000;
+				while (!targets.every(markOn) && Date.now() < end) await delay(20);
+				if (!targets.every(markOn)) {
+					lost++;
+					continue;
+				}
+				// The first three warm n8n up (compiling, caches) and are not counted.
+				if (i >= 3) latencies.push(Math.max(...targets.map((s) => markOn(s)!.at ?? Date.now())) - stoppedAt);
+			}
+			latencies.sort((a, b) => a - b);
+			p50.push(percentile(latencies, 50));
+			const count = servers.library.movies.length + servers.library.episodes.length;
+			rows.push([
+				`n8n Watcher stop→write, ${size.label} library`,
+				`p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}`,
+				`${count} items, titles varying per server; ${latencies.length} plays (Plex, Jellyfin, Emby in turn) after 3 warm-up ones, each to the 2 other servers through the live connections, no webhook; max ${ms(latencies[latencies.length - 1])}; lost ${lost}`,
+			]);
+			rows.push([`n8n Watcher idle, ${size.label} library`, `${idle} requests/min`, 'three Watchers (Plex, Jellyfin, Emby), one person, Mark Poll Interval 30 s (Jellyfin and Emby each read the person\'s newest played items); Plex costs none: its socket carries everything']);
+		} finally {
+			await stack.stop();
+			await stopDemoServers(servers);
+		}
+	}
+	rows.push(['n8n Watcher p50 at 100k / at 1k', `${(p50[1] / p50[0]).toFixed(2)}x`, 'goal: at most 1.5x']);
+}
+
 async function main(): Promise<void> {
+	if (proc.argv.includes('--only-watcher')) {
+		await watcherThroughN8n();
+		say(rows.map((r) => r.join(' | ')).join('\n'));
+		return;
+	}
 	intake();
 	tokenTiming();
 	planner();
@@ -404,6 +487,7 @@ async function main(): Promise<void> {
 		await fullSyncThroughN8n();
 		await throughN8n();
 		await throughQueueMode();
+		await watcherThroughN8n();
 	}
 	const width = Math.max(...rows.map((r) => r[0].length));
 	const table = rows.map(([a, b, c]) => `| ${a.padEnd(width)} | ${b} | ${c} |`);

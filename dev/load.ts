@@ -59,7 +59,7 @@ export function loadableItems(servers: DemoServers): SeedItem[] {
 	return [...servers.library.movies, ...servers.library.episodes].filter((item) => Object.keys(item.guids).length > 0);
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
 	if (sorted.length === 0) return NaN;
 	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }

@@ -7,7 +7,8 @@
 import { parse } from 'flatted';
 import { initialPlays, PEOPLE, startHouseholdServers, type Person } from '../../dev/demo/household';
 import { mark, playThrough, report, type Server } from '../../dev/demo/players';
-import { stopDemoServers, type DemoServers } from '../../dev/demo/world';
+import { DEMO, stopDemoServers, type DemoServers } from '../../dev/demo/world';
+import { fs } from '../../dev/lib/builtins';
 import { seedLibrary, type SeedItem } from '../../dev/emulators/library';
 import { startStack, type Stack } from '../../dev/n8n/stack';
 import { delay, until } from './helpers';
@@ -117,5 +118,13 @@ describe('real-time sync through the Watchers in a real n8n: a household, no web
 		for (const movie of movies) {
 			expect([wrote('plex', movie), wrote('emby', movie)]).toEqual([[['bob', 'played']], [['bob', 'played']]]);
 		}
+	});
+
+	it("logs its connections, reconnects and refusals without any server's token or key", () => {
+		const text = fs.readFileSync(stack.logFile, 'utf8');
+		expect(text).toMatch(/Plex Watcher: connected/);
+		expect(text).toMatch(/Plex Watcher: the live connection (was lost|could not be opened)/);
+		const secrets = [DEMO.plexToken, DEMO.jellyfinApiKey, DEMO.embyApiKey, ...(Object.values(PEOPLE).flatMap((p) => Object.values(p)).filter(Boolean) as Array<{ token: string }>).map((u) => u.token)];
+		for (const secret of secrets) expect(text).not.toContain(secret);
 	});
 });

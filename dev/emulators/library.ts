@@ -181,6 +181,8 @@ export interface ItemState {
 	isFavorite: boolean;
 	/** The user's rating, 0–10, when set. */
 	rating?: number;
+	/** ms since epoch of the rating (Plex keeps it: lastRatedAt; Jellyfin / Emby keep none). */
+	ratedAt?: number;
 	/** ms since epoch of the last change */
 	updatedAt: number;
 }

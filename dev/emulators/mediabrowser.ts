@@ -667,6 +667,24 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		return { status: 200, body: this.userData(item, user) };
 	}
 
+	/**
+	 * The rating route: POST `?likes=` stores 10 for true and 1 for false (UserItemData.Likes'
+	 * setter), DELETE (Emby also POST …/Rating/Delete) removes it; nothing else changes
+	 * (UserLibraryController.UpdateUserItemRatingInternal). A `likes` that is not a boolean is a 400.
+	 */
+	protected rateItem(ctx: RequestContext, user: EmulatedUser, id: string, remove: boolean): Reply {
+		const item = this.items.get(id);
+		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
+		const likes = this.param(ctx, 'likes');
+		if (!remove && likes !== null && !/^(true|false)$/i.test(likes)) return { status: 400, body: { message: 'likes must be true or false' } };
+		const prev = this.state.get(user.id, id) ?? emptyState();
+		const rating = remove || likes === null ? undefined : likes.toLowerCase() === 'true' ? 10 : 1;
+		this.state.set(user.id, id, { ...prev, rating });
+		this.record({ userId: user.id, itemId: id, action: rating === undefined ? 'unrated' : 'rated', method: ctx.method, path: ctx.path });
+		this.announceUserData(user, item);
+		return { status: 200, body: this.userData(item, user) ?? {} };
+	}
+
 	protected readUserData(user: EmulatedUser, id: string): Reply {
 		const item = this.items.get(id);
 		if (!item || this.hidden(user, item)) return { status: 404, body: { message: 'Item not found' } };
@@ -680,6 +698,10 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		const body = (ctx.body ?? {}) as Record<string, unknown>;
 		const ticks = body.PlaybackPositionTicks;
 		if (ticks !== undefined && ticks !== null && (typeof ticks !== 'number' || ticks < 0)) return { status: 400, body: { message: 'invalid PlaybackPositionTicks' } };
+		// UserItemData.Rating's setter throws ArgumentOutOfRangeException outside 0–10, which
+		// ExceptionMiddleware answers 400 (jellyfin/jellyfin v10.11.11; Emby: the same model, inferred).
+		const rating = body.Rating;
+		if (rating !== undefined && rating !== null && (typeof rating !== 'number' || rating < 0 || rating > 10)) return { status: 400, body: { message: 'A 0 to 10 rating is required for UserItemData.' } };
 		const prev = this.state.get(user.id, id) ?? emptyState();
 		const at = (v: unknown) => (typeof v === 'string' ? parseDatePlayed(v) : undefined);
 		const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
@@ -705,7 +727,8 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 		}
 		next.updatedAt = Date.now();
 		this.state.set(user.id, id, next);
-		this.record({ userId: user.id, itemId: id, action: 'position', positionMs: next.positionMs, method: ctx.method, path: ctx.path });
+		const rated = next.rating !== prev.rating && next.positionMs === prev.positionMs;
+		this.record({ userId: user.id, itemId: id, action: rated ? 'rated' : 'position', positionMs: next.positionMs, method: ctx.method, path: ctx.path });
 		this.announceUserData(user, item);
 		// Emby's UpdateUserItemData is a void ServiceStack operation: 204 No Content (its 4.8 / 4.9
 		// OpenAPI lists a 200 without a body; arabcoders/watchstate src/Backends/Emby/Action/Progress.php
@@ -778,6 +801,8 @@ abstract class MediaBrowserEmulator extends EmulatedServer {
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, true)) },
 			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/Rating$/i, handler: this.withUser(true, (ctx, u, id) => this.rateItem(ctx, u, id, false)) },
+			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/Rating$/i, handler: this.withUser(true, (ctx, u, id) => this.rateItem(ctx, u, id, true)) },
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/FavoriteItems\/(\w+)$/i, handler: this.withUser(true, (_ctx, u, id) => this.markFavorite(u, id, true)) },
 			{ method: 'DELETE', pattern: /^\/Users\/(\w+)\/FavoriteItems\/(\w+)$/i, handler: this.withUser(true, (_ctx, u, id) => this.markFavorite(u, id, false)) },
 		];
@@ -869,6 +894,8 @@ export class JellyfinEmulator extends MediaBrowserEmulator {
 			{ method: 'DELETE', pattern: /^\/UserPlayedItems\/(\w+)$/i, handler: this.withUser(false, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
 			{ method: 'GET', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (_ctx, u, id) => this.readUserData(u, id)) },
 			{ method: 'POST', pattern: /^\/UserItems\/(\w+)\/UserData$/i, handler: this.withUser(false, (ctx, u, id) => this.saveUserData(ctx, u, id)) },
+			{ method: 'POST', pattern: /^\/UserItems\/(\w+)\/Rating$/i, handler: this.withUser(false, (ctx, u, id) => this.rateItem(ctx, u, id, false)) },
+			{ method: 'DELETE', pattern: /^\/UserItems\/(\w+)\/Rating$/i, handler: this.withUser(false, (ctx, u, id) => this.rateItem(ctx, u, id, true)) },
 			{ method: 'GET', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/UserData$/i, handler: this.withUser(true, (_ctx, u, id) => this.readUserData(u, id)) },
 			{ method: 'POST', pattern: /^\/UserFavoriteItems\/(\w+)$/i, handler: this.withUser(false, (_ctx, u, id) => this.markFavorite(u, id, true)) },
 			{ method: 'DELETE', pattern: /^\/UserFavoriteItems\/(\w+)$/i, handler: this.withUser(false, (_ctx, u, id) => this.markFavorite(u, id, false)) },
@@ -963,6 +990,7 @@ export class EmbyEmulator extends MediaBrowserEmulator {
 			{ method: 'POST', pattern: /^\/Sessions\/Playing\/Stopped$/i, handler: (ctx) => this.playbackReport(ctx, 'stop') },
 			...this.userPathRoutes(),
 			{ method: 'POST', pattern: /^\/Users\/(\w+)\/PlayedItems\/(\w+)\/Delete$/i, handler: this.withUser(true, (ctx, u, id) => this.markPlayed(ctx, u, id, false)) },
+			{ method: 'POST', pattern: /^\/Users\/(\w+)\/Items\/(\w+)\/Rating\/Delete$/i, handler: this.withUser(true, (ctx, u, id) => this.rateItem(ctx, u, id, true)) },
 		];
 	}
 }

@@ -338,6 +338,7 @@ export class PlexEmulator extends EmulatedServer {
 			...['GET', 'PUT'].flatMap((method) => [
 				{ method, pattern: /^\/:\/scrobble$/, handler: (ctx: RequestContext) => this.scrobble(ctx, true) },
 				{ method, pattern: /^\/:\/unscrobble$/, handler: (ctx: RequestContext) => this.scrobble(ctx, false) },
+				{ method, pattern: /^\/:\/rate$/, handler: (ctx: RequestContext) => this.rate(ctx) },
 			]),
 			{ method: 'GET', pattern: /^\/:\/progress$/, handler: (ctx: RequestContext) => this.progress(ctx, ctx.query.get('key'), ctx.query.get('time')) },
 			{ method: 'GET', pattern: /^\/:\/prefs$/, handler: (ctx: RequestContext) => (this.user(ctx) === this.options.users[0] ? this.container(ctx, this.prefs()) : this.unauthorized()) },
@@ -728,6 +729,7 @@ export class PlexEmulator extends EmulatedServer {
 		if (state.positionMs > 0) base.viewOffset = state.positionMs;
 		if (state.lastPlayedAt) base.lastViewedAt = Math.floor(state.lastPlayedAt / 1000);
 		if (state.rating !== undefined) base.userRating = state.rating;
+		if (state.rating !== undefined && state.ratedAt) base.lastRatedAt = Math.floor(state.ratedAt / 1000);
 		base.Media = [{ id: Number(key), duration: item.durationMs, container: 'mkv', Part: [{ id: Number(key), key: `/library/parts/${key}/${Math.floor(item.addedAt / 1000)}/file.mkv`, duration: item.durationMs, file: item.path, container: 'mkv' }] }];
 		return base;
 	}
@@ -748,6 +750,30 @@ export class PlexEmulator extends EmulatedServer {
 		);
 		this.record({ userId: user.id, itemId: key, action: played ? 'played' : 'unplayed', method: ctx.method, path: ctx.path });
 		this.notifyStateChanged(user, key);
+		return { status: 200 };
+	}
+
+	/**
+	 * `/:/rate` as the community spec documents it: identifier, key and rating required, rating
+	 * 0–10 (-1 removes it: python-plexapi mixins.py `rate`), 404 for an unknown identifier or key,
+	 * 400 for a wrong type or a `ratedAt` in the future; without ratedAt the rating is dated now
+	 * (lastRatedAt, whole seconds). Only the rating changes: no play, no position, no date of a play.
+	 */
+	private rate(ctx: RequestContext): Reply {
+		if (ctx.query.get('identifier') !== 'com.plexapp.plugins.library') return { status: 404, body: 'no such library', raw: true };
+		const key = ctx.query.get('key');
+		const user = this.user(ctx);
+		if (!key || !this.items.has(key) || this.hidden(user, key)) return { status: 404, body: 'not found', raw: true };
+		const raw = ctx.query.get('rating');
+		const rating = raw === null || raw.trim() === '' ? Number.NaN : Number(raw);
+		if (!Number.isFinite(rating) || (rating !== -1 && (rating < 0 || rating > 10))) return { status: 400, body: 'bad rating', raw: true };
+		const ratedAtParam = ctx.query.get('ratedAt');
+		const now = this.now();
+		const ratedAt = ratedAtParam === null ? now : Number(ratedAtParam) * 1000;
+		if (!Number.isFinite(ratedAt) || ratedAt > now) return { status: 400, body: 'bad ratedAt', raw: true };
+		const prev = this.state.get(user.id, key) ?? emptyState();
+		this.state.set(user.id, key, rating === -1 ? { ...prev, rating: undefined, ratedAt: undefined } : { ...prev, rating, ratedAt });
+		this.record({ userId: user.id, itemId: key, action: rating === -1 ? 'unrated' : 'rated', method: ctx.method, path: ctx.path });
 		return { status: 200 };
 	}
 

@@ -30,7 +30,7 @@ export interface Fault {
 export interface WriteRecord {
 	userId: string;
 	itemId: string;
-	action: 'played' | 'unplayed' | 'position';
+	action: 'played' | 'unplayed' | 'position' | 'rated' | 'unrated';
 	positionMs?: number;
 	playedAt?: number;
 	method: string;

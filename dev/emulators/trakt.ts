@@ -87,6 +87,8 @@ export interface TokenRequest {
 export class TraktEmulator extends EmulatedServer {
 	readonly history: HistoryEntry[] = [];
 	readonly playback: Playback[] = [];
+	/** The user's ratings by item (keyOf): one per item, a new one replaces it. */
+	readonly ratings = new Map<string, { rating: number; ratedAt: string; item: SeedMovie | SeedEpisode }>();
 	readonly scrobbles: Array<{ action: string; progress: number; item: string }> = [];
 	/** The OAuth host (auth.trakt.tv); started and stopped with the API host. */
 	readonly auth: TraktAuthHost;
@@ -233,6 +235,9 @@ export class TraktEmulator extends EmulatedServer {
 			},
 			{ method: 'GET', pattern: /^\/search\/(trakt|imdb|tmdb|tvdb)\/([^/]+)$/, handler: (ctx) => this.search(ctx) },
 			{ method: 'GET', pattern: /^\/sync\/last_activities$/, handler: limit(() => this.lastActivities()) },
+			{ method: 'GET', pattern: /^\/sync\/ratings\/(movies|episodes)(?:\/([^/]+))?$/, handler: limit((ctx) => this.getRatings(ctx)) },
+			{ method: 'POST', pattern: /^\/sync\/ratings$/, handler: limit((ctx) => this.addRatings(ctx)) },
+			{ method: 'POST', pattern: /^\/sync\/ratings\/remove$/, handler: limit((ctx) => this.removeRatings(ctx)) },
 		];
 	}
 
@@ -484,6 +489,64 @@ export class TraktEmulator extends EmulatedServer {
 			}
 		}
 		return { status: 200, body: { deleted: { movies, episodes }, not_found: { movies: [], shows: [], seasons: [], episodes: [], ids: [] } } };
+	}
+
+	/**
+	 * GET /sync/ratings/{type}/{rating}: rows of { rated_at, rating, type, movie | episode + show }
+	 * (sync/index.ts syncRatingItemResponseSchema), filtered by a rating list ("8" or "8,9,10");
+	 * pagination is optional, as for the other sync lists: all rows unless a page is asked for.
+	 */
+	private getRatings(ctx: RequestContext): Reply {
+		const kind = ctx.params[0] === 'movies' ? 'movie' : 'episode';
+		const wanted = ctx.params[1] ? new Set(ctx.params[1].split(',').map(Number)) : undefined;
+		if (wanted && [...wanted].some((r) => !Number.isInteger(r) || r < 1 || r > 10)) return { status: 400, body: { error: 'rating filter must be 1..10' } };
+		const rows = [...this.ratings.values()]
+			.filter((r) => r.item.kind === kind && (!wanted || wanted.has(r.rating)))
+			.sort((a, b) => (a.ratedAt < b.ratedAt ? 1 : -1))
+			.map((r) => ({ rated_at: r.ratedAt, rating: r.rating, ...this.itemJson(r.item) }));
+		return ctx.query.has('page') || ctx.query.has('limit') ? this.page(ctx, rows) : { status: 200, body: rows };
+	}
+
+	/**
+	 * POST /sync/ratings: every entry needs an integer `rating` 1..10 (ratingsParamSchema), else the
+	 * request is refused whole with 422 (Trakt's status for validation errors, as for a scrobble under
+	 * 1 %); `rated_at` dates it, now without one. A film or episode is rated once: a new rating replaces.
+	 */
+	private addRatings(ctx: RequestContext): Reply {
+		const body = (ctx.body ?? {}) as Record<string, unknown>;
+		const entries = [...((body.movies as unknown[]) ?? []), ...((body.episodes as unknown[]) ?? [])];
+		const valid = (e: unknown) => typeof e === 'object' && e !== null && Number.isInteger((e as Record<string, unknown>).rating) && Number((e as Record<string, unknown>).rating) >= 1 && Number((e as Record<string, unknown>).rating) <= 10;
+		if (!entries.every(valid)) return { status: 422, body: { error: 'rating must be an integer between 1 and 10' } };
+		const now = new Date().toISOString();
+		const added = { movies: 0, shows: 0, seasons: 0, episodes: 0 };
+		const notFound = { movies: [] as unknown[], shows: [] as unknown[], seasons: [] as unknown[], episodes: [] as unknown[] };
+		for (const [list, kind] of [[body.movies, 'movies'], [body.episodes, 'episodes']] as const) {
+			for (const e of (list as Array<Record<string, unknown>>) ?? []) {
+				const item = this.resolve(kind === 'movies' ? { movie: e } : { episode: e });
+				if (!item) {
+					notFound[kind].push(e);
+					continue;
+				}
+				const ratedAt = typeof e.rated_at === 'string' && !Number.isNaN(Date.parse(e.rated_at)) ? new Date(e.rated_at).toISOString() : now;
+				this.ratings.set(this.keyOf(item), { rating: Number(e.rating), ratedAt, item });
+				added[kind]++;
+			}
+		}
+		return { status: 201, body: { added, not_found: notFound } };
+	}
+
+	private removeRatings(ctx: RequestContext): Reply {
+		const body = (ctx.body ?? {}) as Record<string, unknown>;
+		const deleted = { movies: 0, shows: 0, seasons: 0, episodes: 0 };
+		const notFound = { movies: [] as unknown[], shows: [] as unknown[], seasons: [] as unknown[], episodes: [] as unknown[] };
+		for (const [list, kind] of [[body.movies, 'movies'], [body.episodes, 'episodes']] as const) {
+			for (const e of (list as Array<Record<string, unknown>>) ?? []) {
+				const item = this.resolve(kind === 'movies' ? { movie: e } : { episode: e });
+				if (item && this.ratings.delete(this.keyOf(item))) deleted[kind]++;
+				else if (!item) notFound[kind].push(e);
+			}
+		}
+		return { status: 200, body: { deleted, not_found: notFound } };
 	}
 
 	private getPlayback(ctx: RequestContext): Reply {

@@ -68,6 +68,13 @@ export interface WatchItem {
 	/** Percent 0..100. */
 	progress?: number;
 	playedAt?: string;
+	/**
+	 * The person's own rating, a whole number 1–10 (media/ratings.ts); absent when there is none or
+	 * it was not read. Never part of watch state: a rating write touches nothing else.
+	 */
+	rating?: number;
+	/** When the rating was given, where the server keeps it (Plex lastRatedAt, Trakt rated_at). */
+	ratedAt?: string;
 	/** When the item entered the library (ISO-8601 UTC). */
 	addedAt?: string;
 	/** When the backend last changed the item's metadata (ISO-8601 UTC). */
@@ -110,6 +117,11 @@ export interface PlayerRef {
 
 export interface WatchEvent extends WatchItem {
 	event: WatchEventName;
+	/**
+	 * On a `rate` event only: true when the person removed their rating. A rate event with neither
+	 * this nor `rating` carries no value (Emby's item.rate payload has no user data).
+	 */
+	ratingRemoved?: boolean;
 	/** The backend's own event name, e.g. `media.scrobble` or `UserDataSaved/TogglePlayed`. */
 	sourceEvent: string;
 	/** True when the event may move the position but must not change `played`. */

@@ -96,6 +96,13 @@ export interface MediaClient {
 	markPlayed(item: WatchItem, playedAt?: string): Promise<void>;
 	markUnplayed(item: WatchItem): Promise<void>;
 	setPosition(item: WatchItem, positionMs: number): Promise<void>;
+	/**
+	 * Sets the user's own rating (a whole number 1–10) or removes it (null); nothing else of the
+	 * user data changes (played, play count, position, favourite).
+	 */
+	setRating(item: WatchItem, rating: number | null): Promise<void>;
+	/** Why this server cannot store a rating 1–10 (Jellyfin 10.8 keeps likes only), or undefined. */
+	ratingsUnsupported(): Promise<string | undefined>;
 	/** Why this server cannot take a resume position (its version has no endpoint), or undefined. */
 	positionsUnsupported(): Promise<string | undefined>;
 	/** At or past this percent of its duration the server counts a position as watched. */

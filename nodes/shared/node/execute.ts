@@ -21,6 +21,7 @@ import { isPlainObject, makeGuids } from '../media/guids';
 import { queryFor, searchable } from '../sync/idindex';
 import type { WatchItem } from '../model';
 import { parseTime, percentToMs } from '../media/units';
+import { checkRating } from '../media/ratings';
 import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings, type RequestingContext } from './transport';
@@ -28,6 +29,7 @@ import type { Send } from '../transport/http';
 import { splitList } from '../webhook/filters';
 import { HouseholdActing, PersonUnreachable, type SkippedUser } from './household';
 import { applyPlanned, type ApplyAction } from './applywrite';
+import { decideRating, type RatingDecision, type RatingOptions, type RatingSource } from '../sync/rating';
 
 export type { ApplyAction } from './applywrite';
 
@@ -159,6 +161,7 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 	}
 	const matches = await client.findItems(query);
 	if (matches.length === 0) return [{ action: 'not-found', reason: `no ${source.type} with these ids on ${client.backend}`, source: sourceRef, query: query as unknown as IDataObject, dryRun }];
+	if (source.event === 'rate') return await applyRating(client, matches, source, options, sourceRef);
 	const results: IDataObject[] = [];
 	let wrote = false;
 	for (const match of matches) {
@@ -182,6 +185,35 @@ async function applyWatchState(ctx: IExecuteFunctions, client: MediaClient, i: n
 			...(decision.positionMs !== undefined ? { positionMs: decision.positionMs } : {}),
 			...(decision.keepPositionMs !== undefined ? { keptPositionMs: decision.keepPositionMs } : {}),
 			source: sourceRef,
+			target: target as unknown as IDataObject,
+			dryRun,
+		});
+	}
+	return results;
+}
+
+const RATED: Record<RatingDecision['step'], string> = { rate: 'rated', unrate: 'rating-removed', skip: 'skipped' };
+
+/** A rate event onto every match here: only the rating is written, watch state is left alone. */
+async function applyRating(client: MediaClient, matches: WatchItem[], source: RatingSource, options: IDataObject, sourceRef: IDataObject): Promise<IDataObject[]> {
+	const rules: RatingOptions = { syncRatings: options.syncRatings === true, removeRatings: options.removeRatings === true };
+	const dryRun = options.dryRun === true;
+	const results: IDataObject[] = [];
+	let wrote = false;
+	for (const match of matches) {
+		const target = client.isFresh(match) && !wrote ? match : await client.getItem(match.id);
+		let decision = decideRating(source, target, rules);
+		const unsupported = decision.step === 'rate' ? await client.ratingsUnsupported() : undefined;
+		if (unsupported) decision = { step: 'skip', reason: unsupported };
+		if (!dryRun && decision.step !== 'skip') {
+			await client.setRating(target, decision.step === 'rate' ? decision.rating! : null);
+			wrote = true;
+		}
+		results.push({
+			action: RATED[decision.step],
+			reason: decision.reason,
+			...(decision.rating !== undefined ? { rating: decision.rating } : {}),
+			source: { ...sourceRef, ...(source.rating !== undefined ? { rating: source.rating } : {}) },
 			target: target as unknown as IDataObject,
 			dryRun,
 		});
@@ -281,6 +313,12 @@ async function runOperation(ctx: IExecuteFunctions, client: MediaClient, resourc
 		if (unit === 'percent' && !item.durationMs) throw new NodeOperationError(ctx.getNode(), 'The item has no duration, so a percent cannot be converted', { itemIndex: i });
 		const ms = unit === 'percent' ? percentToMs(value, item.durationMs!) : unit === 's' ? value * 1000 : value;
 		await client.setPosition(item, ms);
+	} else if (operation === 'setRating' || operation === 'removeRating') {
+		const rating = operation === 'setRating' ? checkRating(ctx.getNodeParameter('rating', i)) : null;
+		if (typeof rating === 'string') throw new NodeOperationError(ctx.getNode(), `Rating: ${rating}`, { itemIndex: i });
+		const unsupported = rating !== null ? await client.ratingsUnsupported() : undefined;
+		if (unsupported) throw new NodeOperationError(ctx.getNode(), unsupported, { itemIndex: i });
+		await client.setRating(item, rating);
 	} else {
 		throw new NodeOperationError(ctx.getNode(), `Unknown operation item/${operation}`, { itemIndex: i });
 	}

@@ -5,11 +5,12 @@
  */
 import { guidsFromProviderKeys, isPlainObject } from '../../media/guids';
 import type { MediaType, WatchEventName } from '../../model';
-import { parseTime, ticksToMs, toBool, toCount } from '../../media/units';
+import { parseTime, ticksToMs, toBool, toCount, toNumber } from '../../media/units';
 import { normalizeDotNetGuid, optionalId, optionalText, requiredId } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
 import { ignored, invalid, invalidFrom, type ParseOutcome } from '../../webhook/outcome';
 import { lookup } from '../../media/lookup';
+import { ratingFromServer } from '../../media/ratings';
 
 const ITEM_TYPES: Readonly<Record<string, MediaType>> = { Movie: 'movie', Episode: 'episode' };
 
@@ -17,6 +18,8 @@ interface Decision {
 	event: WatchEventName;
 	played: boolean | null;
 	tainted: boolean;
+	rating?: number;
+	ratingRemoved?: boolean;
 }
 
 /**
@@ -60,8 +63,15 @@ function decideUserData(p: Record<string, unknown>, ctx: ParseContext): Decision
 		case 'PlaybackProgress':
 			if (!ctx.progressEvents) return `UserDataSaved/${reason} is dropped (enable the Progress Events option to keep it)`;
 			return { event: 'progress', played: played ?? null, tainted: true };
-		case 'UpdateUserRating':
-			return { event: 'rate', played: played ?? null, tainted: true };
+		case 'UpdateUserRating': {
+			// The plugin sends `Rating = userItemData.Rating ?? 0` (jellyfin-plugin-webhook
+			// DataObjectHelpers.AddUserItemData), so a removed rating arrives as 0; no first-party
+			// client stores a 0, so 0 reads as removed.
+			const value = toNumber(p.Rating);
+			if (value === undefined) return { event: 'rate', played: played ?? null, tainted: true };
+			const rating = value > 0 ? ratingFromServer(value, 'jellyfin') : undefined;
+			return { event: 'rate', played: played ?? null, tainted: true, ...(rating !== undefined ? { rating } : value === 0 ? { ratingRemoved: true } : {}) };
+		}
 		case 'UpdateUserData':
 			// Written through the API (by sync tools, ours included): position only, never a mark.
 			return { event: 'progress', played: played ?? null, tainted: true };
@@ -128,6 +138,8 @@ function readJellyfinEvent(p: Record<string, unknown>, type: string, ctx: ParseC
 			seasonId: isEpisode ? normalizeDotNetGuid(optionalId(p, 'SeasonId')) : undefined,
 			guids: guidsFromProviderKeys(p),
 			played: decision.played,
+			rating: decision.rating,
+			ratingRemoved: decision.ratingRemoved,
 			positionMs: ticksToMs(p.PlaybackPositionTicks),
 			durationMs: ticksToMs(p.RunTimeTicks) || undefined,
 			playedAt: decision.played === true ? (lastPlayed ?? eventTime) : undefined,

@@ -31,6 +31,8 @@ interface Routes {
 	item(id: string): string;
 	played(id: string): string;
 	userData?: (id: string) => string;
+	/** The rating route (POST ?Likes= / DELETE); every version has it. */
+	rating(id: string): string;
 	views: string;
 	/** Whether user-scoped calls need `userId` in the query. */
 	userInQuery: boolean;
@@ -43,6 +45,7 @@ function userRoutes(userId: string, withUserData: boolean): Routes {
 		item: (id) => `${u}/Items/${encodeURIComponent(id)}`,
 		played: (id) => `${u}/PlayedItems/${encodeURIComponent(id)}`,
 		userData: withUserData ? (id) => `${u}/Items/${encodeURIComponent(id)}/UserData` : undefined,
+		rating: (id) => `${u}/Items/${encodeURIComponent(id)}/Rating`,
 		views: `${u}/Views`,
 		userInQuery: false,
 	};
@@ -54,6 +57,7 @@ const QUERY_ROUTES: Routes = {
 	item: (id) => `/Items/${encodeURIComponent(id)}`,
 	played: (id) => `/UserPlayedItems/${encodeURIComponent(id)}`,
 	userData: (id) => `/UserItems/${encodeURIComponent(id)}/UserData`,
+	rating: (id) => `/UserItems/${encodeURIComponent(id)}/Rating`,
 	views: '/UserViews',
 	userInQuery: true,
 };
@@ -286,11 +290,20 @@ export abstract class MediaBrowserClient implements MediaClient {
 		await this.call(`mark ${item.id} unplayed`, { method: 'DELETE', path: routes.played(item.id), query });
 	}
 
-	protected async postUserData(item: WatchItem, body: Record<string, unknown>): Promise<void> {
+	protected async postUserData(item: WatchItem, body: Record<string, unknown>, what = `set position of ${item.id}`): Promise<void> {
 		const { routes, query } = await this.scoped();
-		if (!routes.userData) throw new BackendError((await this.positionsUnsupported()) ?? `set position of ${item.id}: this server has no user-data endpoint`);
-		await this.call(`set position of ${item.id}`, { method: 'POST', path: routes.userData(item.id), query, body });
+		if (!routes.userData) throw new BackendError((await this.positionsUnsupported()) ?? `${what}: this server has no user-data endpoint`);
+		await this.call(what, { method: 'POST', path: routes.userData(item.id), query, body });
 	}
+
+	/** Removing a rating: DELETE on the rating route sets it to null (UserLibraryController.DeleteUserItemRating). */
+	protected async removeRating(item: WatchItem): Promise<void> {
+		const { routes, query } = await this.scoped();
+		await this.call(`remove the rating of ${item.id}`, { method: 'DELETE', path: routes.rating(item.id), query });
+	}
+
+	abstract setRating(item: WatchItem, rating: number | null): Promise<void>;
+	abstract ratingsUnsupported(): Promise<string | undefined>;
 }
 
 /** How many different ids a page list holds (a stable read has exactly the total). */
@@ -333,6 +346,20 @@ export class JellyfinClient extends MediaBrowserClient {
 	/** Jellyfin applies only the fields sent (UserDataManager.SaveUserData): favourites, ratings and play counts stay. */
 	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
 		await this.postUserData(item, { PlaybackPositionTicks: msToTicks(positionMs) });
+	}
+
+	/**
+	 * A rating through the user-data POST (`Rating` is applied when sent: UserDataManager.SaveUserData,
+	 * v10.9.0 onwards); the rating route itself takes only `likes` (10 or 1), so 10.8 cannot store 1–10.
+	 */
+	async setRating(item: WatchItem, rating: number | null): Promise<void> {
+		if (rating === null) return await this.removeRating(item);
+		await this.postUserData(item, { Rating: rating }, `rate ${item.id}`);
+	}
+
+	async ratingsUnsupported(): Promise<string | undefined> {
+		const routes = await this.routes();
+		return routes.userData ? undefined : `Jellyfin ${this.version || 'before 10.9'} stores only likes, not a rating from 1 to 10 (a rating is sent through POST /UserItems/{itemId}/UserData, from 10.9)`;
 	}
 
 	async listUsers(): Promise<UserInfo[]> {
@@ -444,15 +471,27 @@ export class EmbyClient extends MediaBrowserClient {
 	/**
 	 * Emby's POST takes a whole UserItemDataDto and replaces the record, so a body with only the
 	 * position would clear the favourite, the rating, the play count and the played flag. The
-	 * current user data is read and sent back whole with only the position changed.
+	 * current user data is read and sent back whole with only the one field changed.
 	 */
 	async setPosition(item: WatchItem, positionMs: number): Promise<void> {
+		await this.rewriteUserData(item, { PlaybackPositionTicks: msToTicks(positionMs) }, `set position of ${item.id}`);
+	}
+
+	async setRating(item: WatchItem, rating: number | null): Promise<void> {
+		if (rating === null) return await this.removeRating(item);
+		await this.rewriteUserData(item, { Rating: rating }, `rate ${item.id}`);
+	}
+
+	async ratingsUnsupported(): Promise<string | undefined> {
+		return undefined;
+	}
+
+	private async rewriteUserData(item: WatchItem, change: Record<string, unknown>, what: string): Promise<void> {
 		const dto = await this.readDto(item.id);
 		const current = isPlainObject(dto) && isPlainObject(dto.UserData) ? dto.UserData : {};
 		const body: Record<string, unknown> = { Played: false, IsFavorite: false };
 		for (const field of EMBY_USER_DATA) if (current[field] !== undefined) body[field] = current[field];
-		body.PlaybackPositionTicks = msToTicks(positionMs);
-		await this.postUserData(item, body);
+		await this.postUserData(item, { ...body, ...change }, what);
 	}
 
 	async listUsers(): Promise<UserInfo[]> {

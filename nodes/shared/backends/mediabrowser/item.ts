@@ -8,6 +8,7 @@ import { fileNameFor, guidsFromProviderIds, isPlainObject } from '../../media/gu
 import type { Guids, WatchItem } from '../../model';
 import { parseTime, ticksToMs, toBool, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
+import { ratingFromServer } from '../../media/ratings';
 
 export interface MediaBrowserItemContext {
 	backend: 'jellyfin' | 'emby';
@@ -58,6 +59,8 @@ export function mediaBrowserItemToWatchItem(dto: unknown, ctx: MediaBrowserItemC
 		durationMs,
 		progress: toPercent(positionMs, durationMs),
 		playedAt: played === true ? lastPlayed : undefined,
+		// The servers keep no date of a rating.
+		rating: data ? ratingFromServer(data.Rating, ctx.backend) : undefined,
 		addedAt: created,
 		updatedAt: lastPlayed ?? created ?? ctx.fallbackTime,
 	} as WatchItem);

@@ -306,6 +306,15 @@ export class PlexClient implements MediaClient {
 		return undefined;
 	}
 
+	/** `/:/rate` (community spec: rating 0–10; -1 removes it, python-plexapi mixins.py `rate`); PMS dates it now. */
+	async setRating(item: WatchItem, rating: number | null): Promise<void> {
+		await this.call(`rate ${item.id}`, { method: 'PUT', path: '/:/rate', query: { key: item.id, identifier: LIBRARY, rating: rating ?? -1 } });
+	}
+
+	async ratingsUnsupported(): Promise<string | undefined> {
+		return undefined;
+	}
+
 	/**
 	 * The server's "Video played threshold" (`LibraryVideoPlayedThreshold` in /:/prefs, default 90,
 	 * support.plex.tv "Library" settings): a timeline report at or past it marks the item played.

@@ -6,6 +6,7 @@ import { fileNameFor, guidsFromPlex, isPlainObject } from '../../media/guids';
 import type { Guids, WatchItem } from '../../model';
 import { parseTime, toCount, toPercent, toText } from '../../media/units';
 import { compact } from '../../webhook/fields';
+import { ratingFromServer } from '../../media/ratings';
 
 export interface PlexItemContext {
 	serverId?: string;
@@ -64,6 +65,8 @@ export function plexItemToWatchItem(meta: unknown, ctx: PlexItemContext): WatchI
 		durationMs,
 		progress: toPercent(positionMs, durationMs),
 		playedAt: viewCount > 0 ? lastViewedAt : undefined,
+		rating: ratingFromServer(meta.userRating, 'plex'),
+		ratedAt: meta.userRating !== undefined ? parseTime(toCount(meta.lastRatedAt)) : undefined,
 		addedAt,
 		updatedAt: lastViewedAt ?? addedAt ?? ctx.fallbackTime,
 	};

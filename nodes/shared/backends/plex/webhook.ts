@@ -3,7 +3,8 @@
  * Shape: `{ event, user, owner, Account, Server, Player, Metadata }` (backend-apis.md §1.1).
  */
 import { guidsFromPlex, isPlainObject } from '../../media/guids';
-import type { MediaType, WatchEventName } from '../../model';
+import type { MediaType, WatchEvent, WatchEventName } from '../../model';
+import { ratingFromServer } from '../../media/ratings';
 import { parseTime, toBool, toCount, toNumber } from '../../media/units';
 import { optionalId, optionalObject, optionalText, requiredId, requiredObject } from '../../webhook/fields';
 import { finishEvent, type ParseContext } from '../../webhook/event';
@@ -64,6 +65,7 @@ function readPlexEvent(
 	const viewCount = toCount(meta.viewCount) ?? 0;
 	const lastViewedAt = parseTime(toNumber(meta.lastViewedAt));
 	const scrobbled = event === 'scrobble';
+	const rated = event === 'rate' ? plexRating(payload, meta) : {};
 
 	const mediaType: MediaType = type;
 	const isEpisode = mediaType === 'episode';
@@ -103,6 +105,7 @@ function readPlexEvent(
 			positionMs: toCount(meta.viewOffset),
 			durationMs: toCount(meta.duration) || undefined,
 			playedAt: scrobbled ? (lastViewedAt ?? ctx.receivedAt) : viewCount > 0 ? lastViewedAt : undefined,
+			...rated,
 			addedAt: parseTime(toNumber(meta.addedAt)),
 			metadataUpdatedAt: parseTime(toNumber(meta.updatedAt)),
 			updatedAt: ctx.receivedAt,
@@ -118,4 +121,16 @@ function readPlexEvent(
 			},
 		}),
 	};
+}
+
+/**
+ * media.rate carries the new rating at the top (`"rating": 8.0`) beside Metadata.userRating and
+ * lastRatedAt (payloads quoted in dannyvfilms/Floppy#56 and #1214); a cleared rating is -1, as
+ * `/:/rate` takes it (python-plexapi mixins.py `rate`), or no rating at all.
+ */
+function plexRating(payload: Record<string, unknown>, meta: Record<string, unknown>): Pick<WatchEvent, 'rating' | 'ratedAt' | 'ratingRemoved'> {
+	const top = toNumber(payload.rating);
+	const rating = ratingFromServer(top ?? meta.userRating, 'plex');
+	if (rating !== undefined) return { rating, ratedAt: parseTime(toNumber(meta.lastRatedAt)) };
+	return top !== undefined && top <= 0 ? { ratingRemoved: true } : {};
 }

@@ -16,6 +16,14 @@ export interface TraktClientOptions {
 
 export type HistoryEntry = TraktRef & { watched_at?: string };
 
+/** A film or an episode (by its own ids) to rate: what sync/ratings takes for one item. */
+export interface RatingEntry {
+	kind: 'movie' | 'episode';
+	ref: { title?: string; year?: number; ids: Record<string, string | number> };
+	rating?: number;
+	rated_at?: string;
+}
+
 export class TraktClient {
 	requests = 0;
 	/** Called after every answer: a long read or write marks the run alive (Sync Servers' run lock). */
@@ -81,6 +89,30 @@ export class TraktClient {
 				}
 				batch = missing;
 			}
+		}
+		return total;
+	}
+
+	/**
+	 * Rates (or un-rates) films and episodes in one request per batch (sync/index.ts ratings.add /
+	 * remove: `{ movies: [{ rating, rated_at, ids }], episodes: [...] }`). Rating again replaces, so
+	 * a retry after a lost answer is harmless.
+	 */
+	async ratings(kind: 'add' | 'remove', entries: RatingEntry[]): Promise<{ movies: number; episodes: number; notFound: unknown[] }> {
+		const total = { movies: 0, episodes: 0, notFound: [] as unknown[] };
+		for (let i = 0; i < entries.length; i += this.options.batchSize) {
+			const batch = entries.slice(i, i + this.options.batchSize);
+			const body: Record<string, unknown[]> = {};
+			for (const e of batch) {
+				const extra = kind === 'add' ? { rating: e.rating, ...(e.rated_at ? { rated_at: e.rated_at } : {}) } : {};
+				(body[e.kind === 'movie' ? 'movies' : 'episodes'] ??= []).push({ ...e.ref, ...extra });
+			}
+			const res = await this.call(`ratings ${kind}`, { method: 'POST', path: kind === 'add' ? '/sync/ratings' : '/sync/ratings/remove', body });
+			const b = (res.body ?? {}) as Record<string, Record<string, unknown>>;
+			const counts = kind === 'add' ? b.added : b.deleted;
+			total.movies += Number(counts?.movies ?? 0);
+			total.episodes += Number(counts?.episodes ?? 0);
+			for (const list of Object.values(b.not_found ?? {})) if (Array.isArray(list)) total.notFound.push(...list);
 		}
 		return total;
 	}

@@ -121,11 +121,13 @@ function realtimeSync(): Json {
 			'4. Publish the workflow, open each trigger and copy its **Production URL**; add `?apikey=<token>` and paste it into the server (see the README for each server\'s webhook screen).',
 			'5. Use either the Plex Trigger (Plex Pass) or the Tautulli Trigger for Plex, not both. Delete the triggers of servers you do not have.',
 			'',
+			'Ratings (off): add **Rated** to the Plex or Jellyfin Trigger\'s **Events** and a person\'s 1–10 rating there is set on the other servers (only the rating; Emby\'s webhook carries no rating value).',
+			'',
 			'Webhooks never report everything (Plex sends nothing for manual marks): run the **Full sync** template on a schedule as well.',
 		].join('\n'),
 		[-120, -420],
 		560,
-		420,
+		480,
 	);
 	const rows: Array<[string, string, Server[], string[], Json]> = [
 		['plex', 'Plex Trigger', ['jellyfin', 'emby'], ['scrobble', 'stop', 'pause'], {}],
@@ -144,7 +146,8 @@ function realtimeSync(): Json {
 				resource: 'item',
 				operation: 'apply',
 				...HOUSEHOLD,
-				applyOptions: {},
+				// Ready for rate events; none arrive until Rated is added to a trigger's Events (the one switch).
+				applyOptions: { syncRatings: true },
 			});
 			b.connect(t, n);
 			if (kind !== 'tautulli') appliers[kind as Server].push(n);

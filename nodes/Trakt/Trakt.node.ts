@@ -1,6 +1,7 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
+	sleep,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
@@ -10,11 +11,13 @@ import {
 import { TraktClient, type HistoryEntry } from '../shared/backends/trakt/api';
 import { applyPlannedWrites, itemKeys, readWatchState, traktPlays } from '../shared/backends/trakt/watched';
 import { traktRef, type TraktRef } from '../shared/backends/trakt/ids';
-import { decideScrobble, DEFAULT_RULES, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
+import { decideScrobble, DEFAULT_RULES, type ScrobbleDecision, type ScrobbleRules } from '../shared/backends/trakt/scrobble';
 import { isPlainObject } from '../shared/media/guids';
 import type { WatchEvent, WatchItem } from '../shared/model';
 import { toNodeError } from '../shared/node/errors';
 import { episodeLookups, traktClient as client, traktConnection } from '../shared/node/trakt';
+import { applyRatings, readRatings } from '../shared/node/traktratings';
+import { claimWithin, forgetSent, highestSentAbove, mark, markedBetween, recordSent } from '../shared/node/scrobblewindows';
 import { traktProperties } from './description';
 
 function asWatchItem(ctx: IExecuteFunctions, json: IDataObject, i: number): void {
@@ -28,32 +31,6 @@ function refOf(ctx: IExecuteFunctions, json: IDataObject, i: number): TraktRef {
 	const ref = traktRef(json as unknown as WatchItem);
 	if (!ref) throw new NodeOperationError(ctx.getNode(), 'The item has no IMDb / TMDb / TVDB id Trakt could match (episodes: its own ids, or the show ids with season and number)', { itemIndex: i });
 	return ref;
-}
-
-const WINDOWS = { mode: 'entries', maxEntries: 5000 } as const;
-
-/**
- * A time window in n8n's deduplication store: whether the same kind of call for this item was
- * made within `windowMs`, and if not, a claim on it. Windows are kept as buckets of a twentieth
- * of their length (a claim counts for the window, give or take 5 %); checking records what it
- * looks at, so the buckets that were not there are taken back at once. A claim is released when
- * the call fails: only what Trakt accepted blocks the next one.
- */
-async function claimWithin(ctx: IExecuteFunctions, kind: string, ref: TraktRef, windowMs: number, now: number): Promise<{ duplicate: boolean; release: () => Promise<void> }> {
-	const none = async () => undefined;
-	if (windowMs <= 0) return { duplicate: false, release: none };
-	const size = Math.max(1000, Math.floor(windowMs / 20));
-	const bucket = Math.floor(now / size);
-	const spans = Math.ceil(windowMs / size);
-	const key = (b: number) => `${kind}|${JSON.stringify(ref)}|${b}`;
-	const keys = Array.from({ length: spans + 1 }, (_, k) => key(bucket - spans + k));
-	const seen = await ctx.helpers.checkProcessedAndRecord(keys, 'node', WINDOWS);
-	const duplicate = seen.processed.length > 0;
-	// Keep only this bucket, and only for a call that is going out.
-	const taken = seen.new.filter((k) => duplicate || k !== key(bucket));
-	if (taken.length > 0) await ctx.helpers.removeProcessed(taken, 'node', WINDOWS);
-	const mine = seen.new.includes(key(bucket)) && !duplicate;
-	return { duplicate, release: mine ? async () => await ctx.helpers.removeProcessed([key(bucket)], 'node', WINDOWS) : none };
 }
 
 export class Trakt implements INodeType {
@@ -93,6 +70,23 @@ export class Trakt implements INodeType {
 					const results = await applyPlannedWrites(trakt, items.map(({ json }) => json), this.getNodeParameter('dryRun', 0, false) as boolean, episodeLookups(this));
 					results.forEach((result, i) => out.push({ json: result as unknown as IDataObject, pairedItem: { item: i } }));
 				}
+			} catch (error) {
+				const e = fail(error, 0);
+				if (!this.continueOnFail()) throw e;
+				out.push({ json: { error: e.message }, pairedItem: { item: 0 } });
+			}
+			return [out];
+		}
+
+		if (resource === 'rating' && operation === 'set') {
+			// One batched call for all input items, like history.
+			const options = this.getNodeParameter('ratingOptions', 0, {}) as IDataObject;
+			try {
+				items.forEach(({ json }, i) => asWatchItem(this, json, i));
+				const trakt = await client(this, Number(options.batchSize ?? 100));
+				const inputs = items.map(({ json }) => json as unknown as WatchEvent);
+				const summary = await applyRatings(trakt, inputs, { removeRatings: options.removeRatings === true, dryRun: options.dryRun === true });
+				out.push({ json: summary, pairedItem: items.map((_, i) => ({ item: i })) });
 			} catch (error) {
 				const e = fail(error, 0);
 				if (!this.continueOnFail()) throw e;
@@ -191,6 +185,7 @@ async function runOne(ctx: IExecuteFunctions, trakt: TraktClient, resource: stri
 		return (await trakt.get('search', `/search/${idType}/${encodeURIComponent(id)}`, { type: type || undefined, extended: 'full' })) as IDataObject[];
 	}
 	if (resource === 'sync') return [(await trakt.get('read last activities', '/sync/last_activities')) as IDataObject];
+	if (resource === 'rating' && operation === 'get') return await readRatings(trakt, ctx.getNodeParameter('ratingType', i, '') as '' | 'movies' | 'episodes');
 	throw new NodeOperationError(ctx.getNode(), `Unknown operation ${resource}/${operation}`, { itemIndex: i });
 }
 
@@ -208,8 +203,13 @@ async function scrobbleOne(ctx: IExecuteFunctions, trakt: TraktClient, i: number
 	const source = { backend: event.backend, id: event.id, title: event.title, event: event.event };
 	if (typeof event.event !== 'string') throw new NodeOperationError(ctx.getNode(), 'The input item is not a WatchEvent (no `event`); connect a watch-state trigger', { itemIndex: i });
 	const ref = refOf(ctx, json, i);
-	const decision = decideScrobble(event, rules);
-	if (decision.action === 'skip') return { action: 'skipped', reason: decision.reason, source };
+	const decided = decideScrobble(event, rules);
+	if (decided.action === 'skip') return { action: 'skipped', reason: decided.reason, source };
+	let decision: Sending = decided;
+	const holdMs = Number(r.holdPausesSeconds ?? DEFAULT_HOLD_PAUSES_SECONDS) * 1000;
+	const held = await heldBack(ctx, event, ref, holdMs);
+	if (held) return { action: 'skipped', reason: held, source };
+	if (r.clampRegressions !== false) decision = await clamped(ctx, event, ref, decision, rules);
 	const now = Date.now();
 	let claim = { duplicate: false, release: async () => undefined as void };
 	if (decision.action === 'pause') {
@@ -222,12 +222,63 @@ async function scrobbleOne(ctx: IExecuteFunctions, trakt: TraktClient, i: number
 		if (claim.duplicate) return { action: 'duplicate', reason: 'this item was finished within the window already', source };
 	}
 	// A call Trakt did not accept claims nothing: its retry, or the server's next stop, still goes.
-	const res = await trakt.scrobble(decision.action, ref, decision.progress).catch(async (error: unknown) => {
+	const sent = decision;
+	const res = await trakt.scrobble(sent.action, ref, sent.progress).catch(async (error: unknown) => {
 		await claim.release();
 		throw error;
 	});
+	await recordSent(ctx, ref, sent.progress);
 	if (res.status === 409) {
-		return { action: decision.action, progress: decision.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
+		return { action: sent.action, progress: sent.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
 	}
-	return { action: decision.action, progress: decision.progress, reason: decision.reason, trakt: res.body as IDataObject, source };
+	return { action: sent.action, progress: sent.progress, reason: sent.reason, trakt: res.body as IDataObject, source };
+}
+
+type Sending = Exclude<ScrobbleDecision, { action: 'skip' }>;
+
+/** A pause this long is held back first: a resume within it means neither is sent. */
+const DEFAULT_HOLD_PAUSES_SECONDS = 5;
+
+/**
+ * Pause debounce. A pause waits `holdMs`; a resume of the item in that time means the pause is not
+ * sent, and the resume of a pause that was never sent is not sent either (Trakt still has the
+ * item playing). Each side marks first and looks second (the pause "sending", the resume
+ * "resumed"), so at least one of them sees the other: a resume can never be dropped after its
+ * pause went out. Only pause events are held; a stop held as a pause is no pause a resume follows.
+ */
+async function heldBack(ctx: IExecuteFunctions, event: WatchEvent, ref: TraktRef, holdMs: number): Promise<string | undefined> {
+	if (holdMs <= 0) return undefined;
+	const arrived = Date.now();
+	if (event.event === 'pause') {
+		await mark(ctx, 'pause-held', ref, arrived);
+		await sleep(holdMs);
+		await mark(ctx, 'pause-sending', ref, Date.now());
+		if (await markedBetween(ctx, 'resumed', ref, arrived, Date.now())) return `resumed within ${holdMs / 1000} s: the pause is not sent`;
+		return undefined;
+	}
+	if (event.event === 'resume') {
+		await mark(ctx, 'resumed', ref, arrived);
+		const since = arrived - holdMs - 1000;
+		if (await markedBetween(ctx, 'pause-sending', ref, since, Date.now())) return undefined;
+		if (await markedBetween(ctx, 'pause-held', ref, since, Date.now())) return 'resumes a pause that was held back and never sent: Trakt still has it playing';
+	}
+	return undefined;
+}
+
+/**
+ * Regression clamp: a pause or stop never reports less than was already sent for the item (a
+ * player that reports 12 % after 85 %); a new play from the start (a `play` event) lifts the bound.
+ * The clamped progress is decided again by the same rules, so a stop clamped to 85 % is held as a
+ * pause, as a stop at 85 % would be: clamping never makes a play Trakt would not have counted.
+ */
+async function clamped(ctx: IExecuteFunctions, event: WatchEvent, ref: TraktRef, decision: Sending, rules: ScrobbleRules): Promise<Sending> {
+	if (event.event === 'play') {
+		await forgetSent(ctx, ref);
+		return decision;
+	}
+	const highest = await highestSentAbove(ctx, ref, decision.progress);
+	if (highest === undefined) return decision;
+	const again = decideScrobble({ ...event, progress: highest }, rules);
+	if (again.action === 'skip') return decision;
+	return { ...again, reason: `${again.reason}; the player reported ${decision.progress} % after ${highest} % was sent, kept at ${highest} %` };
 }

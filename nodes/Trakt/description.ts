@@ -18,6 +18,7 @@ export const traktProperties: INodeProperties[] = [
 		options: [
 			{ name: 'History', value: 'history' },
 			{ name: 'Playback', value: 'playback' },
+			{ name: 'Rating', value: 'rating' },
 			{ name: 'Scrobble', value: 'scrobble' },
 			{ name: 'Search', value: 'search' },
 			{ name: 'Sync', value: 'sync' },
@@ -39,6 +40,44 @@ export const traktProperties: INodeProperties[] = [
 			},
 		],
 		default: 'fromEvent',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: show('rating'),
+		options: [
+			{ name: 'Get Many', value: 'get', description: "Read the person's ratings of films and episodes", action: 'Get many ratings' },
+			{
+				name: 'Set From Input',
+				value: 'set',
+				description: 'Rate the input items on Trakt: rate events from a trigger, or items that carry a `rating` (1–10)',
+				action: 'Set ratings from input',
+			},
+		],
+		default: 'set',
+	},
+	{
+		displayName: 'Rating Options',
+		name: 'ratingOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: show('rating', ['set']),
+		options: [
+			{ displayName: 'Batch Size', name: 'batchSize', type: 'number', typeOptions: { minValue: 1, maxValue: 1000 }, default: 100 },
+			{ displayName: 'Dry Run', name: 'dryRun', type: 'boolean', default: false, description: 'Whether to only report what would be sent' },
+			{ displayName: 'Remove Ratings', name: 'removeRatings', type: 'boolean', default: false, description: 'Whether a rating removed on the server is removed on Trakt too' },
+		],
+	},
+	{
+		displayName: 'Type',
+		name: 'ratingType',
+		type: 'options',
+		options: MEDIA_TYPES,
+		default: '',
+		displayOptions: show('rating', ['get']),
 	},
 	{
 		displayName: 'Operation',
@@ -129,7 +168,9 @@ export const traktProperties: INodeProperties[] = [
 		displayOptions: show('scrobble'),
 		default: {},
 		options: [
+			{ displayName: 'Clamp Regressions', name: 'clampRegressions', type: 'boolean', default: true, description: 'Whether a pause or stop that reports less progress than was already sent (a flaky player) is sent at the progress already reached; a new play from the start lifts it' },
 			{ displayName: 'Drop Repeated Finish Within (Minutes)', name: 'finishWindowMinutes', type: 'number', default: 60, description: 'A second finish of the same item within this time is dropped (two servers, or Tautulli and Plex, reporting one play)' },
+			{ displayName: 'Hold Pauses For (Seconds)', name: 'holdPausesSeconds', type: 'number', typeOptions: { minValue: 0, maxValue: 60 }, default: 5, description: 'A pause waits this long; a resume within it means neither is sent (a pause / resume burst costs no Trakt calls). 0 sends pauses at once.' },
 			{ displayName: 'Hold Stops From (%)', name: 'holdStopsFrom', type: 'number', default: 80, description: 'Stops from here up to the watched line are sent as pauses, unless the server said watched' },
 			{ displayName: 'Ignore Starts From (%)', name: 'ignoreStartAbove', type: 'number', default: 99 },
 			{ displayName: 'Minimum Progress (%)', name: 'minProgress', type: 'number', default: 1 },

@@ -6,6 +6,7 @@ import { Trakt } from '../../nodes/Trakt/Trakt.node';
 import { seedLibrary } from '../../dev/emulators/library';
 import { TRAKT_OOB_REDIRECT, TraktEmulator } from '../../dev/emulators/trakt';
 import { runNode } from '../support/execute';
+import { sleep } from 'n8n-workflow';
 
 const library = seedLibrary({ movies: 300, shows: 3, seasonsPerShow: 1, episodesPerSeason: 4 });
 const CLIENT = { id: 'dummy-trakt-client-id', secret: 'dummy-trakt-client-secret' };
@@ -356,4 +357,48 @@ describe('Trakt as a source and a target of Plan Sync', () => {
 			await bigTrakt.stop();
 		}
 	}, 60_000);
+});
+
+describe('Trakt node: scrobble rules (pause hold, regression clamp)', () => {
+	const scrobble = (input: IDataObject[], rules: IDataObject = {}) => run({ resource: 'scrobble', operation: 'fromEvent', rules: { pauseDebounceSeconds: 0, ...rules } }, input);
+	const at = (n: number, event: string, percent: number) => movieEvent(n, { event, positionMs: percent * 60_000 });
+	const sent = () => trakt.scrobbles.map((s) => [s.action, Math.round(s.progress)]);
+
+	it('a pause followed within the hold by a resume sends neither; the Trakt scrobble stays running', async () => {
+		await scrobble([at(20, 'play', 10)]);
+		const [pause, resume] = await Promise.all([scrobble([at(20, 'pause', 30)], { holdPausesSeconds: 2 }), sleep(400).then(async () => await scrobble([at(20, 'resume', 30)], { holdPausesSeconds: 2 }))]);
+		expect(pause.map((o) => o.json.reason)).toEqual(['resumed within 2 s: the pause is not sent']);
+		expect(resume.map((o) => o.json.reason)).toEqual(['resumes a pause that was held back and never sent: Trakt still has it playing']);
+		expect(sent()).toEqual([['start', 10]]);
+	});
+
+	it('a pause nobody resumes goes out after the hold, and the resume after it is sent', async () => {
+		await scrobble([at(21, 'play', 10), at(21, 'pause', 30)], { holdPausesSeconds: 1 });
+		await scrobble([at(21, 'resume', 30)], { holdPausesSeconds: 1 });
+		expect(sent()).toEqual([
+			['start', 10],
+			['pause', 30],
+			['start', 30],
+		]);
+	});
+
+	it('a player reporting 12 % after 85 % is kept at 85 % (a stop there is held as a pause, never a play); a new play lifts it', async () => {
+		const out = await scrobble([at(22, 'play', 10), at(22, 'pause', 85), at(22, 'stop', 12), at(22, 'play', 5)], { holdPausesSeconds: 0 });
+		expect(out.map((o) => o.json.action)).toEqual(['start', 'pause', 'pause', 'start']);
+		expect(String(out[2].json.reason)).toContain('reported 12 % after 85 % was sent');
+		expect(sent()).toEqual([
+			['start', 10],
+			['pause', 85],
+			['pause', 85],
+			['start', 5],
+		]);
+		expect(trakt.history).toEqual([]);
+		// Off, the regression goes out as reported.
+		const off = await scrobble([at(23, 'play', 10), at(23, 'pause', 85), at(23, 'stop', 12)], { holdPausesSeconds: 0, clampRegressions: false });
+		expect(off.map((o) => [o.json.action, Math.round(Number(o.json.progress))])).toEqual([
+			['start', 10],
+			['pause', 85],
+			['stop', 12],
+		]);
+	});
 });

@@ -63,3 +63,13 @@ it('saves the snapshot only from Sync Servers\' Snapshot output, which it hands 
 		expect(savers.map((n) => n.name).sort()).toEqual(syncs.map((n) => n.name.replace('Sync Servers', 'Save Snapshot')).sort());
 	}
 });
+
+it('real-time sync: ratings are off by default (no trigger listens for Rated) and one switch away (every Apply node takes them)', () => {
+	const wf = templates()['realtime-sync.json'] as { nodes: Array<{ name: string; type: string; parameters: Record<string, Record<string, unknown>> }> };
+	const triggers = wf.nodes.filter((n) => /\.(plex|jellyfin|emby|tautulli)Trigger$/.test(n.type));
+	expect(triggers.length).toBe(4);
+	for (const t of triggers) expect(t.parameters.options.events).not.toContain('rate');
+	const appliers = wf.nodes.filter((n) => n.parameters.operation === ('apply' as unknown) && n.parameters.applyOptions);
+	expect(appliers.length).toBeGreaterThanOrEqual(6);
+	for (const a of appliers) expect(a.parameters.applyOptions.syncRatings).toBe(true);
+});

@@ -8,7 +8,7 @@ import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/libra
 import { plexKeys } from '../../dev/emulators/plex';
 import { airedOrder } from '../../dev/emulators/trakt';
 import { browserAvailable, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
-import { fs, join, proc, readFileSync } from '../../dev/lib/builtins';
+import { fs, join, proc, readFileSync, tmpdir } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
 import { CREDENTIAL_IDS, DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
 import { InfluxEmulator } from '../../dev/emulators/influx';
@@ -33,12 +33,24 @@ function hook(stack: Stack, node: string): string {
 	return found.url;
 }
 
+/**
+ * The shipped real-time template with its one ratings switch flipped, as docs/ratings.md tells a
+ * user to: Rated added to the Plex and Jellyfin Triggers' Events. Nothing else differs.
+ */
+function withRatingsSwitchedOn(): string {
+	const template = JSON.parse(readFileSync(join(ROOT, 'workflows', 'realtime-sync.json'), 'utf8')) as { nodes: Array<{ name: string; parameters: { options?: { events?: string[] } } }> };
+	for (const node of template.nodes) if (node.name === 'Plex Trigger' || node.name === 'Jellyfin Trigger') node.parameters.options!.events!.push('rate');
+	const file = join(fs.mkdtempSync(join(tmpdir(), 'ws-ratings-')), 'realtime-sync-ratings.json');
+	fs.writeFileSync(file, JSON.stringify(template));
+	return file;
+}
+
 describe('real-time sync template in a real n8n', () => {
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
-		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: ['realtime-sync.json'], tautulliMethod: 'PUT', log });
+		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: [withRatingsSwitchedOn()], tautulliMethod: 'PUT', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
@@ -144,6 +156,27 @@ describe('real-time sync template in a real n8n', () => {
 		// The trigger listens with the method chosen in it, nothing else.
 		expect((await post(hook(stack, 'Tautulli Trigger'), JSON.stringify(payload), { 'content-type': 'application/json' }, 'POST')).status).toBe(404);
 		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, e).played && servers.emby.stateOf(u.embyId, e).played)).toBe(true);
+	});
+
+	it('a Plex rating of 8 reaches Jellyfin and Emby, and a Jellyfin rating reaches Plex, changing nothing else of the user data', async () => {
+		const m = movie(6);
+		const lived = { played: true, playCount: 2, lastPlayedAt: Date.UTC(2025, 5, 1), positionMs: 0, isFavorite: true, updatedAt: Date.UTC(2025, 5, 1) };
+		servers.jellyfin.seedState(u.jellyfinId, m, lived);
+		servers.emby.seedState(u.embyId, m, lived);
+		servers.plex.seedState(u.plexId, m, lived);
+		const rest = (s: { played: boolean; playCount: number; lastPlayedAt?: number; isFavorite: boolean }) => [s.played, s.playCount, s.lastPlayedAt, s.isFavorite];
+		const req = plexMultipart({ ...plexPayload(m, 'media.rate', { userRating: 8, lastRatedAt: Math.floor(Date.now() / 1000) }), rating: 8 }, true);
+		expect((await post(hook(stack, 'Plex Trigger'), req.body, req.headers)).status).toBe(200);
+		expect(await until(() => servers.jellyfin.stateOf(u.jellyfinId, m).rating === 8 && servers.emby.stateOf(u.embyId, m).rating === 8)).toBe(true);
+		expect([rest(servers.jellyfin.stateOf(u.jellyfinId, m)), rest(servers.emby.stateOf(u.embyId, m))]).toEqual([rest(lived), rest(lived)]);
+		const jf = { ServerId: servers.jellyfin.serverId, NotificationType: 'UserDataSaved', SaveReason: 'UpdateUserRating', Name: m.title, Year: m.year, ItemId: servers.jellyfin.idOf(m), ItemType: 'Movie', Provider_imdb: m.guids.imdb, Provider_tmdb: m.guids.tmdb, UserId: u.jellyfinId, NotificationUsername: u.name, Rating: 6, Likes: true, Played: true };
+		expect((await post(hook(stack, 'Jellyfin Trigger'), JSON.stringify(jf), { 'content-type': 'application/json' })).status).toBe(200);
+		expect(await until(() => servers.plex.stateOf(u.plexId, m).rating === 6 && servers.emby.stateOf(u.embyId, m).rating === 6)).toBe(true);
+		expect(rest(servers.plex.stateOf(u.plexId, m))).toEqual(rest(lived));
+		await delay(1500);
+		// One rating write per server and event, no watch-state write.
+		const w = writesFor(m);
+		expect([w.plex.map((x) => x.action), w.jellyfin.map((x) => x.action), w.emby.map((x) => x.action)]).toEqual([['rated'], ['rated'], ['rated', 'rated']]);
 	});
 
 	it('refuses a wrong token (401), a foreign payload (400), and runs nothing for them', async () => {

@@ -227,6 +227,11 @@ function catchUpReader(server: Server): string {
 }
 
 function actionFilter(b: Builder, name: string, action: string, position: [number, number]): string {
+	return fieldFilter(b, name, 'action', action, position);
+}
+
+/** A Filter node that keeps the items whose `field` equals `value`. */
+function fieldFilter(b: Builder, name: string, field: string, value: string, position: [number, number]): string {
 	return b.add({
 		name,
 		type: 'n8n-nodes-base.filter',
@@ -235,7 +240,7 @@ function actionFilter(b: Builder, name: string, action: string, position: [numbe
 		parameters: {
 			conditions: {
 				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
-				conditions: [{ id: uid(`condition/${action}`), leftValue: '={{ $json.action }}', rightValue: action, operator: { type: 'string', operation: 'equals' } }],
+				conditions: [{ id: uid(`condition/${field === 'action' ? value : `${field}/${value}`}`), leftValue: `={{ $json.${field} }}`, rightValue: value, operator: { type: 'string', operation: 'equals' } }],
 				combinator: 'and',
 			},
 			options: {},
@@ -465,6 +470,7 @@ function traktScrobbling(): Json {
 			'## Trakt: scrobbling and history',
 			'**Scrobbling**: every trigger feeds **Scrobble** (start / pause / stop with the rules in the node: nothing under 1 %, no start at 99 %+, a stop between 80 % and the watched line held as a pause, repeated finishes and pauses dropped, Trakt\'s 409 treated as done).',
 			'**Two-way sync**: once a day Trakt and every server are planned together (note below): plays go both ways, never twice.',
+			'**Ratings** (off): add **Rated** to the Plex or Jellyfin Trigger\'s **Events** and a 1–10 rating given there is set on Trakt by **Rate on Trakt**.',
 			'',
 			'1. Create a Trakt app (trakt.tv → Settings → Your API Apps) with the redirect URI `urn:ietf:wg:oauth:2.0:oob`. Create a **Trakt API** credential with its client id and secret, click *Authorize* next to the redirect URI on Trakt, paste the code into *Authorization Code*, save, and run **Check Trakt Connection** within 10 minutes. The connection then renews itself every week.',
 			'2. Select a **Watch State Webhook API** credential (your webhook token) in the triggers and paste their production URLs into the servers (README). Keep only the triggers of servers you have; use Plex or Tautulli, not both.',
@@ -472,7 +478,7 @@ function traktScrobbling(): Json {
 		].join('\n'),
 		[-120, -520],
 		600,
-		400,
+		440,
 	);
 	const scrobble = b.add({
 		name: 'Scrobble',
@@ -507,6 +513,18 @@ function traktScrobbling(): Json {
 	const connect = b.add({ name: 'Connect Trakt', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [520, -300], parameters: {} });
 	const check = b.add({ name: 'Check Trakt Connection', type: `${PKG}.trakt`, typeVersion: 1, position: [780, -300], parameters: { resource: 'sync', operation: 'lastActivities' } });
 	b.connect(connect, check);
+	// Ratings: none arrive until Rated is added to a trigger's Events (the one switch); Scrobble skips them.
+	const ratingsOnly = fieldFilter(b, 'Ratings Only', 'event', 'rate', [860, 40]);
+	const rate = b.add({
+		name: 'Rate on Trakt',
+		type: `${PKG}.trakt`,
+		typeVersion: 1,
+		position: [1120, 40],
+		parameters: { resource: 'rating', operation: 'set', ratingOptions: {} },
+		onError: 'continueErrorOutput',
+	});
+	b.connect(ratingsOnly, rate);
+	b.connect(rate, notify, 1);
 	const events = ['play', 'pause', 'resume', 'progress', 'stop', 'scrobble'];
 	(
 		[
@@ -516,7 +534,9 @@ function traktScrobbling(): Json {
 			['emby', 'Emby Trigger', {}],
 		] as Array<[string, string, Json]>
 	).forEach(([kind, name, extra], i) => {
-		b.connect(trigger(b, kind, `${name} (Trakt)`, [520, i * 180], events, extra), scrobble);
+		const t = trigger(b, kind, `${name} (Trakt)`, [520, i * 180], events, extra);
+		b.connect(t, scrobble);
+		if (kind === 'plex' || kind === 'jellyfin') b.connect(t, ratingsOnly);
 	});
 	const daily = b.add({
 		name: 'Daily',

@@ -34,15 +34,15 @@ function hook(stack: Stack, node: string): string {
 }
 
 /**
- * The shipped real-time template with its one ratings switch flipped, as docs/ratings.md tells a
- * user to: Rated added to the Plex and Jellyfin Triggers' Events. Nothing else differs.
+ * A shipped template with its one ratings switch flipped, as docs/ratings.md tells a user to:
+ * Rated added to the Events of the named triggers. Nothing else differs.
  */
-function withRatingsSwitchedOn(): string {
-	const template = JSON.parse(readFileSync(join(ROOT, 'workflows', 'realtime-sync.json'), 'utf8')) as { nodes: Array<{ name: string; parameters: { options?: { events?: string[] } } }> };
-	for (const node of template.nodes) if (node.name === 'Plex Trigger' || node.name === 'Jellyfin Trigger') node.parameters.options!.events!.push('rate');
-	const file = join(fs.mkdtempSync(join(tmpdir(), 'ws-ratings-')), 'realtime-sync-ratings.json');
-	fs.writeFileSync(file, JSON.stringify(template));
-	return file;
+function withRatingsSwitchedOn(file: string, triggers: string[]): string {
+	const template = JSON.parse(readFileSync(join(ROOT, 'workflows', file), 'utf8')) as { nodes: Array<{ name: string; parameters: { options?: { events?: string[] } } }> };
+	for (const node of template.nodes) if (triggers.includes(node.name)) node.parameters.options!.events!.push('rate');
+	const path = join(fs.mkdtempSync(join(tmpdir(), 'ws-ratings-')), file);
+	fs.writeFileSync(path, JSON.stringify(template));
+	return path;
 }
 
 describe('real-time sync template in a real n8n', () => {
@@ -50,7 +50,7 @@ describe('real-time sync template in a real n8n', () => {
 	let stack: Stack;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
-		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: [withRatingsSwitchedOn()], tautulliMethod: 'PUT', log });
+		stack = await startStack(servers, { name: 'e2e-realtime', port: 5688, brokerPort: 5689, templates: [withRatingsSwitchedOn('realtime-sync.json', ['Plex Trigger', 'Jellyfin Trigger'])], tautulliMethod: 'PUT', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
@@ -297,14 +297,15 @@ describe('Trakt scrobbling template in a real n8n', () => {
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: false });
 		// The credential holds only the code the user pasted: the first Trakt call exchanges it.
-		stack = await startStack(servers, { name: 'e2e-trakt', port: 5688, brokerPort: 5689, templates: ['trakt-scrobbling.json'], trakt: 'code', log });
+		stack = await startStack(servers, { name: 'e2e-trakt', port: 5688, brokerPort: 5689, templates: [withRatingsSwitchedOn('trakt-scrobbling.json', ['Plex Trigger (Trakt)'])], trakt: 'code', log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
 		if (servers) await stopDemoServers(servers);
 	});
 
-	const plexEvent = (n: number, event: string, extra: object) => {
+	/** `extra` goes into Metadata, `top` beside it (media.rate carries `rating` there). */
+	const plexEvent = (n: number, event: string, extra: object, top: object = {}) => {
 		const m = servers.library.movies[n];
 		return plexMultipart(
 			{
@@ -312,6 +313,7 @@ describe('Trakt scrobbling template in a real n8n', () => {
 				Account: { id: 1, title: u.name },
 				Server: { title: 'demo-plex', uuid: servers.plex.machineIdentifier },
 				Metadata: { type: 'movie', ratingKey: plexKeys.movie(m.n), title: m.title, year: m.year, duration: m.durationMs, Guid: Object.entries(m.guids).map(([k, v]) => ({ id: `${k}://${v}` })), ...extra },
+				...top,
 			},
 			true,
 		);
@@ -354,6 +356,17 @@ describe('Trakt scrobbling template in a real n8n', () => {
 			['auth', 'refresh_token', 'urn:ietf:wg:oauth:2.0:oob', 200],
 		]);
 		expect(log[2].refreshToken).not.toBe(log[1].refreshToken);
+	});
+
+	it('a Plex rating of 8 reaches Trakt (Rate on Trakt), and Scrobble sends nothing for it', async () => {
+		const m = servers.library.movies[9];
+		const scrobbles = servers.trakt.scrobbles.length;
+		const { body, headers } = plexEvent(9, 'media.rate', { userRating: 8 }, { rating: 8 });
+		expect((await post(hook(stack, 'Plex Trigger (Trakt)'), body, headers)).status).toBe(200);
+		expect(await until(() => servers.trakt.ratings.size === 1)).toBe(true);
+		expect([...servers.trakt.ratings.values()].map((r) => [r.item, r.rating])).toEqual([[m, 8]]);
+		await delay(1500);
+		expect(servers.trakt.scrobbles.length).toBe(scrobbles);
 	});
 
 	it('a finish Trakt refuses through every retry (503) is no play, and claims nothing: the next stop is the one play', async () => {

@@ -73,3 +73,16 @@ it('real-time sync: ratings are off by default (no trigger listens for Rated) an
 	expect(appliers.length).toBeGreaterThanOrEqual(6);
 	for (const a of appliers) expect(a.parameters.applyOptions.syncRatings).toBe(true);
 });
+
+it('Trakt scrobbling: ratings are off by default and one switch away (Ratings Only feeds Rate on Trakt from the Plex and Jellyfin Triggers)', () => {
+	const wf = templates()['trakt-scrobbling.json'] as { nodes: Array<{ name: string; type: string; parameters: Record<string, Record<string, unknown> | string> }>; connections: Record<string, { main: Array<Array<{ node: string }>> }> };
+	const triggers = wf.nodes.filter((n) => /\.(plex|jellyfin|emby|tautulli)Trigger$/.test(n.type));
+	for (const t of triggers) expect((t.parameters.options as { events: string[] }).events).not.toContain('rate');
+	const feeding = Object.entries(wf.connections)
+		.filter(([, c]) => c.main.flat().some((to) => to.node === 'Ratings Only'))
+		.map(([from]) => from)
+		.sort();
+	expect(feeding).toEqual(['Jellyfin Trigger (Trakt)', 'Plex Trigger (Trakt)']);
+	expect(wf.connections['Ratings Only'].main[0].map((to) => to.node)).toEqual(['Rate on Trakt']);
+	expect(wf.nodes.find((n) => n.name === 'Rate on Trakt')?.parameters).toMatchObject({ resource: 'rating', operation: 'set' });
+});

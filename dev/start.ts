@@ -7,12 +7,17 @@ import { proc } from './lib/builtins';
 import { DEMO, startDemoServers, stopDemoServers } from './demo/world';
 import { startStack } from './n8n/stack';
 import { templates } from './templates/generate';
+import { portsProblem } from './demo/preflight';
+import { stateCommands } from './demo/world';
 
 const say = (line: string) => proc.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
 	const port = Number(proc.env.N8N_PORT ?? 5678);
-	const servers = await startDemoServers({ ports: { plex: 32401, jellyfin: 8097, emby: 8098, trakt: 8099 } });
+	const ports = { plex: 32401, jellyfin: 8097, emby: 8098, trakt: 8099 };
+	const problem = await portsProblem({ n8n: port, "n8n's task broker": port + 1, 'emulated Plex': ports.plex, 'emulated Jellyfin': ports.jellyfin, 'emulated Emby': ports.emby, 'emulated Trakt': ports.trakt });
+	if (problem) throw new Error(problem);
+	const servers = await startDemoServers({ ports });
 	say(`emulated Plex     ${servers.plex.url}  (X-Plex-Token ${DEMO.plexToken})`);
 	say(`emulated Jellyfin ${servers.jellyfin.url}  (API key ${DEMO.jellyfinApiKey})`);
 	say(`emulated Emby     ${servers.emby.url}  (API key ${DEMO.embyApiKey})`);
@@ -38,6 +43,9 @@ async function main(): Promise<void> {
 		say(`workflow "${w.name}" (published)`);
 		for (const h of w.webhooks) say(`  ${h.node}: ${h.method} ${h.url}`);
 	}
+	say('');
+	say(`what each emulated server holds for ${DEMO.user.name} now (played, resume points, ratings):`);
+	for (const line of stateCommands(servers)) say(`  ${line}`);
 	say(`backup files (the templates' /home/node/.n8n-files): ${stack.filesFolder}`);
 	say(`n8n log: ${stack.logFile}`);
 	say('Ctrl-C stops n8n and the emulators.');

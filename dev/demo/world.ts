@@ -92,3 +92,17 @@ export function seedDrift({ library, plex, jellyfin, emby }: DemoServers): void 
 export async function stopDemoServers(servers: DemoServers): Promise<void> {
 	await Promise.all([servers.plex.stop(), servers.jellyfin.stop(), servers.emby.stop(), servers.trakt.stop(), servers.plexTv?.stop()]);
 }
+
+/**
+ * Commands that show what each emulated server holds for the demo user, in the servers' own API
+ * (Plex: viewCount = played, viewOffset = resume point, userRating; Jellyfin / Emby: UserData).
+ */
+export function stateCommands(servers: DemoServers): string[] {
+	const u = DEMO.user;
+	return [
+		`Plex films:     curl -s -H 'Accept: application/json' '${servers.plex.url}/library/sections/1/all?X-Plex-Token=${DEMO.plexToken}'`,
+		`Plex episodes:  curl -s -H 'Accept: application/json' '${servers.plex.url}/library/sections/2/allLeaves?X-Plex-Token=${DEMO.plexToken}'`,
+		`Jellyfin:       curl -s '${servers.jellyfin.url}/Items?userId=${u.jellyfinId}&Recursive=true&IncludeItemTypes=Movie,Episode&ApiKey=${DEMO.jellyfinApiKey}'`,
+		`Emby:           curl -s '${servers.emby.url}/Users/${u.embyId}/Items?Recursive=true&IncludeItemTypes=Movie,Episode&api_key=${DEMO.embyApiKey}'`,
+	];
+}

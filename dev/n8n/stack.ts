@@ -128,8 +128,9 @@ function run(cmd: string, args: string[], env: Record<string, string | undefined
 
 export function ensureN8n(log: (line: string) => void): void {
 	if (existsSync(NODE24) && existsSync(N8N_BIN) && fs.readdirSync(join(E2E, 'n8n')).some((f) => f.startsWith('.installed-'))) return;
-	log('installing n8n into .e2e (first run only; a few minutes)...');
-	run('bash', [join(ROOT, 'dev', 'n8n', 'install.sh')], { ...proc.env });
+	log('installing Node 24 and n8n into .e2e (first run only; 5 to 10 minutes, its progress below)...');
+	// Shown as it goes: minutes of silence look like a hang.
+	childProcess.execFileSync('bash', [join(ROOT, 'dev', 'n8n', 'install.sh')], { cwd: ROOT, env: proc.env, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 let packed: string | undefined;

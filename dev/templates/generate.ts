@@ -311,6 +311,8 @@ interface ChainOptions {
 	targets: string;
 	/** Trakt as one more source and target (the Trakt template); the plan starts as a dry run. */
 	trakt?: boolean;
+	/** Ship Sync Servers as a Dry Run (a schedule that would otherwise write minutes after publishing). */
+	dryRun?: boolean;
 }
 
 /**
@@ -358,7 +360,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): string {
 			sources: '',
 			targets: o.targets,
 			propagateUnplayed: false,
-			dryRun: o.trakt === true,
+			dryRun: o.trakt === true || o.dryRun === true,
 			options: o.trakt ? { traktHistory: true, traktPerson: '' } : {},
 			requestOptions: {},
 		},
@@ -434,13 +436,15 @@ function importExport(): Json {
 			'## Scheduled import and export',
 			'Two schedules sharing one store (the `watchstate_snapshots` Data Table):',
 			'- **Import** (hourly): reads every server and records what is played, writing nothing. Un-marks seen between imports are kept for the next export.',
-			'- **Export** (every 90 minutes): reads every server, plans against the store and writes.',
+			'- **Export** (every 2 hours): reads every server, plans against the store and writes.',
 			'',
 			'Edit either schedule (the import is a cron expression). Select your credentials in both **Sync Servers** nodes, as in the full sync template: they act for the whole household.',
+			'',
+			'The export ships as a **Dry Run**, so publishing writes nothing: read the plan in its Summary output (Executions), then turn Dry Run off in **Sync Servers (export)**.',
 		].join('\n'),
 		[-120, -560],
 		600,
-		320,
+		380,
 	);
 	b.note('Snapshot', STORE_NOTE, [1180, 200], 520, 220, 5);
 	const importSchedule = b.add({
@@ -452,13 +456,14 @@ function importExport(): Json {
 	});
 	syncChain(b, [importSchedule], { prefix: 'import', y: 0, targets: 'none' });
 	const exportSchedule = b.add({
-		name: 'Export Every 90 Minutes',
+		name: 'Export Every 2 Hours',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
 		position: [0, 600],
-		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 90 }] } },
+		// The editor takes 1–59 minutes or 1–23 hours (n8n-nodes-base 2.41.1 ScheduleTrigger typeOptions).
+		parameters: { rule: { interval: [{ field: 'hours', hoursInterval: 2 }] } },
 	});
-	syncChain(b, [exportSchedule], { prefix: 'export', y: 600, targets: '' });
+	syncChain(b, [exportSchedule], { prefix: 'export', y: 600, targets: '', dryRun: true });
 	return b.build('Watch State: scheduled import and export', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true, saveExecutionProgress: false });
 }
 

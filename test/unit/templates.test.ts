@@ -86,3 +86,18 @@ it('Trakt scrobbling: ratings are off by default and one switch away (Ratings On
 	expect(wf.connections['Ratings Only'].main[0].map((to) => to.node)).toEqual(['Rate on Trakt']);
 	expect(wf.nodes.find((n) => n.name === 'Rate on Trakt')?.parameters).toMatchObject({ resource: 'rating', operation: 'set' });
 });
+
+it('every schedule is one the editor accepts (minutes 1–59, hours 1–23), and the import / export template writes nothing until Dry Run is turned off', () => {
+	for (const [file, workflow] of shipped) {
+		const wf = workflow as { nodes: Array<{ name: string; type: string; parameters: { rule?: { interval?: Array<Record<string, unknown>> } } & Record<string, unknown> }> };
+		for (const node of wf.nodes.filter((n) => n.type === 'n8n-nodes-base.scheduleTrigger')) {
+			for (const rule of node.parameters.rule?.interval ?? []) {
+				const [value, max] = rule.field === 'minutes' ? [rule.minutesInterval, 59] : rule.field === 'hours' ? [rule.hoursInterval, 23] : [1, 1];
+				expect({ file, node: node.name, inRange: Number.isInteger(value) && Number(value) >= 1 && Number(value) <= max }).toEqual({ file, node: node.name, inRange: true });
+			}
+		}
+	}
+	const wf = templates()['scheduled-import-export.json'] as { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+	const writers = wf.nodes.filter((n) => n.parameters.operation === 'syncServers' && n.parameters.targets !== 'none');
+	expect(writers.map((n) => [n.name, n.parameters.dryRun])).toEqual([['Sync Servers (export)', true]]);
+});

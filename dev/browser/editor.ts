@@ -131,3 +131,24 @@ export async function viewTemplates(stack: Stack, outDir: string, files?: string
 		return views;
 	});
 }
+
+/** What a node's panel shows a user: the parameter labels and the credential pickers, in order. */
+export interface PanelView {
+	parameters: string[];
+	credentials: string[];
+}
+
+/** Opens `node` of a workflow in the editor and reads which fields its panel shows. */
+export async function nodePanel(stack: Stack, workflowId: string, node: string): Promise<PanelView> {
+	return await inEditor(stack, async (page) => {
+		await openWorkflow(page, stack, workflowId);
+		await page.locator(`[data-test-id="canvas-node"][data-node-name="${node}"]`).dblclick();
+		await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
+		await page.waitForTimeout(1500);
+		const texts = async (selector: string) => (await page.locator(`[data-test-id="ndv"] ${selector}`).allInnerTexts()).map((t) => t.split('\n')[0].trim()).filter(Boolean);
+		return {
+			parameters: await texts('[data-test-id="parameter-item"] label, [data-test-id="parameter-item"] .n8n-input-label'),
+			credentials: await texts('[data-test-id="node-credentials-select"] label, .node-credentials label'),
+		};
+	});
+}

@@ -34,12 +34,18 @@ export class WatchState implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Writes', 'Snapshot', 'Summary'],
+		// Shown by Operation only. n8n's editor treats every field a credential's displayOptions name
+		// as an authentication field: one whose every value picks a credential (Servers did) becomes the
+		// node's "main auth field" and is drawn as a single credential-type picker, and the fields those
+		// depend on (Operation) are hidden (n8n-editor-ui nodeTypesUtils getNodeAuthFields,
+		// getMainAuthField / findAlternativeAuthField, isAuthRelatedParameter). Which of these the run
+		// uses is what Servers says; a chosen server without its credential fails saying so.
 		credentials: [
-			{ name: 'plexApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['plex'] } } },
-			{ name: 'jellyfinApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['jellyfin'] } } },
-			{ name: 'embyApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], servers: ['emby'] } } },
-			{ name: 'traktApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp'], servers: ['trakt'] } }, testedBy: 'traktConnection' },
-			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'], whose: ['household'] } }, testedBy: 'householdMapping' },
+			{ name: 'plexApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } } },
+			{ name: 'jellyfinApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } } },
+			{ name: 'embyApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } } },
+			{ name: 'traktApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp'] } }, testedBy: 'traktConnection' },
+			{ name: 'watchStateHouseholdApi', required: false, displayOptions: { show: { operation: ['syncServers', 'backUp', 'restoreBackup'] } }, testedBy: 'householdMapping' },
 			{ name: 'watchStateN8nApi', required: true, displayOptions: { show: { operation: ['redeliverFailedRuns'] } } },
 		],
 		properties: [
@@ -460,6 +466,7 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 		throw new NodeOperationError(ctx.getNode(), `Input item ${i} is not a snapshot row; Sync Servers reads the servers itself and takes only the snapshot as input`, { itemIndex: i });
 	});
 	const { selected, ...reading } = readingSettings(ctx);
+	await checkServerCredentials(ctx, selected, 'Servers');
 	const { traktPerson, fillTraktHistory, ...plan } = planOptions(ctx);
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	try {
@@ -486,9 +493,35 @@ async function executeSyncServers(ctx: IExecuteFunctions): Promise<INodeExecutio
 	}
 }
 
+/** Server -> its credential type, the server's name and the credential's name in the editor. */
+const SERVER_CREDENTIAL: Record<string, [string, string, string]> = {
+	plex: ['plexApi', 'Plex', 'Plex Media Server API'],
+	jellyfin: ['jellyfinApi', 'Jellyfin', 'Jellyfin API'],
+	emby: ['embyApi', 'Emby', 'Emby API'],
+	trakt: ['traktApi', 'Trakt', 'Trakt API'],
+};
+
+/**
+ * Every chosen server has its credential selected, before anything is read: a missing one is the
+ * user's to fix, named, rather than n8n's "does not have any credentials" midway.
+ */
+async function checkServerCredentials(ctx: IExecuteFunctions, selected: string[], field: string): Promise<void> {
+	for (const server of selected) {
+		const [type, name, label] = SERVER_CREDENTIAL[server] ?? [];
+		if (!type) continue;
+		const present = await ctx.getCredentials(type).then(
+			() => true,
+			() => false,
+		);
+		if (!present) throw new NodeOperationError(ctx.getNode(), `${name} is in ${field}, but no ${label} credential is selected in this node`, { description: `Select a ${label} credential in the node, or take it out of ${field}.` });
+	}
+}
+
 /** The servers chosen (Trakt aside: it has its own client) and for whom they are read and written. */
 function readingSettings(ctx: IExecuteFunctions) {
-	const selected = ctx.getNodeParameter('servers', 0, []) as string[];
+	// A single name is read as a list of one (what n8n's editor saved while it drew Servers as a credential picker).
+	const raw = ctx.getNodeParameter('servers', 0, []) as string[] | string;
+	const selected = typeof raw === 'string' ? splitList(raw) : raw;
 	const household = ctx.getNodeParameter('whose', 0, 'household') === 'household';
 	return {
 		selected,
@@ -504,6 +537,7 @@ async function executeBackUp(ctx: IExecuteFunctions): Promise<INodeExecutionData
 	const reading = readingSettings(ctx);
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	if (reading.selected.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server to back up');
+	await checkServerCredentials(ctx, reading.selected, 'Servers');
 	try {
 		const { text, header, skipped } = await backUp(ctx, { ...reading, trakt: reading.selected.includes('trakt'), traktPerson: String(options.traktPerson ?? '').trim() });
 		const fileName = `watchstate-backup-${header.takenAt.replace(/[:.]/g, '-')}.json`;
@@ -550,6 +584,7 @@ async function executeRestore(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	const backup = await readBackupInput(ctx);
 	const reading = readingSettings(ctx);
 	if (reading.servers.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one server in Restore Into');
+	await checkServerCredentials(ctx, reading.selected, 'Restore Into');
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	try {
 		const result = await restoreBackup(ctx, backup, {

@@ -7,7 +7,7 @@ import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../..
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
 import { airedOrder } from '../../dev/emulators/trakt';
-import { browserAvailable, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
+import { browserAvailable, nodePanel, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
 import { fs, join, proc, readFileSync, tmpdir } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
 import { CREDENTIAL_IDS, DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
@@ -712,6 +712,18 @@ withBrowser('the templates and the walkthrough in the n8n editor, seen by headle
 		return out;
 	};
 	const idOf = (file: string) => stack.workflows.find((w) => w.file.endsWith(file))!.id;
+
+	it("shows Sync Servers', Back Up's and Restore's own fields, with one credential picker per server (none drawn as n8n's auth-type picker)", async () => {
+		const servers = ['Credential for Plex Media Server API', 'Credential for Jellyfin API', 'Credential for Emby API'];
+		const sync = await nodePanel(stack, idOf('full-sync.json'), 'Sync Servers');
+		expect(sync.parameters).toEqual(expect.arrayContaining(['Operation', 'Servers', 'For', 'Source Servers', 'Servers to Write', 'Dry Run']));
+		expect(sync.credentials).toEqual([...servers, 'Credential for Trakt API', 'Credential for Watch State Household API']);
+		const backUp = await nodePanel(stack, idOf('backup-restore.json'), 'Back Up');
+		expect(backUp.parameters).toEqual(expect.arrayContaining(['Operation', 'Servers', 'For']));
+		const restore = await nodePanel(stack, idOf('backup-restore.json'), 'Restore Backup');
+		expect(restore.parameters).toEqual(expect.arrayContaining(['Operation', 'Restore Into', 'Dry Run']));
+		expect(restore.credentials).toEqual([...servers, 'Credential for Watch State Household API']);
+	});
 
 	it('draws every node of every template with this package\'s node types known, and screenshots them', async () => {
 		const views = await viewTemplates(stack, outDir(), TEMPLATES);

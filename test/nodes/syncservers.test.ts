@@ -132,3 +132,16 @@ describe('Sync Servers (read, plan and write in one node)', () => {
 		expect([servers.plex, servers.jellyfin, servers.emby].flatMap((s) => s.writes).filter((w) => w.action === 'unplayed')).toEqual([]);
 	});
 });
+
+describe('Sync Servers: the servers and their credentials', () => {
+	it('a chosen server without its credential fails naming both, before any server is read', async () => {
+		await expect(sync([], { servers: ['plex', 'jellyfin', 'trakt'] })).rejects.toThrow('Trakt is in Servers, but no Trakt API credential is selected in this node');
+		expect([servers.plex.requests, servers.jellyfin.requests, servers.emby.requests]).toEqual([0, 0, 0]);
+	});
+
+	it('reads Servers saved as one name (as n8n\'s editor saved it when it drew Servers as a credential picker) as a list of one', async () => {
+		const [, rows] = await sync([], { servers: 'plex' });
+		expect(rows.map((r) => r.json.backend)).toEqual(['plex']);
+		expect([servers.jellyfin.requests, servers.emby.requests]).toEqual([0, 0]);
+	});
+});

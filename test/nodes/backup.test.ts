@@ -52,6 +52,20 @@ const requests = () => [servers.plex, servers.jellyfin, servers.emby].reduce((n,
 const matchable = (item: SeedItem) => Object.keys(item.guids).length > 0 || (item.kind === 'episode' && Object.keys(item.show.guids).length > 0);
 
 describe('Back Up and Restore Backup', () => {
+	it("keeps each server's ratings in the file (Plex with its date), read from the same listings", async () => {
+		const [film, other] = loadableItems(servers).filter((i) => i.kind === 'movie');
+		servers.plex.seedState(u.plexId, film, { ...servers.plex.stateOf(u.plexId, film), rating: 7.5, ratedAt: Date.UTC(2025, 6, 1) });
+		servers.jellyfin.seedState(u.jellyfinId, other, { ...servers.jellyfin.stateOf(u.jellyfinId, other), rating: 4 });
+		const records = textOf(await backUp(['plex', 'jellyfin']))
+			.split('\n')
+			.filter((line) => line.includes('"rating"'))
+			.map((line) => JSON.parse(line.replace(/,$/, '')) as IDataObject);
+		expect(records.map((r) => [r.server, r.title, r.rating, r.ratedAt])).toEqual([
+			['plex', servers.plex.titleOf(film), 8, '2025-07-01T00:00:00.000Z'],
+			['jellyfin', servers.jellyfin.titleOf(other), 4, undefined],
+		]);
+	});
+
 	it('a backup of Plex restored onto a wiped Jellyfin makes the two agree; restoring again writes nothing', async () => {
 		const file = await backUp(['plex']);
 		const header = file.json as IDataObject & { servers: Record<string, number>; people: string[] };

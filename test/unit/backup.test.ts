@@ -57,6 +57,13 @@ describe('what a backup file may hold', () => {
 		expect(() => readBackup(text({ updatedAt: '2099-01-01T00:00:00.000Z' }), Date.parse(T))).toThrow(/updatedAt/);
 	});
 
+	it("keeps a person's ratings (1–10, with the date where the server keeps one), and refuses one no side can hold", () => {
+		const { records } = readBackup(text({ rating: 8, ratedAt: T }), Date.parse(T));
+		expect(records.map((r) => [r.rating, r.ratedAt])).toEqual([[8, T]]);
+		expect(() => readBackup(text({ rating: 11 }), Date.parse(T))).toThrow(/rating is not a whole number from 1 to 10/);
+		expect(() => readBackup(text({ rating: 7, ratedAt: '2099-01-01T00:00:00.000Z' }), Date.parse(T))).toThrow(/ratedAt/);
+	});
+
 	it('reads ids as the servers normalize them, and drops ones no server has', () => {
 		const backup = readBackup(text({ guids: { imdb: ' TT0113277 ', tmdb: '000949', tvdb: 'x' } as never }), Date.parse(T));
 		expect(backup.records[0].guids).toEqual({ imdb: 'tt0113277', tmdb: '949' });

@@ -7,6 +7,7 @@
  */
 import { isPlainObject, makeGuids } from '../media/guids';
 import type { Guids, MediaType, WatchItem } from '../model';
+import { ratingFromTrakt } from '../media/ratings';
 
 export const BACKUP_KIND = 'watchstate-backup';
 export const BACKUP_VERSION = 1;
@@ -33,6 +34,9 @@ export interface BackupRecord {
 	userName?: string;
 	/** The household person (household backups); absent for a one-user backup. */
 	person?: string;
+	/** The person's own rating, 1–10 (media/ratings.ts), and when it was given where the server dates it. */
+	rating?: number;
+	ratedAt?: string;
 }
 
 export interface BackupHeader {
@@ -70,6 +74,8 @@ export function toRecord(item: WatchItem): BackupRecord {
 	if (item.userId !== undefined) record.userId = item.userId;
 	if (item.userName !== undefined) record.userName = item.userName;
 	if (item.person !== undefined) record.person = item.person;
+	if (item.rating !== undefined) record.rating = item.rating;
+	if (item.ratedAt !== undefined) record.ratedAt = item.ratedAt;
 	return record;
 }
 
@@ -113,6 +119,8 @@ function checkRecord(r: unknown, i: number, latest: number): BackupRecord {
 	if (r.played !== true && r.played !== false && r.played !== null) throw bad('played is not true, false or null');
 	if (!inRange(r.updatedAt, latest)) throw bad('updatedAt');
 	if (r.playedAt !== undefined && !inRange(r.playedAt, latest)) throw bad('playedAt');
+	if (r.rating !== undefined && ratingFromTrakt(r.rating) === undefined) throw bad('rating is not a whole number from 1 to 10');
+	if (r.ratedAt !== undefined && !inRange(r.ratedAt, latest)) throw bad('ratedAt');
 	for (const key of ['year', 'season', 'episode', 'positionMs', 'durationMs'] as const) {
 		const v = r[key];
 		const whole = key === 'year' || key === 'season' || key === 'episode';

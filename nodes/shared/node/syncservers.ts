@@ -124,6 +124,8 @@ export function slimmer(): (item: WatchItem) => PlanItem {
 		if (item.userId !== undefined) slim.userId = item.userId;
 		if (item.person !== undefined) slim.person = item.person;
 		if (item.file !== undefined) slim.file = item.file;
+		if (item.rating !== undefined) slim.rating = item.rating;
+		if (item.ratedAt !== undefined) slim.ratedAt = item.ratedAt;
 		return slim;
 	};
 }

@@ -103,6 +103,36 @@ describe('Sync Servers with people who cannot be acted for on Plex', () => {
 		expect(JSON.stringify(summary.json)).not.toMatch(/dummy-plex-server/);
 	});
 
+	it('a person who left the household (their Jellyfin user deleted) is no failed listing: the others sync, the hint names them', async () => {
+		const films = seedPlays();
+		const staticData: IDataObject = {};
+		const [, rows] = await sync(staticData);
+		const users = jellyfin.options.users;
+		const kid = users.findIndex((u) => u.name === 'kid');
+		const [gone] = users.splice(kid, 1);
+		try {
+			jellyfin.seedState(jfUsers.bob.id, films[5], { played: true, playCount: 1, lastPlayedAt: T0 + 40 * DAY, updatedAt: T0 + 40 * DAY });
+			const hints: Array<{ message: string }> = [];
+			const [, next] = await runNodeOutputs(new WatchState(), {
+				credentialType: new PlexApi(),
+				credentials: plexCredential(),
+				moreCredentials: [[new JellyfinApi(), { baseUrl: jellyfin.url, token: KEY, ignoreSslIssues: false }]],
+				otherCredentials: { watchStateHouseholdApi: { mapping: '', matchByName: true } },
+				params: { operation: 'syncServers', servers: ['plex', 'jellyfin'], whose: 'household', sources: '', targets: '', propagateUnplayed: false, dryRun: false, options: {}, requestOptions: { retries: 0 } },
+				input: rows.map((r) => r.json),
+				staticData,
+				hints,
+			});
+			expect(plexPlayed(plexUsers.bob, films[5])).toBe(true);
+			expect(hints.map((h) => h.message)).toEqual(['Left the household since the last run, so no longer synced or guarded: kid on jellyfin']);
+			// kid is still on Plex: that part of the snapshot stays.
+			expect(next.map((r) => `${String(r.json.person)}/${String(r.json.backend)}`)).toContain('kid/plex');
+			expect(next.map((r) => `${String(r.json.person)}/${String(r.json.backend)}`)).not.toContain('kid/jellyfin');
+		} finally {
+			users.splice(kid, 0, gone);
+		}
+	});
+
 	it('Fail When a Person Is Unreachable stops the run before any write', async () => {
 		seedPlays();
 		await expect(sync({}, [], { failOnSkipped: true })).rejects.toThrow(/Could not act for gran on plex, fred on plex, olduser on plex/);

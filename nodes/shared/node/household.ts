@@ -107,12 +107,14 @@ export class HouseholdActing {
 	 * person. A person who cannot be acted for is added to `skipped` (when given) and left out;
 	 * without `skipped` it stops the read.
 	 */
-	async readEveryone<T extends object>(read: (client: MediaClient) => Promise<T[]>, skipped?: SkippedUser[]): Promise<Array<T & { userId: string; userName: string; person: string }>> {
+	async readEveryone<T extends object>(read: (client: MediaClient) => Promise<T[]>, skipped?: SkippedUser[], present?: Set<string>): Promise<Array<T & { userId: string; userName: string; person: string }>> {
 		const out: Array<T & { userId: string; userName: string; person: string }> = [];
 		for (const user of await this.users()) {
 			const placed = this.placeOwn(user);
 			if (!placed.person) continue;
 			const person = placed.person.key;
+			// The people who have a user here now (read or not): whoever else the last run saw has left.
+			present?.add(person);
 			const rows = await this.clientFor(user.id)
 				.then(async (client) => await read(client))
 				.catch((error: unknown) => {

@@ -50,8 +50,11 @@ export interface SyncServersResult {
 /** A server as Sync Servers uses it: its listing, and a client for the user a write is for. */
 export interface Reader {
 	backend: MediaBackend;
-	/** Every item of every user read; a user that cannot be acted for goes to `skipped`. */
-	list(skipped: SkippedUser[]): Promise<WatchItem[]>;
+	/**
+	 * Every item of every user read; a user that cannot be acted for goes to `skipped`; every
+	 * person who has a user on this server now goes to `present` (read or not).
+	 */
+	list(skipped: SkippedUser[], present?: Set<string>): Promise<WatchItem[]>;
 	clientFor(write: PlannedWrite): Promise<MediaClient>;
 	/** What is being played right now, as playingKey(userId, itemId) of the listed items; undefined: unknown. */
 	playing(): Promise<Set<string> | undefined>;
@@ -72,7 +75,10 @@ export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s
 		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
 		return {
 			backend,
-			list: async () => await (await client).listWatchState(query),
+			list: async (_skipped, present) => {
+				present?.add('');
+				return await (await client).listWatchState(query);
+			},
 			clientFor: async () => await client,
 			playing: async () => {
 				const now = await (await client).playingNow();
@@ -89,7 +95,7 @@ export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s
 	const acting = new HouseholdActing(ctx, backend, household, base, async (user, identity) => await createClient(ctx, backend, s.request, user.id, lookup, identity));
 	return {
 		backend,
-		list: async (skipped) => await acting.readEveryone(async (client) => await client.listWatchState(query), skipped),
+		list: async (skipped, present) => await acting.readEveryone(async (client) => await client.listWatchState(query), skipped, present),
 		clientFor: async (write) => await acting.clientFor(String(write.target.userId ?? '')),
 		playing: async () => {
 			const now = await base.playingNow();
@@ -182,6 +188,27 @@ export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], 
 	);
 }
 
+/**
+ * The last run's snapshots without the people who have no user on a server any more: a person
+ * who left the household (a user deleted, an ignore line added) is not a listing that failed, so
+ * their empty listing must not trip the shrink guard and stop everyone's sync. Only the servers
+ * read this run are judged; Trakt belongs to the Trakt Person and stays.
+ */
+export function withoutDeparted(previous: Map<string, Snapshot>, present: Map<string, Set<string>>): { kept: Map<string, Snapshot>; departed: string[] } {
+	const kept = new Map<string, Snapshot>();
+	const departed: string[] = [];
+	for (const [person, snapshot] of previous) {
+		const backends: Snapshot['backends'] = {};
+		for (const [name, entry] of Object.entries(snapshot.backends)) {
+			const here = present.get(name);
+			if (here && !here.has(person)) departed.push(`${person || 'the user'} on ${name}`);
+			else backends[name] = entry;
+		}
+		if (Object.keys(backends).length > 0) kept.set(person, { ...snapshot, backends });
+	}
+	return { kept, departed };
+}
+
 /** Who could not be read, per person: the servers the planner must leave out for them. */
 function unreachableByPerson(skipped: SkippedUser[]): Map<string, string[]> {
 	const out = new Map<string, string[]>();
@@ -209,8 +236,11 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		const read: Record<string, number> = {};
 		const skipped: SkippedUser[] = [];
 		const slim = slimmer();
+		const present = new Map<string, Set<string>>();
 		for (const reader of readers) {
-			const listed = await reader.list(skipped);
+			const people = new Set<string>();
+			present.set(reader.backend, people);
+			const listed = await reader.list(skipped, people);
 			read[reader.backend] = listed.length;
 			for (const item of listed) items.push(slim(item));
 			await lock.renew();
@@ -226,7 +256,9 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			for (const item of listed) items.push(item);
 		}
 		checkTraktPerson(items, s.traktPerson, s.fillTraktHistory);
-		const plan = planPerPerson(items, previous, { ...s.plan, now: new Date().toISOString() }, unreachableByPerson(skipped));
+		const { kept, departed } = withoutDeparted(previous, present);
+		if (departed.length > 0) ctx.addExecutionHints({ message: `Left the household since the last run, so no longer synced or guarded: ${departed.join(', ')}`, type: 'info', location: 'outputPane' });
+		const plan = planPerPerson(items, kept, { ...s.plan, now: new Date().toISOString() }, unreachableByPerson(skipped));
 		items.length = 0;
 
 		const applied: Record<string, Partial<Record<ApplyAction | 'not-found', number>>> = {};

@@ -9,7 +9,13 @@ import { SNAPSHOT_COLUMNS } from '../../nodes/shared/sync/snapshot';
 
 const PKG = 'n8n-nodes-watchstate';
 /** One row per person and server (the single-user table of 0.1.0 had no person column). */
-const SNAPSHOT_TABLE = 'watchstate_snapshots';
+/**
+ * One snapshot table per workflow (its id in the name): two syncs over different servers or
+ * people never read each other's last run (a shared table made the second one abort as if a
+ * listing had failed). The two schedules of the import / export template are one workflow, so
+ * they share theirs, as they must. Data Table names take up to 128 characters.
+ */
+const SNAPSHOT_TABLE = "={{ 'watchstate_snapshots_' + $workflow.id }}";
 
 type Json = Record<string, unknown>;
 interface WfNode {
@@ -391,7 +397,7 @@ function syncChain(b: Builder, start: string[], o: ChainOptions): string {
 }
 
 const STORE_NOTE = [
-	'The **snapshot** (which items each person had played on each server at the last run) is kept in the Data Table `watchstate_snapshots`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Sync Servers aborts instead).',
+	'The **snapshot** (which items each person had played on each server at the last run) is kept in this workflow\'s own Data Table, `watchstate_snapshots_<workflow id>`, created on the first run. It lets a run tell an explicit un-mark from an item that was never played, and it guards against writing from a listing that failed or shrank (Sync Servers aborts instead).',
 	'',
 	'It is saved **after** the writes; if a write fails the run stops and the next one plans again.',
 ].join('\n');
@@ -434,7 +440,7 @@ function importExport(): Json {
 		'Setup',
 		[
 			'## Scheduled import and export',
-			'Two schedules sharing one store (the `watchstate_snapshots` Data Table):',
+			'Two schedules sharing one store (this workflow\'s `watchstate_snapshots_<workflow id>` Data Table):',
 			'- **Import** (hourly): reads every server and records what is played, writing nothing. Un-marks seen between imports are kept for the next export.',
 			'- **Export** (every 2 hours): reads every server, plans against the store and writes.',
 			'',

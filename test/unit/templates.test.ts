@@ -101,3 +101,12 @@ it('every schedule is one the editor accepts (minutes 1–59, hours 1–23), and
 	const writers = wf.nodes.filter((n) => n.parameters.operation === 'syncServers' && n.parameters.targets !== 'none');
 	expect(writers.map((n) => [n.name, n.parameters.dryRun])).toEqual([['Sync Servers (export)', true]]);
 });
+
+it('each sync workflow keeps its own snapshot table (the workflow id in its name), created, read and saved under one name', () => {
+	for (const file of ['full-sync.json', 'scheduled-import-export.json', 'trakt-scrobbling.json']) {
+		const wf = templates()[file] as { nodes: Array<{ type: string; parameters: { operation?: string; tableName?: string; dataTableId?: { value?: string } } }> };
+		const tables = wf.nodes.filter((n) => n.type === 'n8n-nodes-base.dataTable').map((n) => n.parameters.tableName ?? n.parameters.dataTableId?.value);
+		expect(tables.length).toBeGreaterThanOrEqual(3);
+		expect(new Set(tables)).toEqual(new Set(["={{ 'watchstate_snapshots_' + $workflow.id }}"]));
+	}
+});

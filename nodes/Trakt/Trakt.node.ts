@@ -17,7 +17,7 @@ import type { WatchEvent, WatchItem } from '../shared/model';
 import { toNodeError } from '../shared/node/errors';
 import { episodeLookups, traktClient as client, traktConnection } from '../shared/node/trakt';
 import { applyRatings, readRatings } from '../shared/node/traktratings';
-import { claimWithin, forgetSent, highestSentAbove, mark, markedBetween, recordSent } from '../shared/node/scrobblewindows';
+import { claimWithin, forgetSent, highestSentAbove, mark, markedBetween, recordSent, tickOf } from '../shared/node/scrobblewindows';
 import { traktProperties } from './description';
 
 function asWatchItem(ctx: IExecuteFunctions, json: IDataObject, i: number): void {
@@ -248,19 +248,21 @@ const DEFAULT_HOLD_PAUSES_SECONDS = 5;
  */
 async function heldBack(ctx: IExecuteFunctions, event: WatchEvent, ref: TraktRef, holdMs: number): Promise<string | undefined> {
 	if (holdMs <= 0) return undefined;
-	const arrived = Date.now();
+	// Marks count by tenths of a second. A pause sees only resumes after its own tick and a resume
+	// drops itself only for a pause held in an earlier tick, so a resume just before a pause never
+	// drops that pause, and a pair within one tick is sent as it came.
 	if (event.event === 'pause') {
-		await mark(ctx, 'pause-held', ref, arrived);
+		const held = await mark(ctx, 'pause-held', ref, Date.now());
 		await sleep(holdMs);
-		await mark(ctx, 'pause-sending', ref, Date.now());
-		if (await markedBetween(ctx, 'resumed', ref, arrived, Date.now())) return `resumed within ${holdMs / 1000} s: the pause is not sent`;
+		const sending = await mark(ctx, 'pause-sending', ref, Date.now());
+		if (await markedBetween(ctx, 'resumed', ref, held + 1, sending)) return `resumed within ${holdMs / 1000} s: the pause is not sent`;
 		return undefined;
 	}
 	if (event.event === 'resume') {
-		await mark(ctx, 'resumed', ref, arrived);
-		const since = arrived - holdMs - 1000;
-		if (await markedBetween(ctx, 'pause-sending', ref, since, Date.now())) return undefined;
-		if (await markedBetween(ctx, 'pause-held', ref, since, Date.now())) return 'resumes a pause that was held back and never sent: Trakt still has it playing';
+		const resumed = await mark(ctx, 'resumed', ref, Date.now());
+		const since = tickOf(Date.now() - holdMs - 1000);
+		if (await markedBetween(ctx, 'pause-sending', ref, since, tickOf(Date.now()))) return undefined;
+		if (await markedBetween(ctx, 'pause-held', ref, since, resumed - 1)) return 'resumes a pause that was held back and never sent: Trakt still has it playing';
 	}
 	return undefined;
 }

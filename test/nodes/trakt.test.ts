@@ -372,6 +372,18 @@ describe('Trakt node: scrobble rules (pause hold, regression clamp)', () => {
 		expect(sent()).toEqual([['start', 10]]);
 	});
 
+	it('a resume just before a pause never drops that pause (only resumes after it count)', async () => {
+		await scrobble([at(24, 'play', 10)]);
+		// The pause arrives 50 ms after the resume (a flaky client), while the resume is still going out.
+		const [, [pause]] = await Promise.all([scrobble([at(24, 'resume', 20)], { holdPausesSeconds: 1 }), sleep(50).then(async () => await scrobble([at(24, 'pause', 21)], { holdPausesSeconds: 1 }))]);
+		expect(pause.json.action).toBe('pause');
+		expect(sent()).toEqual([
+			['start', 10],
+			['start', 20],
+			['pause', 21],
+		]);
+	});
+
 	it('a pause nobody resumes goes out after the hold, and the resume after it is sent', async () => {
 		await scrobble([at(21, 'play', 10), at(21, 'pause', 30)], { holdPausesSeconds: 1 });
 		await scrobble([at(21, 'resume', 30)], { holdPausesSeconds: 1 });

@@ -41,17 +41,21 @@ export async function claimWithin(ctx: IExecuteFunctions, kind: string, ref: Tra
 	return { duplicate, release: mine ? async () => await ctx.helpers.removeProcessed([key(bucket)], 'node', WINDOWS) : none };
 }
 
-/** Marks, by the second: something of `kind` happened to the item now. */
-const SECOND = 1000;
-export async function mark(ctx: IExecuteFunctions, kind: string, ref: TraktRef, now: number): Promise<void> {
-	await ctx.helpers.checkProcessedAndRecord([refKey(kind, ref, Math.floor(now / SECOND))], 'node', WINDOWS);
+/** Marks are kept by the tenth of a second: something of `kind` happened to the item then. */
+const TICK_MS = 100;
+export const tickOf = (ms: number) => Math.floor(ms / TICK_MS);
+
+export async function mark(ctx: IExecuteFunctions, kind: string, ref: TraktRef, now: number): Promise<number> {
+	const tick = tickOf(now);
+	await ctx.helpers.checkProcessedAndRecord([refKey(kind, ref, tick)], 'node', WINDOWS);
+	return tick;
 }
 
-/** Whether a mark of `kind` was made for the item between `from` and `to` (whole seconds). */
+/** Whether a mark of `kind` was made for the item in the ticks `from` … `to` (both included). */
 export async function markedBetween(ctx: IExecuteFunctions, kind: string, ref: TraktRef, from: number, to: number): Promise<boolean> {
 	const keys: string[] = [];
-	for (let s = Math.floor(from / SECOND); s <= Math.floor(to / SECOND); s++) keys.push(refKey(kind, ref, s));
-	return (await present(ctx, keys)).length > 0;
+	for (let t = from; t <= to; t++) keys.push(refKey(kind, ref, t));
+	return keys.length > 0 && (await present(ctx, keys)).length > 0;
 }
 
 /**

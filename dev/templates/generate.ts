@@ -246,6 +246,7 @@ function fieldFilter(b: Builder, name: string, field: string, value: string, pos
 		parameters: {
 			conditions: {
 				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+				// The action filters keep the condition ids they shipped with (`condition/<action>`).
 				conditions: [{ id: uid(`condition/${field === 'action' ? value : `${field}/${value}`}`), leftValue: `={{ $json.${field} }}`, rightValue: value, operator: { type: 'string', operation: 'equals' } }],
 				combinator: 'and',
 			},

@@ -222,16 +222,15 @@ async function scrobbleOne(ctx: IExecuteFunctions, trakt: TraktClient, i: number
 		if (claim.duplicate) return { action: 'duplicate', reason: 'this item was finished within the window already', source };
 	}
 	// A call Trakt did not accept claims nothing: its retry, or the server's next stop, still goes.
-	const sent = decision;
-	const res = await trakt.scrobble(sent.action, ref, sent.progress).catch(async (error: unknown) => {
+	const res = await trakt.scrobble(decision.action, ref, decision.progress).catch(async (error: unknown) => {
 		await claim.release();
 		throw error;
 	});
-	await recordSent(ctx, ref, sent.progress);
+	await recordSent(ctx, ref, decision.progress);
 	if (res.status === 409) {
-		return { action: sent.action, progress: sent.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
+		return { action: decision.action, progress: decision.progress, reason: 'Trakt already has this play (409)', trakt: { status: 409, ...res.body } as IDataObject, source };
 	}
-	return { action: sent.action, progress: sent.progress, reason: sent.reason, trakt: res.body as IDataObject, source };
+	return { action: decision.action, progress: decision.progress, reason: decision.reason, trakt: res.body as IDataObject, source };
 }
 
 type Sending = Exclude<ScrobbleDecision, { action: 'skip' }>;

@@ -12,13 +12,15 @@
  * syncs do not drift. What is written is always a whole number, which every side stores as it is.
  */
 
+import { toNumber } from './units';
+
 export const RATING_MIN = 1;
 export const RATING_MAX = 10;
 
 /** A server's stored rating in the package's scale; undefined when there is none (or it is not a number). */
 export function ratingFromServer(value: unknown, backend: 'plex' | 'jellyfin' | 'emby'): number | undefined {
-	const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-	if (!Number.isFinite(n) || n > RATING_MAX) return undefined;
+	const n = toNumber(value);
+	if (n === undefined || n > RATING_MAX) return undefined;
 	// Plex shows no stars for 0 and clears with -1; Jellyfin / Emby keep 0 as a rating (the range is 0–10).
 	if (backend === 'plex' ? n <= 0 : n < 0) return undefined;
 	return Math.min(RATING_MAX, Math.max(RATING_MIN, Math.round(n)));
@@ -31,9 +33,5 @@ export function ratingFromTrakt(value: unknown): number | undefined {
 
 /** A rating a node was given (an expression, an event): a whole number 1–10, or why not. */
 export function checkRating(value: unknown): number | string {
-	const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (typeof n !== 'number' || !Number.isInteger(n) || n < RATING_MIN || n > RATING_MAX) {
-		return `a rating is a whole number from ${RATING_MIN} to ${RATING_MAX} (got ${JSON.stringify(value)?.slice(0, 20)})`;
-	}
-	return n;
+	return ratingFromTrakt(toNumber(value)) ?? `a rating is a whole number from ${RATING_MIN} to ${RATING_MAX} (got ${JSON.stringify(value)?.slice(0, 20)})`;
 }

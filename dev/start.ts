@@ -4,11 +4,10 @@
  * editor URL and every webhook URL; Ctrl-C stops what it started.
  */
 import { proc } from './lib/builtins';
-import { DEMO, startDemoServers, stopDemoServers } from './demo/world';
+import { DEMO, startDemoServers, stateCommands, stopDemoServers } from './demo/world';
 import { startStack } from './n8n/stack';
 import { templates } from './templates/generate';
 import { portsProblem } from './demo/preflight';
-import { stateCommands } from './demo/world';
 
 const say = (line: string) => proc.stdout.write(`${line}\n`);
 

@@ -14,7 +14,11 @@ export async function ownerCookie(url: string): Promise<string> {
 }
 
 async function setUpOwner(url: string): Promise<string> {
-	const res = await fetch(`${url}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
+	let res = await fetch(`${url}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
+	// Another process set the owner up already (e.g. a probe against a running stack): log in.
+	if (res.status === 400 && /already setup/i.test(await res.clone().text())) {
+		res = await fetch(`${url}/rest/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }) });
+	}
 	if (res.status !== 200) throw new Error(`owner setup answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
 	const cookie = (res.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('n8n-auth='));
 	if (!cookie) throw new Error('owner setup set no n8n-auth cookie');

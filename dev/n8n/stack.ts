@@ -13,7 +13,7 @@ import { childProcess, delay, existsSync, fs, join, path as paths, proc, resolve
 import { DEMO, type DemoServers } from '../demo/world';
 import { TRAKT_OOB_REDIRECT } from '../emulators/trakt';
 import { repositoryRoot } from '../lib/root';
-import { REDELIVERY_NODES } from '../templates/generate';
+import { REDELIVERY_NODES, uid } from '../templates/generate';
 import { createApiKey } from './rest';
 import { ensureServices, startPostgres, startRedis, type Postgres, type Service } from './services';
 
@@ -271,7 +271,12 @@ export function bindTemplate(
 			const server = { plex: ['plexApi', CREDENTIAL_IDS.plex, 'Plex (emulator)'], jellyfin: ['jellyfinApi', CREDENTIAL_IDS.jellyfin, 'Jellyfin (emulator)'], emby: ['embyApi', CREDENTIAL_IDS.emby, 'Emby (emulator)'] }[watcherOf]!;
 			n.credentials = { [server[0]]: { id: server[1], name: server[2] }, watchStateHouseholdApi: { id: CREDENTIAL_IDS.household, name: 'Household (demo)' } };
 			if (options.watcherPollSeconds && watcherOf !== 'plex') n.parameters.pollSeconds = options.watcherPollSeconds;
-		} else if (kind.endsWith('Trigger')) n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
+		} else if (n.type.startsWith('n8n-nodes-watchstate.') && kind.endsWith('Trigger')) {
+			n.credentials = { watchStateWebhookApi: { id: CREDENTIAL_IDS.webhook, name: 'Webhook token (demo)' } };
+			// The templates ship without webhook ids (the editor gives each import its own); n8n's CLI
+			// import gives none, so the demo gives each trigger one of its own, stable across restarts.
+			n.webhookId = uid(`webhook/${id}/${n.name}`);
+		}
 		if (kind === 'tautulliTrigger' && tautulliMethod) n.parameters.httpMethod = tautulliMethod;
 		return n;
 	});
@@ -446,7 +451,7 @@ export async function startStack(servers: DemoServers, options: StackOptions): P
 
 	const workflows: Stack['workflows'] = [];
 	options.templates.forEach((file, i) => {
-		// A shipped template by file name, or any workflow file by absolute path (the walkthrough's).
+		// A shipped template by file name, or any workflow file by absolute path.
 		const template = JSON.parse(fs.readFileSync(paths.isAbsolute(file) ? file : join(ROOT, 'workflows', file), 'utf8'));
 		const id = `wsDemoWorkflow${String(i + 1).padStart(2, '0')}`;
 		const bound = bindTemplate(template, id, { ...options, filesFolder }) as { name: string; nodes: TemplateNode[] };

@@ -25,15 +25,14 @@ interface WfNode {
 	typeVersion: number;
 	position: [number, number];
 	parameters: Json;
-	webhookId?: string;
 	disabled?: boolean;
 	executeOnce?: boolean;
 	alwaysOutputData?: boolean;
 	onError?: 'continueErrorOutput' | 'continueRegularOutput' | 'stopWorkflow';
 }
 
-/** Stable uuid-shaped ids derived from names, so regenerating changes nothing. */
-function uid(seed: string): string {
+/** Stable uuid-shaped ids derived from names (the same seed, the same id), so regenerating changes nothing. */
+export function uid(seed: string): string {
 	const h = createHash('sha256').update(seed).digest('hex');
 	return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -109,7 +108,9 @@ function trigger(b: Builder, kind: string, name: string, position: [number, numb
 		typeVersion: 1,
 		position,
 		parameters: { ...extra, options: { events } },
-		webhookId: uid(`webhook/${name}`),
+		// No webhookId: n8n 2.41's editor gives a trigger imported without one its own, so the same
+		// template imported twice publishes twice (with fixed ids the second publish hits the first's
+		// production URL and n8n refuses it as a webhook conflict).
 	});
 }
 
@@ -583,7 +584,12 @@ export const BACKUP_FOLDER = '/home/node/.n8n-files';
 /** Backups kept: one file per day of the week, each overwritten a week later. */
 const KEEP_DAYS = 7;
 
-function backupRestore(): Json {
+// Three workflows, not one: n8n allows one Manual Trigger per workflow (n8n-nodes-base
+// manualTrigger: maxNodes 1), and its editor drops the others when a file is imported, so
+// Restore Now and Migrate Now would vanish from a one-workflow template.
+const BACKUP_SETTINGS = { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true };
+
+function backup(): Json {
 	const b = new Builder('backup');
 	const servers = ['plex', 'jellyfin', 'emby'];
 	b.note(
@@ -630,7 +636,11 @@ function backupRestore(): Json {
 		},
 	});
 	b.connect(backUp, write, 2);
+	return b.build('Watch State: nightly backup', BACKUP_SETTINGS);
+}
 
+function restoreBackup(): Json {
+	const b = new Builder('backup');
 	b.note(
 		'Restore',
 		[
@@ -663,7 +673,11 @@ function backupRestore(): Json {
 		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
 	});
 	b.connect(read, restore);
+	return b.build('Watch State: restore a backup', BACKUP_SETTINGS);
+}
 
+function migrate(): Json {
+	const b = new Builder('backup');
 	b.note(
 		'Migrate',
 		[
@@ -702,7 +716,7 @@ function backupRestore(): Json {
 		parameters: { operation: 'restoreBackup', servers: ['jellyfin'], binaryPropertyName: 'data', fromServers: '', backupPerson: '', unmark: false, whose: 'household', dryRun: true, options: {}, requestOptions: {} },
 	});
 	b.connect(copy, migrate);
-	return b.build('Watch State: backup, restore and migration', { saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: true });
+	return b.build('Watch State: migrate to a new server', BACKUP_SETTINGS);
 }
 
 /** The history store's Data Table: one row per playback event of any server. */
@@ -742,7 +756,6 @@ function playbackHistory(): Json {
 			typeVersion: 1,
 			position: [0, i * 200],
 			parameters: { ...extra, options: { events, metricsFields: true } },
-			webhookId: uid(`webhook/history/${name}`),
 		}),
 	);
 	const row = b.add({
@@ -850,7 +863,9 @@ export function templates(): Record<string, Json> {
 		'full-sync.json': fullSync(),
 		'scheduled-import-export.json': importExport(),
 		'trakt-scrobbling.json': traktScrobbling(),
-		'backup-restore.json': backupRestore(),
+		'backup.json': backup(),
+		'restore.json': restoreBackup(),
+		'migrate.json': migrate(),
 		'playback-history.json': playbackHistory(),
 	};
 }

@@ -7,13 +7,10 @@ import { DEMO, startDemoServers, stopDemoServers, type DemoServers } from '../..
 import type { SeedEpisode, SeedItem, SeedMovie } from '../../dev/emulators/library';
 import { plexKeys } from '../../dev/emulators/plex';
 import { airedOrder } from '../../dev/emulators/trakt';
-import { browserAvailable, nodePanel, nodeTypesSeen, rest, takeShots, viewTemplates } from '../../dev/browser/editor';
-import { fs, join, proc, readFileSync, tmpdir } from '../../dev/lib/builtins';
+import { fs, join, readFileSync, tmpdir } from '../../dev/lib/builtins';
 import { loadableItems, runWebhookLoad } from '../../dev/load';
-import { CREDENTIAL_IDS, DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
+import { DEMO_INFLUX_TOKEN, ROOT, startStack, type Stack } from '../../dev/n8n/stack';
 import { InfluxEmulator } from '../../dev/emulators/influx';
-import { templates } from '../../dev/templates/generate';
-import { twoServerHome } from '../../dev/templates/walkthrough';
 import { delay, embyMultipart, plexMultipart, post, until } from './helpers';
 
 const u = DEMO.user;
@@ -558,12 +555,12 @@ describe('full sync template through transient faults (429, 5xx, timeouts, dropp
 });
 
 // Debian's chromium, installed by .ci/run (apt-get install chromium); without it this is skipped.
-describe('backup, restore and migration template in a real n8n', () => {
+describe('backup, restore and migration templates in a real n8n', () => {
 	let servers: DemoServers;
 	let stack: Stack;
 	beforeAll(async () => {
 		servers = await startDemoServers({ drift: true });
-		stack = await startStack(servers, { name: 'e2e-backup', port: 5688, brokerPort: 5689, templates: ['backup-restore.json'], manualAsWebhook: true, dryRun: false, log });
+		stack = await startStack(servers, { name: 'e2e-backup', port: 5688, brokerPort: 5689, templates: ['backup.json', 'restore.json', 'migrate.json'], manualAsWebhook: true, dryRun: false, log });
 	});
 	afterAll(async () => {
 		await stack?.stop();
@@ -573,7 +570,7 @@ describe('backup, restore and migration template in a real n8n', () => {
 	const lastError = () => String(stack.sql("select d.data as data from execution_data d join execution_entity e on e.id = d.executionId where e.status = 'error' order by e.id desc limit 1")[0]?.data ?? '');
 	/** Runs a Manual Trigger's flow; a failed run is answered 500, and says why in the execution. */
 	const run = async (node: string, expectFailure = false) => {
-		const found = stack.workflows[0].manual.find((m) => m.node === node)!;
+		const found = stack.workflows.flatMap((w) => w.manual).find((m) => m.node === node)!;
 		const res = await post(found.url, '{}', { 'content-type': 'application/json' });
 		if (res.status !== 200 && !expectFailure) throw new Error(`${node}: ${res.status} ${lastError().slice(0, 2000)}`);
 		return res;
@@ -681,110 +678,5 @@ describe('playback history template in a real n8n (Data Table and InfluxDB line 
 		expect(stored.map((r) => r.event).sort()).toEqual(['PlaybackStop', 'media.scrobble', 'playback.stop', 'tautulli.play']);
 		const row = stored.find((r) => r.event === 'media.scrobble')!;
 		expect([row.title, row.rating_count, row.user_name, row.player_title]).toEqual([odd, 7, u.name, null]);
-	});
-});
-
-const withBrowser = browserAvailable() ? describe : describe.skip;
-
-withBrowser('the templates and the walkthrough in the n8n editor, seen by headless chromium', () => {
-	const TEMPLATES = Object.keys(templates());
-	const walkthroughDir = join(ROOT, '.e2e', 'walkthrough-workflows');
-	let servers: DemoServers;
-	let stack: Stack;
-	beforeAll(async () => {
-		servers = await startDemoServers({ drift: false });
-		fs.mkdirSync(walkthroughDir, { recursive: true });
-		const home = Object.entries(twoServerHome()).map(([file, workflow]) => {
-			const path = join(walkthroughDir, file);
-			fs.writeFileSync(path, JSON.stringify(workflow));
-			return path;
-		});
-		stack = await startStack(servers, { name: 'e2e-editor', port: 5688, brokerPort: 5689, templates: [...TEMPLATES, ...home], redelivery: 'disabled', log });
-	});
-	afterAll(async () => {
-		await stack?.stop();
-		if (servers) await stopDemoServers(servers);
-	});
-	// UPDATE_SCREENSHOTS=1 refreshes the pictures the user guide shows.
-	const outDir = () => {
-		const out = proc.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(stack.userFolder, 'screenshots');
-		fs.mkdirSync(out, { recursive: true });
-		return out;
-	};
-	const idOf = (file: string) => stack.workflows.find((w) => w.file.endsWith(file))!.id;
-
-	it("shows Sync Servers', Back Up's and Restore's own fields, with one credential picker per server (none drawn as n8n's auth-type picker)", async () => {
-		const servers = ['Credential for Plex Media Server API', 'Credential for Jellyfin API', 'Credential for Emby API'];
-		const sync = await nodePanel(stack, idOf('full-sync.json'), 'Sync Servers');
-		expect(sync.parameters).toEqual(expect.arrayContaining(['Operation', 'Servers', 'For', 'Source Servers', 'Servers to Write', 'Dry Run']));
-		expect(sync.credentials).toEqual([...servers, 'Credential for Trakt API', 'Credential for Watch State Household API']);
-		const backUp = await nodePanel(stack, idOf('backup-restore.json'), 'Back Up');
-		expect(backUp.parameters).toEqual(expect.arrayContaining(['Operation', 'Servers', 'For']));
-		const restore = await nodePanel(stack, idOf('backup-restore.json'), 'Restore Backup');
-		expect(restore.parameters).toEqual(expect.arrayContaining(['Operation', 'Restore Into', 'Dry Run']));
-		expect(restore.credentials).toEqual([...servers, 'Credential for Watch State Household API']);
-	});
-
-	it('draws every node of every template with this package\'s node types known, and screenshots them', async () => {
-		const views = await viewTemplates(stack, outDir(), TEMPLATES);
-		expect(views.map((v) => v.workflow)).toEqual(TEMPLATES);
-		for (const view of views) {
-			const template = JSON.parse(readFileSync(join(ROOT, 'workflows', view.workflow), 'utf8')) as { nodes: Array<{ name: string; type: string }> };
-			// Sticky notes are drawn as notes, not as canvas nodes.
-			const nodes = template.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote');
-			expect([...view.nodes].sort()).toEqual(nodes.map((n) => n.name).sort());
-			expect(view.unknown).toEqual([]);
-			const png = readFileSync(view.screenshot);
-			// PNG signature, then the IHDR width and height: the full 1600 x 1000 viewport.
-			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1600, 1000]);
-			expect(png.length).toBeGreaterThan(30_000);
-		}
-	});
-
-	it("serves every node's codex (category, aliases, docs) to the node panel, and finds the nodes by alias", async () => {
-		const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
-		// Nodes usable as AI tools appear a second time as "<name>Tool"; the panel lists the nodes.
-		const ours = (await nodeTypesSeen(stack)).filter((t) => t.name.startsWith('n8n-nodes-watchstate.') && !t.name.endsWith('Tool'));
-		expect(new Set(ours.map((t) => t.name)).size).toBe(pkg.n8n.nodes.length);
-		for (const type of ours) {
-			expect([type.name, type.codex?.categories]).toEqual([type.name, ['Miscellaneous']]);
-			expect(type.codex?.resources?.primaryDocumentation?.[0]?.url).toMatch(/^https:\/\/github\.com\/n8n-nodes-watchstate\//);
-		}
-		expect(ours.filter((t) => t.codex?.alias?.includes('Watched')).length).toBeGreaterThanOrEqual(8);
-	});
-
-	it('loads the Libraries list and the User list from the servers, as the node panel does', async () => {
-		const libraries = await rest<Array<{ name: string; value: string }>>(stack, '/rest/dynamic-node-parameters/options', {
-			nodeTypeAndVersion: { name: 'n8n-nodes-watchstate.plex', version: 1 },
-			path: 'filters.libraries',
-			methodName: 'getLibraries',
-			currentNodeParameters: { resource: 'library', operation: 'getWatchState', filters: {} },
-			credentials: { plexApi: { id: CREDENTIAL_IDS.plex, name: 'Plex (emulator)' } },
-		});
-		expect(libraries.map((l) => l.name).sort()).toEqual(['Movies', 'TV Shows']);
-		const users = await rest<{ results: Array<{ name: string; value: string }> }>(stack, '/rest/dynamic-node-parameters/resource-locator-results', {
-			nodeTypeAndVersion: { name: 'n8n-nodes-watchstate.jellyfin', version: 1 },
-			path: 'userId',
-			methodName: 'searchUsers',
-			filter: 'ali',
-			currentNodeParameters: { resource: 'item', operation: 'get' },
-			credentials: { jellyfinApi: { id: CREDENTIAL_IDS.jellyfin, name: 'Jellyfin (emulator)' } },
-		});
-		expect(users.results).toEqual([{ name: 'alice (admin)', value: u.jellyfinId }]);
-	});
-
-	it("takes the walkthrough's pictures: the node search, the two-server workflows, the trigger's URLs, Sync Servers", async () => {
-		const shots = await takeShots(stack, outDir(), [
-			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-search.png', search: 'watched' },
-			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-realtime.png' },
-			{ workflowId: idOf('walkthrough-realtime.json'), file: 'walkthrough-plex-trigger.png', openNode: 'Plex Trigger' },
-			{ workflowId: idOf('walkthrough-full-sync.json'), file: 'walkthrough-full-sync.png', openNode: 'Sync Servers' },
-		]);
-		for (const shot of shots) {
-			const png = readFileSync(shot);
-			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1600, 1000]);
-			expect(png.length).toBeGreaterThan(30_000);
-		}
 	});
 });

@@ -332,7 +332,7 @@ export class PlexEmulator extends EmulatedServer {
 			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/all$/, handler: (ctx) => this.listSection(ctx) },
 			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/allLeaves$/, handler: (ctx) => this.sectionLeaves(ctx) },
 			{ method: 'GET', pattern: /^\/library\/sections\/(\w+)\/collections$/, handler: (ctx) => (this.isSection(ctx.params[0]) ? this.container(ctx, { size: 0, librarySectionID: Number(ctx.params[0]) }) : this.refusal(404)) },
-			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)$/, handler: (ctx) => this.getMetadata(ctx) },
+			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+(?:,\d+)*)$/, handler: (ctx) => this.getMetadata(ctx) },
 			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)\/children$/, handler: (ctx) => this.children(ctx) },
 			{ method: 'GET', pattern: /^\/library\/metadata\/(\d+)\/allLeaves$/, handler: (ctx) => this.allLeaves(ctx) },
 			...['GET', 'PUT'].flatMap((method) => [
@@ -579,18 +579,23 @@ export class PlexEmulator extends EmulatedServer {
 		return !!thing && !userSees(user, thing);
 	}
 
+	/**
+	 * `/library/metadata/{ids}`: "Get one or more metadata items" (the PMS spec's path takes a
+	 * comma-separated list): the ones that exist and the user may see, in the order asked; 404 when
+	 * none does. The metadata endpoint sends Guid (and Media) by default, unlike listings.
+	 */
 	private getMetadata(ctx: RequestContext): Reply {
-		const [key] = ctx.params;
 		const user = this.user(ctx);
-		if (this.hidden(user, key)) return this.refusal(404);
-		// The metadata endpoint sends Guid (and Media) by default, unlike listings.
-		const item = this.items.get(key);
-		if (item) return this.container(ctx, { size: 1, Metadata: [this.itemJson(item, user, true)] });
-		const show = this.shows.get(key);
-		if (show) return this.container(ctx, { size: 1, Metadata: [this.showJson(show, user, true)] });
-		const season = this.seasons.get(key);
-		if (season) return this.container(ctx, { size: 1, Metadata: [this.seasonJson(season.show, season.season, user)] });
-		return this.refusal(404);
+		const rows = ctx.params[0].split(',').flatMap((key) => {
+			if (this.hidden(user, key)) return [];
+			const item = this.items.get(key);
+			if (item) return [this.itemJson(item, user, true)];
+			const show = this.shows.get(key);
+			if (show) return [this.showJson(show, user, true)];
+			const season = this.seasons.get(key);
+			return season ? [this.seasonJson(season.show, season.season, user)] : [];
+		});
+		return rows.length > 0 ? this.container(ctx, { size: rows.length, Metadata: rows }) : this.refusal(404);
 	}
 
 	private flattened(show: SeedShow): boolean {

@@ -23,8 +23,9 @@ afterEach(async () => {
 });
 
 /** Runs Sync Servers with the snapshot rows given; returns [writes, snapshot rows, summary]. */
-async function sync(snapshot: IDataObject[], extra: IDataObject = {}, dedup = new DedupStore()): Promise<INodeExecutionData[][]> {
+async function sync(snapshot: IDataObject[], extra: IDataObject = {}, dedup = new DedupStore(), seen: Pick<Parameters<typeof runNodeOutputs>[1], 'mode' | 'logs' | 'messagesToUI' | 'customData'> = {}): Promise<INodeExecutionData[][]> {
 	return await runNodeOutputs(new WatchState(), {
+		...seen,
 		credentialType: new PlexApi(),
 		credentials: { baseUrl: servers.plex.url, token: DEMO.plexToken, clientIdentifier: 'sync-test', plexTvUrl: 'http://127.0.0.1:9', ignoreSslIssues: false },
 		moreCredentials: [
@@ -60,11 +61,58 @@ describe('Sync Servers (read, plan and write in one node)', () => {
 		const applied = Object.values(s.applied).reduce((n, b) => n + (b['marked-played'] ?? 0) + (b.progress ?? 0), 0);
 		expect(applied).toBe(allWrites());
 		expect(s.planned).toBe(allWrites());
+		// In words, per person and server: one line per write up to the cap, then how many more.
+		const changes = s.changes as Record<string, Record<string, string[]>>;
+		expect(Object.keys(changes)).toEqual(['alice']);
+		for (const [backend, lines] of Object.entries(changes.alice)) {
+			const written = servers[backend as 'plex' | 'jellyfin' | 'emby'].writes.length;
+			expect(lines.length).toBe(Math.min(written, 50) + (written > 50 ? 1 : 0));
+			expect(lines[0]).toMatch(/^(played|resume at [\d:]+): .+/);
+		}
+		// The film without any id, played on Jellyfin only, is named as not matched.
+		const idless = servers.library.movies.find((m) => Object.keys(m.guids).length === 0 && servers.jellyfin.stateOf(u.jellyfinId, m).played)!;
+		const unmatched = s.unmatched as Record<string, { withoutIds: number; examples: string[] }>;
+		expect(unmatched.jellyfin.examples).toContain(`${servers.jellyfin.titleOf(idless)} (${idless.year}): no external id (match it on jellyfin, or refresh its metadata)`);
 
 		const before = allWrites();
 		const [, , [again]] = await sync(rows.map((r) => r.json));
 		expect(allWrites()).toBe(before);
 		expect(again.json.planned).toBe(0);
+	});
+
+	it('writes with about one request per write: targets are re-read in batches, not one GET each', async () => {
+		const requests = () => [servers.plex, servers.jellyfin, servers.emby].reduce((n, server) => n + [...server.requestsByRoute.values()].reduce((a, b) => a + b, 0), 0);
+		// The same reads without writing: what the listing costs.
+		let before = requests();
+		await sync([], { dryRun: true });
+		const listing = requests() - before;
+		before = requests();
+		await sync([]);
+		const written = allWrites();
+		expect(written).toBeGreaterThan(50);
+		const perWrite = (requests() - before - listing) / written;
+		// Reading each target before its write cost 2 (3 for an episode, with its show).
+		expect(perWrite).toBeLessThanOrEqual(1.2);
+		expect(agree()).toBe(true);
+	});
+
+	it('says how far it got while it runs: a line per server read, the plan, the writes, in n8n\'s log, the editor in a manual run, and the execution\'s custom data', async () => {
+		const seen = { mode: 'manual', logs: [] as string[], messagesToUI: [] as unknown[], customData: {} as Record<string, string> };
+		await sync([], {}, new DedupStore(), seen);
+		const written = allWrites();
+		expect(seen.logs.slice(0, 4)).toEqual([
+			expect.stringMatching(/^Node: read plex \d+$/),
+			expect.stringMatching(/^Node: read plex \d+, jellyfin \d+$/),
+			expect.stringMatching(/^Node: read plex \d+, jellyfin \d+, emby \d+$/),
+			expect.stringMatching(new RegExp(`^Node: read plex \\d+, jellyfin \\d+, emby \\d+; planned ${written}; written 0 \\(0 %\\)$`)),
+		]);
+		expect(seen.logs.at(-1)).toMatch(new RegExp(`^Node: done: read .*; planned ${written}; written ${written} \\(100 %\\)$`));
+		expect(seen.messagesToUI).toEqual(seen.logs);
+		expect(seen.customData).toEqual({ read: expect.stringMatching(/^plex=\d+ jellyfin=\d+ emby=\d+$/), planned: String(written), written: String(written) });
+		// A scheduled run logs the same, and sends nothing to an editor that is not watching.
+		const scheduled = { logs: [] as string[], messagesToUI: [] as unknown[] };
+		await sync([], { dryRun: true }, new DedupStore(), scheduled);
+		expect([scheduled.logs.length > 0, scheduled.messagesToUI]).toEqual([true, []]);
 	});
 
 	it('Match ID-Less Items by File Name: a film without any id is matched by its file only when asked, and an item with ids never is', async () => {

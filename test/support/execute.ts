@@ -157,6 +157,14 @@ export interface ExecuteSetup {
 	hints?: Array<{ message: string; type?: string }>;
 	/** This run's execution id (default '1'). */
 	executionId?: string;
+	/** n8n's execution mode (default 'trigger', as a schedule runs it; 'manual' from the editor). */
+	mode?: string;
+	/** Receives what the node writes to n8n's log. */
+	logs?: string[];
+	/** Receives what the node sends to the editor (manual runs). */
+	messagesToUI?: unknown[];
+	/** The execution's custom data as the node set it. */
+	customData?: Record<string, string>;
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
@@ -193,6 +201,10 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 		getWorkflowStaticData: () => (setup.staticData ??= {}),
 		getExecutionId: () => setup.executionId ?? '1',
 		addExecutionHints: (...hints: Array<{ message: string; type?: string }>) => setup.hints?.push(...hints),
+		getMode: () => setup.mode ?? 'trigger',
+		logger: { info: (line: string) => setup.logs?.push(line), debug: () => undefined, warn: (line: string) => setup.logs?.push(line), error: (line: string) => setup.logs?.push(line) },
+		sendMessageToUI: (message: unknown) => setup.messagesToUI?.push(message),
+		customData: { setAll: (values: Record<string, string>) => Object.assign((setup.customData ??= {}), values), set: (key: string, value: string) => ((setup.customData ??= {})[key] = value) },
 		helpers: {
 			checkProcessedAndRecord: async (values: string[], scope: string) => await dedup.checkProcessedAndRecord(values, scope),
 			removeProcessed: async (values: string[], scope: string) => await dedup.removeProcessed(values, scope),

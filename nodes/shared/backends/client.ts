@@ -89,6 +89,12 @@ export interface MediaClient {
 	 */
 	readonly datesWritesItself: boolean;
 	getItem(id: string): Promise<WatchItem>;
+	/**
+	 * The user's current state of several items in one request (at most REREAD_BATCH ids): played,
+	 * play count, dates, position, rating. Show ids are not read (the caller has them from its
+	 * listing); an id the server no longer has is absent from the map.
+	 */
+	readStates(ids: string[]): Promise<Map<string, WatchItem>>;
 	/** Every item here that shares an external id with the query (copies in several libraries). */
 	findItems(query: FindQuery): Promise<WatchItem[]>;
 	/** Whether a found item was read from the server for this lookup (not from an index built earlier). */
@@ -151,3 +157,6 @@ export function unknownLibraries(selection: string[], seen: Set<string>): Backen
 	const unknown = selection.filter((s) => !seen.has(s));
 	return unknown.length > 0 ? new BackendError(`no library ${unknown.map((u) => `"${u}"`).join(', ')} on this server for any user of the household`) : undefined;
 }
+
+/** Ids per readStates request: short enough for any server's URL limit (50 Jellyfin GUIDs ≈ 1.7 kB). */
+export const REREAD_BATCH = 50;

@@ -13,6 +13,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 import type { MediaClient } from '../backends/client';
+import type { WatchItem } from '../model';
 import type { PlannedWrite } from '../sync/plan';
 import { POSITION_TOLERANCE_MS } from '../sync/rules';
 
@@ -33,13 +34,16 @@ export interface ApplyWriteOptions {
 	dryRun: boolean;
 	/** `userId|itemId` of what is being played on this server right now (undefined: not known). */
 	playing?: Set<string>;
+	/** The target as re-read moments ago with others in one request (readStates); else it is read here. */
+	current?: WatchItem;
 }
 
 export const playingKey = (userId: string | undefined, itemId: string) => `${userId ?? ''}|${itemId}`;
 
 export async function applyPlanned(client: MediaClient, write: PlannedWrite, options: ApplyWriteOptions | boolean): Promise<AppliedWrite> {
-	const { dryRun, playing } = typeof options === 'boolean' ? { dryRun: options, playing: undefined } : options;
-	const target = await client.getItem(write.target.id);
+	const { dryRun, playing, current } = typeof options === 'boolean' ? { dryRun: options, playing: undefined, current: undefined } : options;
+	// A batch re-read carries no show ids: the listing's are the same show's.
+	const target = current ? { ...current, show: write.target.show ?? current.show } : await client.getItem(write.target.id);
 	let action: ApplyAction = 'skipped';
 	let reason = write.reason;
 	let landed = false;

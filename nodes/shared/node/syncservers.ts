@@ -9,15 +9,17 @@
  * before the snapshot is handed on, and the run lock keeps two runs of a workflow apart.
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
-import type { MediaClient } from '../backends/client';
+import { REREAD_BATCH, type MediaClient } from '../backends/client';
 import { applyPlannedWrites, readWatchState } from '../backends/trakt/watched';
 import type { WatchItem } from '../model';
 import { checkTraktPerson, personOf, planPerPerson, withWrites, type PlanItem, type PlanOptions, type PlannedWrite, type Snapshot, type WrittenStamp } from '../sync/plan';
 import { snapshotToRows, type SnapshotRow } from '../sync/snapshot';
+import { changesByPerson } from '../sync/report';
 import type { MediaBackend } from './description';
 import { applyPlanned, playingKey, type AppliedWrite, type ApplyAction } from './applywrite';
 import { createClient } from './execute';
 import { HouseholdActing, type SkippedUser } from './household';
+import { SyncProgress } from './progress';
 import { RunLock } from './runlock';
 import { episodeLookups, traktClient } from './trakt';
 
@@ -171,9 +173,12 @@ function lanes(writes: PlannedWrite[]): PlannedWrite[][] {
 }
 
 /**
- * Applies each server's planned writes on it, `concurrency` at a time per server (servers side by
- * side), each re-read first (applyPlanned), none on an item being played right now; `done` hears
- * every result. The first failure stops it.
+ * Applies each server's planned writes on it, `concurrency` batches at a time per server (servers
+ * side by side), none on an item being played right now; `done` hears every result. The first
+ * failure stops it. Each write is checked against the target as it is now (applyPlanned): a batch
+ * of up to REREAD_BATCH single writes is re-read in one request per user right before it is
+ * written (about 1.02 requests per write instead of 2), while copies of one title (a lane of
+ * several writes) re-read each item before its write, so the second sees what the first did.
  */
 export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], concurrency: number, done: (backend: MediaBackend, write: PlannedWrite, result: AppliedWrite) => Promise<void> | void): Promise<void> {
 	await Promise.all(
@@ -181,11 +186,38 @@ export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], 
 			const mine = writes.filter((w) => w.backend === reader.backend);
 			if (mine.length === 0) return;
 			const playing = await reader.playing();
-			await inTurns(lanes(mine), concurrency, async (lane) => {
-				for (const write of lane) await done(reader.backend, write, await applyPlanned(await reader.clientFor(write), write, { dryRun: false, playing }));
+			await inTurns(batches(lanes(mine), REREAD_BATCH), concurrency, async (batch) => {
+				const current = await rereadSingles(reader, batch);
+				for (const lane of batch) {
+					for (const write of lane) {
+						const client = await reader.clientFor(write);
+						await done(reader.backend, write, await applyPlanned(client, write, { dryRun: false, playing, current: current.get(client)?.get(write.target.id) }));
+					}
+				}
 			});
 		}),
 	);
+}
+
+function batches<T>(list: T[], size: number): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+	return out;
+}
+
+/** The batch's single-write lanes re-read: one readStates request per user's client. */
+async function rereadSingles(reader: Reader, batch: PlannedWrite[][]): Promise<Map<MediaClient, Map<string, WatchItem>>> {
+	const ids = new Map<MediaClient, string[]>();
+	for (const lane of batch) {
+		if (lane.length !== 1) continue;
+		const client = await reader.clientFor(lane[0]);
+		const list = ids.get(client);
+		if (list) list.push(lane[0].target.id);
+		else ids.set(client, [lane[0].target.id]);
+	}
+	const out = new Map<MediaClient, Map<string, WatchItem>>();
+	for (const [client, list] of ids) out.set(client, await client.readStates(list));
+	return out;
 }
 
 /**
@@ -237,11 +269,13 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		const skipped: SkippedUser[] = [];
 		const slim = slimmer();
 		const present = new Map<string, Set<string>>();
+		const progress = new SyncProgress(ctx);
 		for (const reader of readers) {
 			const people = new Set<string>();
 			present.set(reader.backend, people);
 			const listed = await reader.list(skipped, people);
 			read[reader.backend] = listed.length;
+			progress.listed(reader.backend, listed.length);
 			for (const item of listed) items.push(slim(item));
 			await lock.renew();
 		}
@@ -253,6 +287,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		if (trakt) {
 			const listed = await readWatchState(trakt, s.traktPerson);
 			read.trakt = listed.length;
+			progress.listed('trakt', listed.length);
 			for (const item of listed) items.push(item);
 		}
 		checkTraktPerson(items, s.traktPerson, s.fillTraktHistory);
@@ -260,6 +295,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		if (departed.length > 0) ctx.addExecutionHints({ message: `Left the household since the last run, so no longer synced or guarded: ${departed.join(', ')}`, type: 'info', location: 'outputPane' });
 		const plan = planPerPerson(items, kept, { ...s.plan, now: new Date().toISOString() }, unreachableByPerson(skipped));
 		items.length = 0;
+		progress.plannedWrites(plan.writes.length);
 
 		const applied: Record<string, Partial<Record<ApplyAction | 'not-found', number>>> = {};
 		const results: IDataObject[] = [];
@@ -284,6 +320,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		if (!s.dryRun) {
 			await applyOnServers(readers, plan.writes, s.request.concurrency ?? 4, async (backend, write, result) => {
 				count(backend, result.action);
+				progress.wrote();
 				if (result.landed) land(write, result.sentAt);
 				if (s.outputWrites) results.push({ backend, ...result.json });
 				await lock.renew();
@@ -294,6 +331,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 					const outcomes = await applyPlannedWrites(trakt, writes, false, episodeLookups(ctx));
 					outcomes.forEach((result, i) => {
 						count('trakt', result.action);
+						progress.wrote();
 						if (result.action === 'marked-played' || result.action === 'marked-unplayed') land(writes[i]);
 						if (s.outputWrites) results.push({ backend: 'trakt', ...(result as unknown as IDataObject) });
 					});
@@ -305,11 +343,14 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			read,
 			planned: plan.writes.length,
 			...(plan.summary as unknown as IDataObject),
+			// In words: what was written (or, in a dry run, would be), per person and server.
+			changes: changesByPerson(s.dryRun ? plan.writes : [...landed.values()].flat(), (write) => personOf(write.target)) as unknown as IDataObject,
 			...(s.dryRun ? { plan: plan.writes as unknown as IDataObject[] } : { applied: applied as IDataObject }),
 			...(skipped.length > 0 ? { skippedUsers: skipped as unknown as IDataObject[] } : {}),
 			...(plan.conflicts.length > 0 ? { conflictItems: plan.conflicts.slice(0, MAX_LISTED) as unknown as IDataObject[] } : {}),
 			seconds: Math.round((Date.now() - started) / 100) / 10,
 		};
+		progress.finished();
 		// The snapshot is what the servers hold now: what was listed plus the writes that landed.
 		const snapshotRows = s.dryRun ? [] : [...plan.before].flatMap(([person, before]) => snapshotToRows(withWrites(before, landed.get(person) ?? [], stamps.get(person)), person));
 		return { snapshotRows, summary, writes: results };

@@ -21,6 +21,7 @@ import { conflictingId, isEpisodeKey, joins, matchKeys } from './idindex';
 import { GUID_KEYS, type WatchEvent, type WatchItem } from '../model';
 import { MIN_POSITION_MS, POSITION_TOLERANCE_MS, WATCHED_PERCENT } from './rules';
 import { recognizeOwnWrites } from './stamps';
+import { UnmatchedTally, type Unmatched } from './report';
 
 export type PlanItem = WatchItem & Partial<Pick<WatchEvent, 'event' | 'tainted'>>;
 
@@ -98,6 +99,8 @@ export interface PlanSummary {
 	/** Titles left alone because their ids contradict each other. */
 	conflicts?: number;
 	backends: Record<string, { items: number; played: number; writes: Record<WriteOp, number> }>;
+	/** Per server, what no other server could be matched with (played or half-watched items only). */
+	unmatched?: Record<string, Unmatched>;
 }
 
 /** Items that share an id but contradict each other in another: not joined, nothing written for them. */
@@ -182,6 +185,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 	const before = new Map<string, Snapshot>();
 	const people: Record<string, PlanSummary> = {};
 	const total: PlanSummary = { groups: 0, backends: {} };
+	const unmatched = new UnmatchedTally();
 	for (const [person, items] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
 		const result = planSync(items, previous.get(person), { ...options, who: person || undefined, unreachable: unreachable.get(person) });
 		writes.push(...result.writes);
@@ -191,6 +195,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 		people[person] = result.summary;
 		total.groups += result.summary.groups;
 		if (result.summary.conflicts) total.conflicts = (total.conflicts ?? 0) + result.summary.conflicts;
+		if (result.summary.unmatched) unmatched.merge(result.summary.unmatched);
 		for (const [name, b] of Object.entries(result.summary.backends)) {
 			const t = (total.backends[name] ??= { items: 0, played: 0, writes: { 'mark-played': 0, 'mark-unplayed': 0, 'set-position': 0 } });
 			t.items += b.items;
@@ -198,6 +203,7 @@ export function planPerPerson(input: PlanItem[], previous: Map<string, Snapshot>
 			for (const op of Object.keys(b.writes) as WriteOp[]) t.writes[op] += b.writes[op];
 		}
 	}
+	if (Object.keys(unmatched.byServer).length > 0) total.unmatched = unmatched.byServer;
 	return { writes, conflicts, snapshots, before, summary: { ...total, people } };
 }
 
@@ -255,7 +261,7 @@ const MAX_PAIRS_PER_KEY = 32;
  * A joined group whose members still disagree on an id (A and C each agreeing with B) is a
  * conflict, as are items that share a key but contradict: reported, not planned.
  */
-function groupTitles(input: PlanItem[]): { members: PlanItem[][]; conflicts: MatchConflict[] } {
+function groupTitles(input: PlanItem[]): { members: PlanItem[][]; conflicts: MatchConflict[]; idless: PlanItem[] } {
 	const groups = new Groups(input.length);
 	const byKey = new Map<string, number[]>();
 	const matchable = new Uint8Array(input.length);
@@ -282,8 +288,12 @@ function groupTitles(input: PlanItem[]): { members: PlanItem[][]; conflicts: Mat
 		}
 	}
 	const byRoot = new Map<number, number[]>();
-	input.forEach((_, index) => {
-		if (!matchable[index]) return; // nothing to match by
+	const idless: PlanItem[] = [];
+	input.forEach((item, index) => {
+		if (!matchable[index]) {
+			idless.push(item); // nothing to match by
+			return;
+		}
 		const root = groups.find(index);
 		const list = byRoot.get(root);
 		if (list) list.push(index);
@@ -307,7 +317,7 @@ function groupTitles(input: PlanItem[]): { members: PlanItem[][]; conflicts: Mat
 		const provider = conflictingId(input[a].guids ?? {}, input[b].guids ?? {});
 		conflicts.push({ reason: `they share an id, but their ${provider ?? 'other'} ids differ`, items: [conflictRef(input[a]), conflictRef(input[b])] });
 	}
-	return { members, conflicts };
+	return { members, conflicts, idless };
 }
 
 /** A provider the members of a group have two different ids for, if any. */
@@ -442,7 +452,15 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	const recognized = recognizeOwnWrites(input, previous, serverName, options.now);
 	input = recognized.items;
 
-	const { members, conflicts } = groupTitles(input);
+	const { members, conflicts, idless } = groupTitles(input);
+	// What stays unsynced because nothing matched it: only items with a state to carry, and only
+	// when there is another server to carry it to.
+	const unmatched = new UnmatchedTally();
+	const servers = [...counts.keys()];
+	const carries = (item: PlanItem) => item.played === true || usablePosition(item, options.minPositionMs ?? MIN_POSITION_MS) > 0;
+	if (servers.length > 1) {
+		for (const item of idless) if (carries(item)) unmatched.add(serverName(item), item, 'withoutIds', []);
+	}
 
 	const before: Before = { played: new Map(), resumed: new Map(), at: ms(previous?.takenAt) };
 	for (const [name, b] of Object.entries(previous?.backends ?? {})) {
@@ -462,7 +480,11 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	for (const group of members) {
 		const names = new Set(group.map(serverName));
 		const missingFromHistory = history !== undefined && !names.has(history);
-		if (names.size < 2 && !missingFromHistory) continue;
+		if (names.size < 2 && !missingFromHistory) {
+			const [item] = group;
+			if (servers.length > 1 && group.some(carries)) unmatched.add(serverName(item), item, 'onlyHere', servers.filter((name) => name !== serverName(item)));
+			continue;
+		}
 		const decision = decideGroup(group, before, options, allowedSource);
 		let stillPlayed = false;
 		const mine: PlannedWrite[] = [];
@@ -488,7 +510,9 @@ export function planSync(input: PlanItem[], previous: Snapshot | undefined, opti
 	// Deterministic order whatever the input order.
 	writes.sort((a, b) => (a.backend + '\u0000' + a.target.id < b.backend + '\u0000' + b.target.id ? -1 : 1));
 	const listed = snapshotBefore(input, { unmarks: heldUnmarks, resets: heldResets, stamps: recognized.kept }, options, previous);
-	return { writes, before: listed, snapshot: withWrites(listed, writes), conflicts, summary: { ...summarize(input, writes, members.length), ...(conflicts.length > 0 ? { conflicts: conflicts.length } : {}) } };
+	const summary: PlanSummary = { ...summarize(input, writes, members.length), ...(conflicts.length > 0 ? { conflicts: conflicts.length } : {}) };
+	if (Object.keys(unmatched.byServer).length > 0) summary.unmatched = unmatched.byServer;
+	return { writes, before: listed, snapshot: withWrites(listed, writes), conflicts, summary };
 }
 
 /**

@@ -274,6 +274,17 @@ export abstract class MediaBrowserClient implements MediaClient {
 		return item;
 	}
 
+	/** One Items query with `Ids` (comma delimited, in every Jellyfin and Emby spec). */
+	async readStates(ids: string[]): Promise<Map<string, WatchItem>> {
+		const out = new Map<string, WatchItem>();
+		if (ids.length === 0) return out;
+		const [{ routes, query }, userId] = await Promise.all([this.scoped({ Ids: ids.join(','), Fields: ITEM_FIELDS, EnableUserData: true }), this.userId()]);
+		const body = await this.call(`read ${ids.length} items`, { method: 'GET', path: routes.items, query });
+		const rows = isPlainObject(body) && Array.isArray(body.Items) ? body.Items : [];
+		for (const item of this.toItems(rows, undefined, userId)) out.set(item.id, item);
+		return out;
+	}
+
 	/** The id index, built from one full listing, for servers without a lookup by external id. */
 	protected async indexed(query: FindQuery): Promise<WatchItem[]> {
 		this.index ??= this.listWatchState().then((items) => IdIndex.of(items));

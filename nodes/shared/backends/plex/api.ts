@@ -210,6 +210,24 @@ export class PlexClient implements MediaClient {
 		return item;
 	}
 
+	/** `/library/metadata/{ids}` takes a comma-separated list ("Get one or more metadata items", the PMS spec). */
+	async readStates(ids: string[]): Promise<Map<string, WatchItem>> {
+		const out = new Map<string, WatchItem>();
+		if (ids.length === 0) return out;
+		const c = await this.container(`read ${ids.length} items`, `/library/metadata/${ids.map(encodeURIComponent).join(',')}`).catch((error: unknown) => {
+			// PMS answers 404 when none of the ids exists any more.
+			if (error instanceof BackendError && error.status === 404) return { Metadata: [] };
+			throw error;
+		});
+		const fallbackTime = new Date().toISOString();
+		const serverId = await this.machineIdentifier();
+		for (const row of Array.isArray(c.Metadata) ? c.Metadata : []) {
+			const item = plexItemToWatchItem(row, { serverId, fallbackTime });
+			if (item) out.set(item.id, item);
+		}
+		return out;
+	}
+
 	async findItems(query: FindQuery): Promise<WatchItem[]> {
 		if (this.options.lookup !== 'index') {
 			const hits = await this.searchByTitle(query);

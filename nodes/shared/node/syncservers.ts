@@ -199,6 +199,12 @@ export async function applyOnServers(readers: Reader[], writes: PlannedWrite[], 
 	);
 }
 
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+	const list = map.get(key);
+	if (list) list.push(value);
+	else map.set(key, [value]);
+}
+
 function batches<T>(list: T[], size: number): T[][] {
 	const out: T[][] = [];
 	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
@@ -210,10 +216,7 @@ async function rereadSingles(reader: Reader, batch: PlannedWrite[][]): Promise<M
 	const ids = new Map<MediaClient, string[]>();
 	for (const lane of batch) {
 		if (lane.length !== 1) continue;
-		const client = await reader.clientFor(lane[0]);
-		const list = ids.get(client);
-		if (list) list.push(lane[0].target.id);
-		else ids.set(client, [lane[0].target.id]);
+		appendTo(ids, await reader.clientFor(lane[0]), lane[0].target.id);
 	}
 	const out = new Map<MediaClient, Map<string, WatchItem>>();
 	for (const [client, list] of ids) out.set(client, await client.readStates(list));
@@ -244,7 +247,7 @@ export function withoutDeparted(previous: Map<string, Snapshot>, present: Map<st
 /** Who could not be read, per person: the servers the planner must leave out for them. */
 function unreachableByPerson(skipped: SkippedUser[]): Map<string, string[]> {
 	const out = new Map<string, string[]>();
-	for (const s of skipped) out.set(s.person, [...(out.get(s.person) ?? []), s.server]);
+	for (const s of skipped) appendTo(out, s.person, s.server);
 	return out;
 }
 
@@ -308,14 +311,15 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		const stamps = new Map<string, Map<string, WrittenStamp[]>>();
 		const stamping = new Map<string, boolean>();
 		for (const reader of readers) stamping.set(reader.backend, await reader.datesWritesItself());
+		// Appended in place: copying the list on every write made a 60,000-write run quadratic.
 		const land = (write: PlannedWrite, sentAt?: { from: number; to: number }) => {
 			const person = personOf(write.target);
-			landed.set(person, [...(landed.get(person) ?? []), write]);
+			appendTo(landed, person, write);
 			const origin = Date.parse(write.sourceAt ?? '');
 			if (!sentAt || !stamping.get(write.backend) || write.op === 'mark-unplayed' || !Number.isFinite(origin)) return;
 			const mine = stamps.get(person) ?? new Map<string, WrittenStamp[]>();
 			stamps.set(person, mine);
-			mine.set(write.backend, [...(mine.get(write.backend) ?? []), { id: write.target.id, origin, ...sentAt }]);
+			appendTo(mine, write.backend, { id: write.target.id, origin, ...sentAt });
 		};
 		if (!s.dryRun) {
 			await applyOnServers(readers, plan.writes, s.request.concurrency ?? 4, async (backend, write, result) => {

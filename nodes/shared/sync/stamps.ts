@@ -42,7 +42,11 @@ export function recognizeOwnWrites(items: PlanItem[], previous: Snapshot | undef
 		if (!stamp) return item;
 		const observed = Date.parse(item.playedAt ?? item.updatedAt);
 		if (!isOwnStamp(observed, stamp)) return item;
-		if (stamp.to + SERVER_CLOCK_TOLERANCE_MS > nowMs) kept.set(server, [...(kept.get(server) ?? []), stamp]);
+		if (stamp.to + SERVER_CLOCK_TOLERANCE_MS > nowMs) {
+			const list = kept.get(server);
+			if (list) list.push(stamp);
+			else kept.set(server, [stamp]);
+		}
 		const origin = iso(stamp.origin);
 		const redated = item.played === true ? { ...item, playedAt: origin, updatedAt: origin } : { ...item, updatedAt: origin };
 		listed.set(redated, item);

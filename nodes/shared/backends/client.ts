@@ -50,6 +50,11 @@ export interface WatchStateQuery {
 	 * user sees (a typo) from one some users cannot see.
 	 */
 	seenLibraries?: Set<string>;
+	/**
+	 * What of each listed item the caller keeps (e.g. only what planning needs), applied as each
+	 * page is converted, so a big listing is never held whole in its full form.
+	 */
+	keep?: (item: WatchItem) => WatchItem;
 }
 
 export interface ClientOptions {

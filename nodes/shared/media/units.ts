@@ -175,7 +175,9 @@ function isoUtc(t: number): string {
 	const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
 	const month = mp < 10 ? mp + 3 : mp - 9;
 	const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-	return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${pad3(ms)}Z`;
+	// Joined, not a template: V8 keeps a template's result as a tree of its pieces (~320 bytes a
+	// date instead of ~50), and a 100,000-item listing holds two dates an item.
+	return [year, '-', pad2(month), '-', pad2(day), 'T', pad2(hour), ':', pad2(min), ':', pad2(sec), '.', pad3(ms), 'Z'].join('');
 }
 
 /** `yyyyMMddHHmmss` in UTC, the `datePlayed` form both Jellyfin and Emby accept. */

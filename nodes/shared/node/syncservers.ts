@@ -72,7 +72,8 @@ const PLEX_OWNER = '1';
 
 export async function readerFor(ctx: IExecuteFunctions, backend: MediaBackend, s: Pick<SyncServersSettings, 'household' | 'users' | 'request' | 'fileNames'>): Promise<Reader> {
 	const lookup = { lookup: 'index' as const };
-	const query = { only: 'all' as const, fileNames: s.fileNames === true };
+	// Each item slimmed as its page arrives: the full form of a 100,000-item listing is never held.
+	const query = { only: 'all' as const, fileNames: s.fileNames === true, keep: slimmer() };
 	if (!s.household) {
 		const client = createClient(ctx, backend, s.request, backend === 'plex' ? '' : s.users[backend] ?? '', lookup);
 		return {
@@ -270,7 +271,6 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 		const items: PlanItem[] = [];
 		const read: Record<string, number> = {};
 		const skipped: SkippedUser[] = [];
-		const slim = slimmer();
 		const present = new Map<string, Set<string>>();
 		const progress = new SyncProgress(ctx);
 		for (const reader of readers) {
@@ -279,7 +279,7 @@ export async function syncServers(ctx: IExecuteFunctions, s: SyncServersSettings
 			const listed = await reader.list(skipped, people);
 			read[reader.backend] = listed.length;
 			progress.listed(reader.backend, listed.length);
-			for (const item of listed) items.push(slim(item));
+			for (const item of listed) items.push(item);
 			await lock.renew();
 		}
 		if (skipped.length > 0 && s.failOnSkipped) {

@@ -11,6 +11,7 @@ import { IdIndex, LOOKUP_ORDER, matchesQuery, sharesAnyId } from '../../sync/idi
 import type { Guids, WatchItem } from '../../model';
 import { searchTerms, titleCore } from '../../media/titles';
 import { msToTicks, parseTime, toCompactUtc, toText } from '../../media/units';
+import { convertPage, distinctIds, wholeListing } from '../listing';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type PlayingNow, type UserInfo, type WatchStateQuery } from '../client';
 import { WATCHED_PERCENT } from '../../sync/rules';
 import { mediaBrowserItemToWatchItem } from './item';
@@ -162,22 +163,25 @@ export abstract class MediaBrowserClient implements MediaClient {
 
 	/**
 	 * Pages through an Items query in one stable order: the first page gives the total, the rest
-	 * run concurrently. Every id must come back exactly once; if not (the library changed, or the
-	 * server's order still had ties), the list is read again in one request, and a listing that
-	 * is still short is an error, never a partial result.
+	 * run concurrently, each converted as it arrives (listing.ts). Every id must come back exactly
+	 * once; if not (the library changed, or the server's order still had ties), the list is read
+	 * again in one request, and a listing that is still short is an error, never a partial result.
 	 */
-	protected async readItems(what: string, extra: Record<string, QueryValue>): Promise<unknown[]> {
+	protected async readItems<T = unknown>(what: string, extra: Record<string, QueryValue>, convert: (row: unknown) => T | undefined = (row) => row as T): Promise<T[]> {
 		const { query } = await this.scoped({ Recursive: true, ...STABLE_ORDER, ...extra });
 		const size = this.options.pageSize;
+		const converted = (rows: unknown[]) => convertPage(rows, idOf, convert);
 		const first = await this.itemsPage(what, { ...query, StartIndex: 0, Limit: size });
 		const starts: number[] = [];
 		for (let start = size; start < first.total; start += size) starts.push(start);
-		const rest = await mapLimit(starts, this.options.concurrency, async (start) => (await this.itemsPage(what, { ...query, StartIndex: start, Limit: size })).items);
-		const rows = [...first.items, ...rest.flat()];
-		if (distinctIds(rows) === first.total && rows.length === first.total) return rows;
+		const rest = await mapLimit(starts, this.options.concurrency, async (start) => converted((await this.itemsPage(what, { ...query, StartIndex: start, Limit: size })).items));
+		const items = wholeListing([converted(first.items), ...rest], first.total);
+		if (items) return items;
 		const whole = await this.itemsPage(what, { ...query, StartIndex: 0 });
-		if (distinctIds(whole.items) === whole.total && whole.items.length === whole.total) return whole.items;
-		throw new BackendError(`${what}: got ${distinctIds(whole.items)} distinct of ${whole.total} items; the listing changed or was cut short`);
+		const all = converted(whole.items);
+		const again = wholeListing([all], whole.total);
+		if (again) return again;
+		throw new BackendError(`${what}: got ${distinctIds([all])} distinct of ${whole.total} items; the listing changed or was cut short`);
 	}
 
 	/**
@@ -225,13 +229,18 @@ export abstract class MediaBrowserClient implements MediaClient {
 	}
 
 	protected toItems(rows: unknown[], seriesGuids: Map<string, Guids> | undefined, userId: string, fileNames?: boolean): WatchItem[] {
-		const fallbackTime = new Date().toISOString();
+		const toItem = this.converter(seriesGuids, userId, fileNames);
 		const out: WatchItem[] = [];
 		for (const row of rows) {
-			const item = mediaBrowserItemToWatchItem(row, { backend: this.backend, userId, seriesGuids, userDataRequested: true, fallbackTime, fileNames });
+			const item = toItem(row);
 			if (item) out.push(item);
 		}
 		return out;
+	}
+
+	private converter(seriesGuids: Map<string, Guids> | undefined, userId: string, fileNames?: boolean): (row: unknown) => WatchItem | undefined {
+		const fallbackTime = new Date().toISOString();
+		return (row) => mediaBrowserItemToWatchItem(row, { backend: this.backend, userId, seriesGuids, userDataRequested: true, fallbackTime, fileNames });
 	}
 
 	async listWatchState(query: WatchStateQuery = {}): Promise<WatchItem[]> {
@@ -241,6 +250,7 @@ export abstract class MediaBrowserClient implements MediaClient {
 		const filters: Record<string, QueryValue> = {};
 		if (query.only === 'played') filters.IsPlayed = true;
 		if (query.only === 'inProgress') filters.Filters = 'IsResumable';
+		const keep = query.keep ?? ((item: WatchItem) => item);
 		const items: WatchItem[] = [];
 		const all = !query.libraries || query.libraries.length === 0;
 		for (const library of all ? [undefined] : libraries) {
@@ -250,8 +260,14 @@ export abstract class MediaBrowserClient implements MediaClient {
 			const types = !library ? 'Movie,Episode' : library.type === 'movie' ? 'Movie' : 'Episode';
 			// Path only when asked: it is the longest field, and only id-less items keep it.
 			const itemQuery = { IncludeItemTypes: types, Fields: query.fileNames ? `${ITEM_FIELDS},Path` : ITEM_FIELDS, EnableUserData: true, ParentId: parent, ...filters };
-			const rows = query.changedSince ? await this.readPlayedSince('list items', itemQuery, query.changedSince) : await this.readItems('list items', itemQuery);
-			items.push(...this.toItems(rows, seriesGuids, userId, query.fileNames).filter((i) => keepForQuery(i, query)));
+			const toItem = this.converter(seriesGuids, userId, query.fileNames);
+			const convert = (row: unknown) => {
+				const item = toItem(row);
+				return item && keepForQuery(item, query) ? keep(item) : undefined;
+			};
+			// A full read is converted page by page; a catch-up's few rows are read whole.
+			const listed = query.changedSince ? (await this.readPlayedSince('list items', itemQuery, query.changedSince)).map(convert) : await this.readItems('list items', itemQuery, convert);
+			for (const item of listed) if (item) items.push(item);
 		}
 		return items;
 	}
@@ -317,10 +333,7 @@ export abstract class MediaBrowserClient implements MediaClient {
 	abstract ratingsUnsupported(): Promise<string | undefined>;
 }
 
-/** How many different ids a page list holds (a stable read has exactly the total). */
-function distinctIds(rows: unknown[]): number {
-	return new Set(rows.map((r) => (isPlainObject(r) ? String(r.Id) : ''))).size;
-}
+const idOf = (row: unknown): string => (isPlainObject(row) ? String(row.Id) : '');
 
 export class JellyfinClient extends MediaBrowserClient {
 	readonly backend = 'jellyfin' as const;

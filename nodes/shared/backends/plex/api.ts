@@ -11,6 +11,7 @@ import { searchTerms, titleCore } from '../../media/titles';
 import type { Guids, WatchItem } from '../../model';
 import { guidsFromPlex, isPlainObject } from '../../media/guids';
 import { parseTime, toCount, toText } from '../../media/units';
+import { convertPage, distinctIds, wholeListing } from '../listing';
 import { keepForQuery, selectLibraries, type ClientOptions, type FindQuery, type LibraryInfo, type MediaClient, type PlayingNow, type UserInfo, type WatchStateQuery } from '../client';
 import { WATCHED_PERCENT } from '../../sync/rules';
 import { plexItemToWatchItem } from './item';
@@ -89,33 +90,29 @@ export class PlexClient implements MediaClient {
 			.filter((a) => a.name.trim() !== '');
 	}
 
-	/** Reads a whole section listing, page by page, with limited concurrency after the first page. */
-	private async readSection(sectionId: string, type: number): Promise<unknown[]> {
+	/**
+	 * Reads a whole section listing, page by page, with limited concurrency after the first page;
+	 * each page is converted as it arrives (listing.ts), so the raw rows are never held whole.
+	 */
+	private async readSection<T>(sectionId: string, type: number, convert: (row: unknown) => T | undefined): Promise<T[]> {
 		const size = this.options.pageSize;
-		const page = (start: number) =>
-			this.container(`list library ${sectionId}`, `/library/sections/${encodeURIComponent(sectionId)}/all`, {
-				type,
-				includeGuids: 1,
-				'X-Plex-Container-Start': start,
-				'X-Plex-Container-Size': size,
-			});
+		const path = `/library/sections/${encodeURIComponent(sectionId)}/all`;
+		const page = (start: number) => this.container(`list library ${sectionId}`, path, { type, includeGuids: 1, 'X-Plex-Container-Start': start, 'X-Plex-Container-Size': size });
+		const converted = (c: Record<string, unknown>) => convertPage(Array.isArray(c.Metadata) ? c.Metadata : [], ratingKeyOf, convert);
 		const first = await page(0);
 		const total = Number(first.totalSize ?? first.size ?? 0);
-		const rows = Array.isArray(first.Metadata) ? [...first.Metadata] : [];
 		const starts: number[] = [];
 		for (let start = size; start < total; start += size) starts.push(start);
-		const rest = await mapLimit(starts, this.options.concurrency, async (start) => {
-			const c = await page(start);
-			return Array.isArray(c.Metadata) ? c.Metadata : [];
-		});
-		for (const r of rest) rows.push(...r);
-		if (rows.length === total && distinctKeys(rows) === total) return rows;
+		const pages = [converted(first), ...(await mapLimit(starts, this.options.concurrency, async (start) => converted(await page(start))))];
+		const items = wholeListing(pages, total);
+		if (items) return items;
 		// Pages that overlap or miss a row (the library changed between two pages): read it once more whole.
-		const whole = await this.container(`list library ${sectionId}`, `/library/sections/${encodeURIComponent(sectionId)}/all`, { type, includeGuids: 1 });
-		const all = Array.isArray(whole.Metadata) ? whole.Metadata : [];
-		const wholeTotal = Number(whole.totalSize ?? whole.size ?? all.length);
-		if (distinctKeys(all) === wholeTotal && all.length === wholeTotal) return all;
-		throw new BackendError(`list library ${sectionId}: got ${distinctKeys(all)} distinct of ${wholeTotal} items; the listing changed or was cut short`);
+		const whole = await this.container(`list library ${sectionId}`, path, { type, includeGuids: 1 });
+		const all = converted(whole);
+		const wholeTotal = Number(whole.totalSize ?? whole.size ?? all.ids.length);
+		const again = wholeListing([all], wholeTotal);
+		if (again) return again;
+		throw new BackendError(`list library ${sectionId}: got ${distinctIds([all])} distinct of ${wholeTotal} items; the listing changed or was cut short`);
 	}
 
 	/**
@@ -153,43 +150,43 @@ export class PlexClient implements MediaClient {
 	}
 
 	/**
-	 * The shows' ids for these episodes: the section's show listing, or for the few shows of a
-	 * window's episodes (`few`: a catch-up) each show's own metadata instead of the whole listing.
+	 * The shows' ids for a catch-up window's episodes: each show's own metadata when there are
+	 * few, else the section's show listing.
 	 */
-	private async showGuidsFor(sectionId: string, episodes: unknown[], few: boolean): Promise<Map<string, Guids>> {
-		const showGuids = new Map<string, Guids>();
-		const add = (row: unknown) => {
-			if (isPlainObject(row) && toText(row.ratingKey)) showGuids.set(String(row.ratingKey), guidsFromPlex(row.Guid, row.guid).guids);
-		};
+	private async showGuidsFor(sectionId: string, episodes: unknown[]): Promise<Map<string, Guids>> {
 		const shows = new Set(episodes.filter(isPlainObject).map((e) => toText(e.grandparentRatingKey)).filter((k): k is string => Boolean(k)));
-		if (few && shows.size <= FEW_SHOWS) {
-			const rows = await mapLimit([...shows], this.options.concurrency, async (key) => (await this.container(`read show ${key}`, `/library/metadata/${encodeURIComponent(key)}`)).Metadata);
-			for (const list of rows) if (Array.isArray(list)) list.forEach(add);
-			return showGuids;
-		}
-		for (const row of await this.readSection(sectionId, TYPE.show)) add(row);
+		if (shows.size > FEW_SHOWS) return await this.sectionShowGuids(sectionId);
+		const showGuids = new Map<string, Guids>();
+		const rows = await mapLimit([...shows], this.options.concurrency, async (key) => (await this.container(`read show ${key}`, `/library/metadata/${encodeURIComponent(key)}`)).Metadata);
+		for (const list of rows) if (Array.isArray(list)) for (const [key, guids] of list.map(showGuidsOf)) if (key) showGuids.set(key, guids);
 		return showGuids;
+	}
+
+	/** Every show's ids in the section, from its show listing. */
+	private async sectionShowGuids(sectionId: string): Promise<Map<string, Guids>> {
+		return new Map(await this.readSection(sectionId, TYPE.show, (row) => {
+			const [key, guids] = showGuidsOf(row);
+			return key ? ([key, guids] as const) : undefined;
+		}));
 	}
 
 	async listWatchState(query: WatchStateQuery = {}): Promise<WatchItem[]> {
 		const [libraries, serverId] = await Promise.all([this.listLibraries(), this.machineIdentifier()]);
 		const now = new Date().toISOString();
+		const keep = query.keep ?? ((item: WatchItem) => item);
+		const kept = (item: WatchItem | undefined) => (item && keepForQuery(item, query) ? keep(item) : undefined);
+		const options = { fallbackTime: now, fileNames: query.fileNames };
 		const items: WatchItem[] = [];
-		const read = (sectionId: string, type: number) => (query.changedSince ? this.readViewedSince(sectionId, type, query.changedSince) : this.readSection(sectionId, type));
+		const since = query.changedSince;
 		for (const library of selectLibraries(libraries, query.libraries, query.seenLibraries)) {
-			if (library.type === 'movie') {
-				for (const row of await read(library.id, TYPE.movie)) {
-					const item = plexItemToWatchItem(row, { serverId, fallbackTime: now, fileNames: query.fileNames });
-					if (item && keepForQuery(item, query)) items.push(item);
-				}
-			} else if (library.type === 'show') {
-				const episodes = await read(library.id, TYPE.episode);
-				const showGuids = await this.showGuidsFor(library.id, episodes, query.changedSince !== undefined);
-				for (const row of episodes) {
-					const item = plexItemToWatchItem(row, { showGuids, fallbackTime: now, fileNames: query.fileNames });
-					if (item && keepForQuery(item, query)) items.push(item);
-				}
-			}
+			if (library.type !== 'movie' && library.type !== 'show') continue;
+			const type = library.type === 'movie' ? TYPE.movie : TYPE.episode;
+			// A catch-up's few rows are read whole (they tell which shows to look up); a full read
+			// is converted page by page, with the section's show ids read first.
+			const rows = since ? await this.readViewedSince(library.id, type, since) : undefined;
+			const showGuids = library.type === 'movie' ? undefined : rows ? await this.showGuidsFor(library.id, rows) : await this.sectionShowGuids(library.id);
+			const convert = (row: unknown) => kept(plexItemToWatchItem(row, showGuids ? { ...options, showGuids } : { ...options, serverId }));
+			for (const item of rows ? rows.map(convert) : await this.readSection(library.id, type, convert)) if (item) items.push(item);
 		}
 		return items;
 	}
@@ -408,7 +405,9 @@ export class PlexClient implements MediaClient {
 	}
 }
 
-/** How many different ratingKeys a page list holds (a stable read has exactly the total). */
-function distinctKeys(rows: unknown[]): number {
-	return new Set(rows.map((r) => (isPlainObject(r) ? String(r.ratingKey) : ''))).size;
+/** A show row's ratingKey and ids ('' when it has no key). */
+function showGuidsOf(row: unknown): [string, Guids] {
+	return isPlainObject(row) && toText(row.ratingKey) ? [String(row.ratingKey), guidsFromPlex(row.Guid, row.guid).guids] : ['', {}];
 }
+
+const ratingKeyOf = (row: unknown): string => (isPlainObject(row) ? String(row.ratingKey) : '');

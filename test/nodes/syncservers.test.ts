@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** Runs Sync Servers with the snapshot rows given; returns [writes, snapshot rows, summary]. */
-async function sync(snapshot: IDataObject[], extra: IDataObject = {}, dedup = new DedupStore(), seen: Pick<Parameters<typeof runNodeOutputs>[1], 'mode' | 'logs' | 'messagesToUI' | 'customData'> = {}): Promise<INodeExecutionData[][]> {
+async function sync(snapshot: IDataObject[], extra: IDataObject = {}, dedup = new DedupStore(), seen: Pick<Parameters<typeof runNodeOutputs>[1], 'mode' | 'logs' | 'messagesToUI' | 'customData' | 'authenticatedRequests'> = {}): Promise<INodeExecutionData[][]> {
 	return await runNodeOutputs(new WatchState(), {
 		...seen,
 		credentialType: new PlexApi(),
@@ -94,6 +94,14 @@ describe('Sync Servers (read, plan and write in one node)', () => {
 		// Reading each target before its write cost 2 (3 for an episode, with its show).
 		expect(perWrite).toBeLessThanOrEqual(1.2);
 		expect(agree()).toBe(true);
+	});
+
+	it("resolves each server's credential once, not for every request: n8n's per-request credential path (a database read and a decryption each) is never taken", async () => {
+		const authenticatedRequests: string[] = [];
+		await sync([], {}, new DedupStore(), { authenticatedRequests });
+		expect(allWrites()).toBeGreaterThan(50);
+		expect(agree()).toBe(true);
+		expect(authenticatedRequests).toEqual([]);
 	});
 
 	it('says how far it got while it runs: a line per server read, the plan, the writes, in n8n\'s log, the editor in a manual run, and the execution\'s custom data', async () => {

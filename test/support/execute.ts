@@ -165,6 +165,8 @@ export interface ExecuteSetup {
 	messagesToUI?: unknown[];
 	/** The execution's custom data as the node set it. */
 	customData?: Record<string, string>;
+	/** Receives the credential type of every request sent through httpRequestWithAuthentication. */
+	authenticatedRequests?: string[];
 }
 
 export async function runNode(node: INodeType, setup: ExecuteSetup): Promise<INodeExecutionData[]> {
@@ -211,6 +213,7 @@ export async function runNodeOutputs(node: INodeType, setup: ExecuteSetup): Prom
 			clearAllProcessedItems: async (scope: string) => await dedup.clearAllProcessedItems(scope),
 			getProcessedDataCount: async (scope: string) => await dedup.getProcessedDataCount(scope),
 			httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
+				setup.authenticatedRequests?.push(type);
 				if (more.has(type)) return await more.get(type)!.request(options);
 				if (type !== setup.credentialType.name) throw new Error(`wrong credential type ${type}`);
 				return await request(options);

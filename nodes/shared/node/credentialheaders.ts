@@ -1,17 +1,18 @@
 /**
- * Requests a Watcher sends while it runs. n8n resolves a credential's `authenticate` expressions
- * in an expression isolate that a trigger holds only while it activates (n8n-workflow 2.41
- * Expression.acquireIsolate / releaseIsolate around the activation): a request through
- * httpRequestWithAuthentication after trigger() returned fails with "No bridge acquired for this
- * context". So the credential's headers are resolved once, at activation, from the credential's
- * own `authenticate` definition, and later requests go through n8n's plain request helper with
- * them. Nothing else changes: the same clients, retries and redaction.
+ * A media server credential's headers, resolved once from the credential's own `authenticate`
+ * definition (the one place they are defined) and sent with n8n's plain request helper. Through
+ * httpRequestWithAuthentication every request would have n8n read the credential from its
+ * database and decrypt it again (n8n 2.41 CredentialsHelper.getDecrypted: a query, a decryption
+ * and the expression resolution per call), which a full sync's 60,000 writes pay 60,000 times; a
+ * Watcher's requests after activation could not resolve the expressions at all (n8n-workflow
+ * 2.41 holds the expression isolate only while a trigger activates: "No bridge acquired for this
+ * context").
  */
-import type { ICredentialDataDecryptedObject, IAuthenticateGeneric, ICredentialType, IHttpRequestOptions, ITriggerFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IAuthenticateGeneric, ICredentialType } from 'n8n-workflow';
 import { EmbyApi } from '../../../credentials/EmbyApi.credentials';
 import { JellyfinApi } from '../../../credentials/JellyfinApi.credentials';
 import { PlexApi } from '../../../credentials/PlexApi.credentials';
-import type { MediaBackend } from '../node/description';
+import type { MediaBackend } from './description';
 
 const CREDENTIAL_TYPES: Record<MediaBackend, ICredentialType> = { plex: new PlexApi(), jellyfin: new JellyfinApi(), emby: new EmbyApi() };
 
@@ -32,30 +33,4 @@ export function resolvedHeaders(backend: MediaBackend, data: ICredentialDataDecr
 		out[name] = resolved;
 	}
 	return out;
-}
-
-/**
- * The trigger's context with httpRequestWithAuthentication for this credential answered by the
- * plain request helper and the resolved headers (every other call goes to n8n's own context).
- */
-export function withResolvedCredential(ctx: ITriggerFunctions, credentialType: string, headers: Record<string, string>): ITriggerFunctions {
-	const helpers = new Proxy(ctx.helpers, {
-		get(target, property) {
-			if (property === 'httpRequestWithAuthentication') {
-				return async (type: string, options: IHttpRequestOptions) => {
-					if (type !== credentialType) throw new Error(`the Watcher has no ${type} credential`);
-					return await target.httpRequest({ ...options, headers: { ...headers, ...options.headers } });
-				};
-			}
-			const value = Reflect.get(target, property, target) as unknown;
-			return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-		},
-	});
-	return new Proxy(ctx, {
-		get(target, property) {
-			if (property === 'helpers') return helpers;
-			const value = Reflect.get(target, property, target) as unknown;
-			return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-		},
-	});
 }

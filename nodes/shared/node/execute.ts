@@ -25,6 +25,7 @@ import { checkRating } from '../media/ratings';
 import type { MediaBackend } from './description';
 import { toNodeError } from './errors';
 import { connectionSettings, n8nSend, retryPolicy, type ConnectionSettings, type RequestingContext } from './transport';
+import { resolvedHeaders } from './credentialheaders';
 import type { Send } from '../transport/http';
 import { splitList } from '../webhook/filters';
 import { HouseholdActing, PersonUnreachable, type SkippedUser } from './household';
@@ -93,10 +94,11 @@ export async function createClient(
 	identity?: PlexIdentity,
 ): Promise<MediaClient> {
 	const settings = await connectionSettings(ctx, CREDENTIAL[backend], (request.timeout ?? 30) * 1000);
-	const credentials = backend === 'plex' ? await ctx.getCredentials(CREDENTIAL.plex) : undefined;
-	const clientIdentifier = credentials ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined;
+	const credentials = await ctx.getCredentials(CREDENTIAL[backend]);
+	const clientIdentifier = backend === 'plex' ? String(credentials.clientIdentifier || 'n8n-nodes-watchstate') : undefined;
 	const options: ClientOptions = {
-		send: identity ? memberSend(ctx, settings, identity) : n8nSend(ctx, settings),
+		// The credential's headers resolved once per client, not by n8n per request (credentialheaders.ts).
+		send: identity ? memberSend(ctx, settings, identity) : n8nSend(ctx, settings, resolvedHeaders(backend, credentials)),
 		retry: retryPolicy(request.retries ?? 4),
 		pageSize: request.pageSize ?? 200,
 		concurrency: request.concurrency ?? 4,

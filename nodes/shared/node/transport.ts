@@ -1,7 +1,8 @@
 /**
- * The bridge between the backend clients and n8n: requests go through
- * `httpRequestWithAuthentication` (so the credential's headers are applied by n8n and never
- * handled here), with a timeout, TLS choice and n8n's `sleep` for backoff.
+ * The bridge between the backend clients and n8n: requests go through n8n's request helpers
+ * with a timeout, TLS choice and n8n's `sleep` for backoff. The media servers' credential headers
+ * are resolved once per client (credentialheaders.ts); Trakt's and n8n's own API credential go
+ * through `httpRequestWithAuthentication`, which renews Trakt's token.
  */
 import { sleep, type IDataObject, type IExecuteFunctions, type IHttpRequestMethods, type IHttpRequestOptions, type ILoadOptionsFunctions, type ITriggerFunctions } from 'n8n-workflow';
 import { BackendError, CredentialError, redact, type RetryPolicy, type Send } from '../transport/http';
@@ -39,8 +40,8 @@ export async function connectionSettings(
 }
 
 /**
- * Requests through n8n. With `headers`, the credential is not applied: the headers carry another
- * identity (a Plex household member's token), used for that user's requests only.
+ * Requests through n8n. With `headers`, n8n does not apply the credential: the headers carry the
+ * identity (the credential's own headers, resolved once, or a Plex household member's token).
  */
 export function n8nSend(ctx: RequestingContext, settings: ConnectionSettings, headers?: Record<string, string>): Send {
 	const send = (options: IHttpRequestOptions) =>

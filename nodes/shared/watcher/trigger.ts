@@ -15,7 +15,6 @@ import { MediaBrowserLive } from './mediabrowser';
 import { WatcherMemory } from './memory';
 import { WatchedPeople } from './people';
 import { PlexLive } from './plex';
-import { resolvedHeaders, withResolvedCredential } from './requests';
 import { nodeWebSocket } from './socket';
 import { LiveWatcher, type LiveSource, type WatcherLog } from './watcher';
 
@@ -94,11 +93,9 @@ function logOf(ctx: ITriggerFunctions): WatcherLog {
 	};
 }
 
-export async function startWatcher(trigger: ITriggerFunctions, backend: MediaBackend): Promise<ITriggerResponse> {
+export async function startWatcher(ctx: ITriggerFunctions, backend: MediaBackend): Promise<ITriggerResponse> {
 	const label = LABEL[backend];
-	const credentials = await trigger.getCredentials(CREDENTIAL[backend]);
-	// Requests after activation cannot resolve the credential's expressions (requests.ts).
-	const ctx = withResolvedCredential(trigger, CREDENTIAL[backend], resolvedHeaders(backend, credentials));
+	const credentials = await ctx.getCredentials(CREDENTIAL[backend]);
 	const fail = (message: string) => new NodeOperationError(ctx.getNode(), `${label} Watcher: ${message}`);
 	let WebSocketCtor;
 	try {
